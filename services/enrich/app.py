@@ -1,0 +1,115 @@
+"""The enrich worker: articles:raw -> NER + topics -> articles:enriched and topics:<slug>.
+
+Reads batches in consumer group ``enrich``; a batch is acknowledged only after
+every output entry of it is written (at-least-once). An entry that can never be
+enriched goes to the dead-letter stream and is acknowledged with its batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from faststream import AckPolicy, FastStream
+from pydantic import ValidationError
+
+from services.enrich.pipeline import Enricher
+from services.runtime import Entry, batch_stream, make_broker, raw_entries
+from shared.codec import entry_json, loads, to_fields
+from shared.models import Article, DeadLetter, EnrichedArticle
+from shared.redis import add_dead_letter, connect, dead_letter, ensure_pipeline_groups
+from shared.settings import Settings
+from shared.streams import GROUP_ENRICH, StreamNames
+
+log = logging.getLogger(__name__)
+
+SERVICE = "enrich"
+# Topic streams keep this much history for subscribers (XADD MINID trimming).
+TOPIC_RETENTION_MS = 7 * 24 * 3600 * 1000
+
+
+def decode_articles(
+    entries: Sequence[Entry], stream: str
+) -> tuple[list[tuple[bytes, Article]], list[DeadLetter]]:
+    """Split a batch into decodable articles and dead letters for the rest."""
+    good: list[tuple[bytes, Article]] = []
+    bad: list[DeadLetter] = []
+    for entry_id, fields in entries:
+        payload = entry_json(fields)
+        try:
+            if payload is None:
+                raise ValueError("entry has no 'json' field")
+            good.append((entry_id, loads(Article, payload)))
+        except (ValidationError, ValueError) as exc:
+            bad.append(dead_letter(service=SERVICE, stream=stream, group=GROUP_ENRICH,
+                                   entry_id=entry_id, fields=fields, error=exc,
+                                   error_class="InvalidMessage"))
+    return good, bad
+
+
+def enrich_resilient(
+    enricher: Enricher, items: list[tuple[bytes, Article]], fields_of: dict[bytes, Any],
+    stream: str,
+) -> tuple[list[EnrichedArticle], list[DeadLetter]]:
+    """Enrich the batch; if it fails, enrich one by one so one bad article can't block the rest."""
+    articles = [a for _, a in items]
+    try:
+        return enricher.enrich_batch(articles), []
+    except Exception:
+        log.exception("batch enrichment failed; retrying the %d articles one by one", len(items))
+    done: list[EnrichedArticle] = []
+    bad: list[DeadLetter] = []
+    for entry_id, article in items:
+        try:
+            done.extend(enricher.enrich_batch([article]))
+        except Exception as exc:  # noqa: BLE001 - recorded in the dead letter
+            bad.append(dead_letter(service=SERVICE, stream=stream, group=GROUP_ENRICH,
+                                   entry_id=entry_id, fields=fields_of[entry_id], error=exc))
+    return done, bad
+
+
+def build_app(settings: Settings, redis_url: str) -> FastStream:
+    """The enrich worker as a FastStream app (model and taxonomy load at start-up)."""
+    names = StreamNames(settings.prefix)
+    broker = make_broker(settings, redis_url)
+    client = connect(redis_url)
+    state: dict[str, Enricher] = {}
+
+    @broker.subscriber(
+        stream=batch_stream(names.raw, GROUP_ENRICH, settings, settings.enrich_batch_size),
+        decoder=raw_entries,
+        ack_policy=AckPolicy.REJECT_ON_ERROR,
+    )
+    async def on_raw(entries: list[Any]) -> None:
+        started = time.perf_counter()
+        items, letters = decode_articles(entries, names.raw)
+        fields_of = {entry_id: fields for entry_id, fields in entries}
+        enriched, failed = await asyncio.to_thread(
+            enrich_resilient, state["enricher"], items, fields_of, names.raw
+        )
+        letters.extend(failed)
+        minid = str(int(time.time() * 1000) - TOPIC_RETENTION_MS)
+        async with client.pipeline(transaction=False) as pipe:
+            for doc in enriched:
+                fields = to_fields(doc)
+                pipe.xadd(names.enriched, fields)
+                for topic in doc.topics:
+                    pipe.xadd(names.topic(topic.slug), fields, minid=minid, approximate=True)
+            for letter in letters:
+                add_dead_letter(pipe, names, letter)
+            await pipe.execute()
+        log.info("enriched %d, dead-lettered %d of %d in %.0f ms", len(enriched), len(letters),
+                 len(entries), (time.perf_counter() - started) * 1000)
+
+    async def startup() -> None:
+        await ensure_pipeline_groups(client, names)
+        state["enricher"] = await asyncio.to_thread(Enricher, settings)
+        log.info("enrich worker ready (NER %s)", settings.ner)
+
+    async def shutdown() -> None:
+        await client.aclose()
+
+    return FastStream(broker, on_startup=[startup], after_shutdown=[shutdown])

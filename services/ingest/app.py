@@ -1,0 +1,87 @@
+"""The ingest service: HTTP API and the inbox-stream reader, in one process.
+
+The broker (inbox subscription) starts and stops inside the API's lifespan, so
+SIGTERM/SIGINT to uvicorn stops reading the inbox, finishes in-flight batches
+and closes Redis before the process exits.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from faststream import AckPolicy
+from faststream.redis import RedisBroker
+
+from services.ingest.api import create_api
+from services.ingest.core import Ingestor, article_from_entry
+from services.runtime import batch_stream, make_broker, raw_entries
+from shared.errors import PermanentError
+from shared.models import Article, DeadLetter
+from shared.redis import add_dead_letter, connect, dead_letter, ensure_pipeline_groups
+from shared.settings import Settings
+from shared.streams import GROUP_INGEST, StreamNames
+
+log = logging.getLogger(__name__)
+
+SERVICE = "ingest"
+
+
+def register_inbox(broker: RedisBroker, settings: Settings, ingestor: Ingestor,
+                   client: Any) -> None:
+    """Read ``newsflow:inbox`` in group ``ingest``: valid entries go on, bad ones to the DLQ."""
+    names = StreamNames(settings.prefix)
+
+    @broker.subscriber(
+        stream=batch_stream(names.inbox, GROUP_INGEST, settings, settings.inbox_batch_size),
+        decoder=raw_entries,
+        ack_policy=AckPolicy.REJECT_ON_ERROR,
+    )
+    async def on_inbox(entries: list[Any]) -> None:
+        started = time.perf_counter()
+        articles: list[Article] = []
+        letters: list[DeadLetter] = []
+        for entry_id, fields in entries:
+            try:
+                articles.append(article_from_entry(fields, settings))
+            except PermanentError as exc:
+                letters.append(dead_letter(service=SERVICE, stream=names.inbox,
+                                           group=GROUP_INGEST, entry_id=entry_id,
+                                           fields=fields, error=exc))
+        results = await ingestor.submit_many(articles)
+        if letters:
+            async with client.pipeline(transaction=False) as pipe:
+                for letter in letters:
+                    add_dead_letter(pipe, names, letter)
+                await pipe.execute()
+        dupes = sum(1 for r in results if r.status == "duplicate")
+        log.info("inbox: accepted %d, duplicate %d, dead-lettered %d in %.0f ms",
+                 len(results) - dupes, dupes, len(letters),
+                 (time.perf_counter() - started) * 1000)
+
+
+def build_api(settings: Settings, redis_url: str) -> Any:
+    """The FastAPI app with the inbox reader running in its lifespan."""
+    names = StreamNames(settings.prefix)
+    client = connect(redis_url)
+    ingestor = Ingestor(client, settings)
+    broker = make_broker(settings, redis_url)
+    register_inbox(broker, settings, ingestor, client)
+
+    @asynccontextmanager
+    async def lifespan(_: Any) -> AsyncIterator[None]:
+        await ensure_pipeline_groups(client, names)
+        await broker.start()
+        log.info("ingest ready: API on http://%s:%d, reading %s",
+                 settings.api_host, settings.api_port, names.inbox)
+        try:
+            yield
+        finally:
+            await broker.stop()
+            await client.aclose()
+            log.info("ingest stopped")
+
+    return create_api(settings, lambda: ingestor, lambda: client, lifespan=lifespan)

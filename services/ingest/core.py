@@ -1,0 +1,164 @@
+"""Accepting articles: validate, normalize, drop exact duplicates, XADD to articles:raw.
+
+Used by the HTTP API, the inbox reader and the file loader alike, so every entry
+point applies the same rules and limits.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import orjson
+from pydantic import ValidationError
+from redis.asyncio import Redis
+
+from shared.codec import dumps
+from shared.errors import InvalidMessage, TooLarge
+from shared.models import Article, ArticleIn
+from shared.normalize import normalize
+from shared.settings import Settings
+from shared.streams import JSON_FIELD, StreamNames
+
+log = logging.getLogger(__name__)
+
+# Atomic "enqueue unless already seen with the same content". Doing the check and
+# the XADD in one script means an article is never marked seen without being
+# enqueued (a crash between two commands would otherwise lose it).
+_ENQUEUE_LUA = """
+local prev = redis.call('GET', KEYS[1])
+if prev == ARGV[1] then
+  return false
+end
+local id = redis.call('XADD', KEYS[2], '*', 'json', ARGV[3])
+redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[2]))
+return id
+"""
+
+Status = Literal["accepted", "duplicate"]
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    id: str
+    status: Status
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One validation problem: ``loc`` names the field, ``msg`` says what is wrong."""
+
+    loc: str
+    msg: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.loc, "message": self.msg}
+
+
+def field_errors(exc: ValidationError) -> list[FieldError]:
+    """Pydantic errors as (field, message) pairs a person can read."""
+    out: list[FieldError] = []
+    for err in exc.errors(include_url=False):
+        loc = ".".join(str(p) for p in err["loc"]) or "article"
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field (not part of ArticleIn)"
+        elif err["type"] == "missing":
+            msg = "field required"
+        out.append(FieldError(loc, msg))
+    return out
+
+
+def describe(exc: ValidationError) -> str:
+    return "; ".join(f"{e.loc}: {e.msg}" for e in field_errors(exc))
+
+
+def parse_article(data: Any, settings: Settings) -> Article:
+    """An ``Article`` from decoded JSON, or ``InvalidMessage``/``TooLarge`` saying why."""
+    if not isinstance(data, dict):
+        raise InvalidMessage(f"article must be a JSON object, not {type(data).__name__}")
+    try:
+        article_in = ArticleIn.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidMessage(describe(exc)) from exc
+    size = len(article_in.title) + len(article_in.body or "") + len(article_in.html or "")
+    if size > settings.max_article_bytes:
+        raise TooLarge(
+            f"article text is {size} characters; the limit is "
+            f"{settings.max_article_bytes} (NEWSFLOW_MAX_ARTICLE_BYTES)"
+        )
+    try:
+        return normalize(article_in)
+    except ValueError as exc:
+        raise InvalidMessage(str(exc)) from exc
+
+
+def decode_json(payload: bytes | str) -> Any:
+    """JSON text to Python, or ``InvalidMessage`` naming the problem."""
+    try:
+        return orjson.loads(payload)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidMessage(f"body is not valid JSON (or not UTF-8): {exc}") from exc
+
+
+def article_from_entry(fields: Mapping[bytes, bytes], settings: Settings) -> Article:
+    """An article from an inbox entry: a ``json`` field, or flat field/value pairs.
+
+    In the flat form ``authors`` may be a JSON array or a comma-separated list.
+    """
+    raw = fields.get(JSON_FIELD.encode())
+    if raw is not None:
+        if len(raw) > settings.max_article_bytes * 2:
+            raise TooLarge(
+                f"entry is {len(raw)} bytes; the limit is about "
+                f"{settings.max_article_bytes} (NEWSFLOW_MAX_ARTICLE_BYTES)"
+            )
+        return parse_article(decode_json(raw), settings)
+    data: dict[str, Any] = {}
+    for key, value in fields.items():
+        try:
+            name, text = key.decode("utf-8"), value.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidMessage(f"entry field {key!r} is not valid UTF-8") from exc
+        data[name] = text
+    if "authors" in data:
+        authors = data["authors"]
+        data["authors"] = (
+            decode_json(authors)
+            if authors.startswith("[")
+            else [a.strip() for a in authors.split(",") if a.strip()]
+        )
+    return parse_article(data, settings)
+
+
+class Ingestor:
+    """Enqueues normalized articles on ``articles:raw``, dropping exact duplicates."""
+
+    def __init__(self, client: Redis, settings: Settings) -> None:
+        self._client = client
+        self._settings = settings
+        self._names = StreamNames(settings.prefix)
+        self._script = client.register_script(_ENQUEUE_LUA)
+
+    async def submit_many(self, articles: Sequence[Article]) -> list[Accepted]:
+        """Enqueue in one pipeline; an article whose id and content were seen is a duplicate.
+
+        Raises redis errors unchanged: nothing was accepted unless this returns.
+        """
+        if not articles:
+            return []
+        ttl = str(self._settings.dedup_ttl_seconds)
+        async with self._client.pipeline(transaction=False) as pipe:
+            for article in articles:
+                await self._script(
+                    keys=[self._names.seen(article.id), self._names.raw],
+                    args=[article.content_hash, ttl, dumps(article)],
+                    client=pipe,
+                )
+            results = await pipe.execute()
+        return [
+            Accepted(a.id, "accepted" if r else "duplicate")
+            for a, r in zip(articles, results, strict=True)
+        ]

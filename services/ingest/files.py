@@ -1,0 +1,98 @@
+"""Reading article files for ``newsflow ingest`` and ``newsflow up --seed``.
+
+``.txt``: first line is the title, the rest the body (the seed format).
+``.json``: one article object or an array of them. ``.jsonl``/``.ndjson``: one
+per line. ``.html``/``.htm``: the page, titled by its ``<title>`` or first ``<h1>``.
+Folders are walked recursively in name order; other files are skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+SUFFIXES = frozenset({".txt", ".json", ".jsonl", ".ndjson", ".html", ".htm"})
+_TITLE_RE = re.compile(r"<title[^>]*>(.*?)</title>|<h1[^>]*>(.*?)</h1>", re.I | re.S)
+_TAG_RE = re.compile(r"<[^>]+>")
+
+
+@dataclass(frozen=True, slots=True)
+class FileItem:
+    """One article read from a file (``data``), or why it could not be (``error``)."""
+
+    origin: str
+    data: dict[str, Any] | None = None
+    error: str | None = None
+
+
+def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.is_file()
+                              and p.suffix.lower() in SUFFIXES)
+        else:
+            yield path
+
+
+def _read_text(path: Path) -> str:
+    return path.read_bytes().decode("utf-8")
+
+
+def read_file(path: Path) -> Iterator[FileItem]:
+    """The articles in one file; unreadable content yields items with ``error`` set."""
+    origin = str(path)
+    suffix = path.suffix.lower()
+    try:
+        text = _read_text(path)
+    except FileNotFoundError:
+        yield FileItem(origin, error="no such file")
+        return
+    except UnicodeDecodeError as exc:
+        yield FileItem(origin, error=f"not valid UTF-8 (byte {exc.start})")
+        return
+    except OSError as exc:
+        yield FileItem(origin, error=f"cannot read: {exc.strerror}")
+        return
+    if suffix == ".txt":
+        title, _, body = text.lstrip("\ufeff").strip().partition("\n")
+        yield FileItem(origin, {"title": title.strip(), "body": body.strip()})
+    elif suffix == ".json":
+        try:
+            doc = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            yield FileItem(origin, error=f"invalid JSON: {exc}")
+            return
+        items = doc if isinstance(doc, list) else [doc]
+        for index, item in enumerate(items):
+            yield _item(f"{origin}[{index}]" if isinstance(doc, list) else origin, item)
+    elif suffix in (".jsonl", ".ndjson"):
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                yield _item(f"{origin}:{number}", orjson.loads(line))
+            except orjson.JSONDecodeError as exc:
+                yield FileItem(f"{origin}:{number}", error=f"invalid JSON: {exc}")
+    elif suffix in (".html", ".htm"):
+        match = _TITLE_RE.search(text)
+        title = _TAG_RE.sub("", (match.group(1) or match.group(2))) if match else path.stem
+        yield FileItem(origin, {"title": " ".join(title.split()), "html": text})
+    else:
+        yield FileItem(origin, error=f"unsupported file type {suffix or '(none)'}; "
+                       f"use one of {', '.join(sorted(SUFFIXES))}")
+
+
+def _item(origin: str, value: Any) -> FileItem:
+    if not isinstance(value, dict):
+        return FileItem(origin, error=f"expected a JSON object, got {type(value).__name__}")
+    return FileItem(origin, value)
+
+
+def read_paths(paths: Iterable[Path]) -> Iterator[FileItem]:
+    for path in iter_files(paths):
+        yield from read_file(path)

@@ -1,0 +1,105 @@
+"""The sink worker: articles:enriched -> storage, batched and idempotent.
+
+Reads batches in consumer group ``sink`` and upserts them in one transaction;
+the batch is acknowledged only after the commit. A storage error leaves the
+batch pending for a retry; an undecodable entry goes to the dead-letter stream.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from faststream import AckPolicy, FastStream
+from pydantic import ValidationError
+
+from services.runtime import Entry, batch_stream, make_broker, raw_entries
+from shared.codec import entry_json, loads
+from shared.models import DeadLetter, EnrichedArticle
+from shared.redis import add_dead_letter, connect, dead_letter, ensure_pipeline_groups
+from shared.settings import Settings
+from shared.storage import Storage, open_storage
+from shared.streams import GROUP_SINK, JSON_FIELD, StreamNames
+
+log = logging.getLogger(__name__)
+
+SERVICE = "sink"
+# Stored-article notifications are for live display (`newsflow up`), not a work
+# queue: no group reads them, so a length cap loses nothing anyone waits for.
+STORED_EVENTS_MAXLEN = 10_000
+
+
+def decode_documents(
+    entries: Sequence[Entry], stream: str
+) -> tuple[list[EnrichedArticle], list[DeadLetter]]:
+    """The batch's documents (last version of each id wins) and dead letters for the rest."""
+    docs: dict[str, EnrichedArticle] = {}
+    bad: list[DeadLetter] = []
+    for entry_id, fields in entries:
+        payload = entry_json(fields)
+        try:
+            if payload is None:
+                raise ValueError("entry has no 'json' field")
+            doc = loads(EnrichedArticle, payload)
+        except (ValidationError, ValueError) as exc:
+            bad.append(dead_letter(service=SERVICE, stream=stream, group=GROUP_SINK,
+                                   entry_id=entry_id, fields=fields, error=exc,
+                                   error_class="InvalidMessage"))
+            continue
+        docs[doc.id] = doc
+    return list(docs.values()), bad
+
+
+def stored_event(doc: EnrichedArticle) -> dict[str, bytes]:
+    """A short notice of one stored article: id, title, top entities, topics."""
+    summary = {
+        "id": doc.id,
+        "title": doc.title,
+        "entities": [[e.name, e.type] for e in doc.entities[:5]],
+        "topics": [[t.slug, t.qcode] for t in doc.topics],
+    }
+    return {JSON_FIELD: orjson.dumps(summary)}
+
+
+def build_app(settings: Settings, redis_url: str) -> FastStream:
+    """The sink worker as a FastStream app (storage opens at start-up)."""
+    names = StreamNames(settings.prefix)
+    broker = make_broker(settings, redis_url)
+    client = connect(redis_url)
+    state: dict[str, Storage] = {}
+
+    @broker.subscriber(
+        stream=batch_stream(names.enriched, GROUP_SINK, settings, settings.sink_batch_size),
+        decoder=raw_entries,
+        ack_policy=AckPolicy.REJECT_ON_ERROR,
+    )
+    async def on_enriched(entries: list[Any]) -> None:
+        started = time.perf_counter()
+        docs, letters = decode_documents(entries, names.enriched)
+        written = await state["storage"].upsert_many(docs) if docs else 0
+        async with client.pipeline(transaction=False) as pipe:
+            for letter in letters:
+                add_dead_letter(pipe, names, letter)
+            for doc in docs:
+                pipe.xadd(names.stored, stored_event(doc), maxlen=STORED_EVENTS_MAXLEN,
+                          approximate=True)
+            await pipe.execute()
+        log.info("stored %d, dead-lettered %d of %d in %.0f ms", written, len(letters),
+                 len(entries), (time.perf_counter() - started) * 1000)
+
+    async def startup() -> None:
+        await ensure_pipeline_groups(client, names)
+        storage = open_storage(settings.resolved_database_url)
+        await storage.open()
+        state["storage"] = storage
+        log.info("sink worker ready (%s)", settings.resolved_database_url.split("://")[0])
+
+    async def shutdown() -> None:
+        if "storage" in state:
+            await state["storage"].close()
+        await client.aclose()
+
+    return FastStream(broker, on_startup=[startup], after_shutdown=[shutdown])

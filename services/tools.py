@@ -1,0 +1,389 @@
+"""The user-facing ``newsflow`` commands other than ``up`` and ``worker``.
+
+Each ``cmd_*`` takes the parsed arguments and returns an exit code: 0 done,
+1 some input was rejected or nothing matched where that is an error, 2 bad
+usage or configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
+import orjson
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from shared.settings import Settings, get_settings
+from shared.streams import GROUP_ENRICH, GROUP_INGEST, GROUP_SINK, JSON_FIELD, StreamNames
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+def _fail(message: str, code: int = 2) -> int:
+    err.print(f"[red]newsflow:[/red] {message}")
+    return code
+
+
+def _redis_url(settings: Settings) -> str | None:
+    return settings.resolved_redis_url()
+
+
+# --- ingest -------------------------------------------------------------------------------
+
+
+def _headers(api_key: str | None) -> dict[str, str]:
+    headers = {"content-type": "application/x-ndjson"}
+    if api_key:
+        headers["authorization"] = f"Bearer {api_key}"
+    return headers
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def ingest_paths(paths: list[Path], api: str, api_key: str | None, *, batch_size: int,
+                 quiet: bool = False) -> dict[str, int]:
+    """Send every article in ``paths`` to ``api`` in NDJSON batches; returns the counts.
+
+    Rejected items are reported on stderr with their file (and line) and reason.
+    """
+    from services.ingest.files import read_paths
+
+    counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
+    items = list(read_paths(paths))
+    with httpx.Client(base_url=api, timeout=60) as client, Progress(
+        console=err, disable=quiet or not err.is_terminal, transient=True
+    ) as progress:
+        task = progress.add_task("ingesting", total=len(items))
+        for chunk in _chunks(items, batch_size):
+            sendable = [i for i in chunk if i.data is not None]
+            for item in chunk:
+                if item.error:
+                    counts["rejected"] += 1
+                    err.print(f"[red]rejected[/red] {item.origin}: {item.error}")
+            if sendable:
+                body = b"\n".join(orjson.dumps(i.data) for i in sendable)
+                response = client.post("/v1/articles/batch", content=body,
+                                       headers=_headers(api_key))
+                if response.status_code != 200:
+                    raise httpx.HTTPStatusError(
+                        f"{response.status_code} from {api}: {response.text[:500]}",
+                        request=response.request, response=response)
+                for item, result in zip(sendable, response.json()["results"], strict=True):
+                    counts[result["status"]] += 1
+                    if result["status"] == "rejected":
+                        err.print(f"[red]rejected[/red] {item.origin}: "
+                                  f"{result['error']['message']}")
+            progress.advance(task, len(chunk))
+    return counts
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    api = args.api or f"http://{settings.api_host}:{settings.api_port}"
+    missing = [str(p) for p in args.paths if not p.exists()]
+    if missing:
+        return _fail(f"no such file or folder: {', '.join(missing)}")
+    try:
+        counts = ingest_paths(args.paths, api, settings.api_key, batch_size=args.batch_size)
+    except httpx.ConnectError:
+        return _fail(f"cannot reach the API at {api}: is 'newsflow up' running? (--api URL)")
+    except httpx.HTTPStatusError as exc:
+        return _fail(str(exc))
+    out.print(f"accepted {counts['accepted']}, duplicate {counts['duplicate']}, "
+              f"rejected {counts['rejected']}")
+    return 1 if counts["rejected"] else 0
+
+
+# --- enrich (offline) ---------------------------------------------------------------------
+
+
+def cmd_enrich(args: argparse.Namespace) -> int:
+    """ArticleIn JSONL in, EnrichedArticle JSONL out, with the worker's enrichment code."""
+    from services.enrich.pipeline import Enricher
+    from services.ingest.core import decode_json, parse_article
+    from shared.codec import dumps
+    from shared.errors import PermanentError
+
+    settings = get_settings()
+    enricher = Enricher(settings)
+    source: IO[bytes] = args.input.open("rb") if args.input else sys.stdin.buffer
+    sink: IO[bytes] = args.output.open("wb") if args.output else sys.stdout.buffer
+    bad = 0
+    name = str(args.input or "stdin")
+
+    def articles() -> Iterator[Any]:
+        nonlocal bad
+        for number, line in enumerate(source, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield parse_article(decode_json(line), settings)
+            except PermanentError as exc:
+                bad += 1
+                err.print(f"[red]skipped[/red] {name}:{number}: {exc}")
+
+    try:
+        for chunk in _chunks(articles(), settings.enrich_batch_size):
+            for doc in enricher.enrich_batch(chunk):
+                sink.write(dumps(doc) + b"\n")
+            sink.flush()
+    finally:
+        if args.input:
+            source.close()
+        if args.output:
+            sink.close()
+    return 1 if bad else 0
+
+
+# --- search -------------------------------------------------------------------------------
+
+
+def _parse_time(value: str | None, flag: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"{flag}: {value!r} is not an ISO date or datetime") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from shared.storage import SearchQuery, open_storage
+
+    settings = get_settings()
+    try:
+        query = SearchQuery(topic=args.topic, entity=args.entity, q=args.q,
+                            since=_parse_time(args.since, "--since"),
+                            until=_parse_time(args.until, "--until"), source=args.source,
+                            language=args.language, limit=args.limit)
+    except (ValueError, ValidationError) as exc:
+        return _fail(str(exc))
+
+    async def run() -> Any:
+        storage = open_storage(settings.resolved_database_url)
+        await storage.open()
+        try:
+            return await storage.search(query)
+        finally:
+            await storage.close()
+
+    try:
+        page = asyncio.run(run())
+    except ValueError as exc:
+        return _fail(str(exc))
+    if args.json:
+        for doc in page.items:
+            sys.stdout.buffer.write(orjson.dumps(doc.model_dump(mode="json")) + b"\n")
+        sys.stdout.flush()
+        return 0
+    table = Table("published", "title", "entities", "topics", "id")
+    for doc in page.items:
+        when = doc.published_at or doc.received_at
+        table.add_row(when.strftime("%Y-%m-%d %H:%M"), doc.title[:60],
+                      ", ".join(e.name for e in doc.entities[:4]),
+                      ", ".join(t.slug for t in doc.topics), doc.id[:12])
+    out.print(table)
+    out.print(f"{len(page.items)} article(s)" + (" (more: use --limit)" if page.next_cursor else ""))
+    return 0
+
+
+# --- subscribe ----------------------------------------------------------------------------
+
+
+def cmd_subscribe(args: argparse.Namespace) -> int:
+    """Follow ``topics:<slug>``: pretty lines, or NDJSON with --json."""
+    import redis
+
+    settings = get_settings()
+    url = _redis_url(settings)
+    if not url:
+        return _fail("no Redis: set REDIS_URL or start 'newsflow up'")
+    names = StreamNames(settings.prefix)
+    stream = names.topic(args.topic)
+    client = redis.Redis.from_url(url)
+    last_id = "0" if args.from_start else "$"
+    seen = 0
+    try:
+        while args.count is None or seen < args.count:
+            reply = client.xread({stream: last_id}, block=1000, count=100)
+            for _, entries in reply or []:
+                for entry_id, fields in entries:
+                    last_id = entry_id
+                    doc = orjson.loads(fields[JSON_FIELD.encode()])
+                    if args.json:
+                        sys.stdout.buffer.write(orjson.dumps(doc) + b"\n")
+                        sys.stdout.flush()
+                    else:
+                        ents = ", ".join(e["name"] for e in doc.get("entities", [])[:4])
+                        tops = ", ".join(t["slug"] for t in doc.get("topics", []))
+                        out.print(f"[bold]{doc['title']}[/bold] [dim]{doc.get('source') or ''}"
+                                  f"[/dim] | {ents} | [cyan]{tops}[/cyan]")
+                    seen += 1
+                    if args.count is not None and seen >= args.count:
+                        break
+    except KeyboardInterrupt:
+        pass
+    except redis.ConnectionError as exc:
+        return _fail(f"lost Redis at {url}: {exc}", 1)
+    return 0
+
+
+# --- dlq ----------------------------------------------------------------------------------
+
+
+def _dlq_matches(letter: dict[str, Any], args: argparse.Namespace) -> bool:
+    if args.stream and letter.get("source_stream") != args.stream:
+        return False
+    if args.error:
+        needle = args.error.lower()
+        return needle in str(letter.get("error_class", "")).lower() or needle in str(
+            letter.get("error", "")).lower()
+    return True
+
+
+def cmd_dlq(args: argparse.Namespace) -> int:
+    """List, replay (back onto the source stream) or purge dead letters, with filters."""
+    import redis
+
+    from shared.redis import encode_fields
+
+    settings = get_settings()
+    url = _redis_url(settings)
+    if not url:
+        return _fail("no Redis: set REDIS_URL or start 'newsflow up'")
+    names = StreamNames(settings.prefix)
+    client = redis.Redis.from_url(url)
+    selected: list[tuple[bytes, dict[str, Any]]] = []
+    for entry_id, fields in client.xrange(names.dlq):
+        letter = orjson.loads(fields[JSON_FIELD.encode()])
+        if _dlq_matches(letter, args):
+            selected.append((entry_id, letter))
+    if args.action == "list":
+        for entry_id, letter in selected[: args.limit]:
+            if args.json:
+                sys.stdout.buffer.write(orjson.dumps({"dlq_id": entry_id.decode(), **letter})
+                                        + b"\n")
+            else:
+                out.print(f"{entry_id.decode()}  {letter['source_stream']}  "
+                          f"[red]{letter['error_class']}[/red]: {letter['error'][:160]}")
+        if not args.json:
+            out.print(f"{len(selected)} dead letter(s)")
+        return 0
+    if args.action == "replay":
+        with client.pipeline(transaction=True) as pipe:
+            for entry_id, letter in selected:
+                pipe.xadd(letter["source_stream"], encode_fields(letter["payload"]))
+                pipe.xdel(names.dlq, entry_id)
+            pipe.execute()
+        out.print(f"replayed {len(selected)} dead letter(s)")
+        return 0
+    if selected:
+        client.xdel(names.dlq, *[entry_id for entry_id, _ in selected])
+    out.print(f"purged {len(selected)} dead letter(s)")
+    return 0
+
+
+# --- stats --------------------------------------------------------------------------------
+
+
+def collect_stats(client: Any, names: StreamNames) -> dict[str, Any]:
+    """Streams with length and groups (pending, lag); the DLQ size."""
+    streams: dict[str, Any] = {}
+    for stream, group in ((names.inbox, GROUP_INGEST), (names.raw, GROUP_ENRICH),
+                          (names.enriched, GROUP_SINK), (names.dlq, None)):
+        length = client.xlen(stream)
+        groups = []
+        if group:
+            try:
+                infos = client.xinfo_groups(stream)
+            except Exception:  # noqa: BLE001 - a stream not created yet has no groups
+                infos = []
+            for info in infos:
+                groups.append({
+                    "name": _text(info["name"]),
+                    "consumers": int(info["consumers"]),
+                    "pending": int(info["pending"]),
+                    "lag": None if info.get("lag") is None else int(info["lag"]),
+                    "last_delivered_id": _text(info["last-delivered-id"]),
+                })
+        streams[stream] = {"length": length, "groups": groups}
+    topics = sorted(_text(k) for k in client.scan_iter(match=names.topic("*"), count=1000))
+    return {
+        "streams": streams,
+        "topics": {t: client.xlen(t) for t in topics},
+        "dlq": client.xlen(names.dlq),
+    }
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    import redis
+
+    settings = get_settings()
+    url = _redis_url(settings)
+    if not url:
+        return _fail("no Redis: set REDIS_URL or start 'newsflow up'")
+    client = redis.Redis.from_url(url)
+    try:
+        stats = collect_stats(client, StreamNames(settings.prefix))
+    except redis.ConnectionError as exc:
+        return _fail(f"cannot reach Redis at {url}: {exc}", 1)
+    stored = _stored_count(settings)
+    stats["stored"] = stored
+    if args.json:
+        sys.stdout.buffer.write(orjson.dumps(stats, option=orjson.OPT_INDENT_2) + b"\n")
+        return 0
+    table = Table("stream", "length", "group", "consumers", "pending", "lag")
+    for stream, info in stats["streams"].items():
+        if not info["groups"]:
+            table.add_row(stream, str(info["length"]), "-", "-", "-", "-")
+        for g in info["groups"]:
+            table.add_row(stream, str(info["length"]), g["name"], str(g["consumers"]),
+                          str(g["pending"]), "?" if g["lag"] is None else str(g["lag"]))
+    for topic, length in stats["topics"].items():
+        table.add_row(topic, str(length), "-", "-", "-", "-")
+    out.print(table)
+    out.print(f"dead letters: {stats['dlq']}   stored articles: "
+              f"{'?' if stored is None else stored}")
+    return 0
+
+
+def _stored_count(settings: Settings) -> int | None:
+    from shared.storage import open_storage
+
+    async def run() -> int:
+        storage = open_storage(settings.resolved_database_url)
+        await storage.open()
+        try:
+            return await storage.count()
+        finally:
+            await storage.close()
+
+    try:
+        return asyncio.run(run())
+    except Exception:  # noqa: BLE001 - stats still shows Redis when storage is away
+        return None

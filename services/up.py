@@ -1,0 +1,277 @@
+"""``newsflow up``: the whole stack in one command.
+
+Starts an embedded Redis (unless ``REDIS_URL``), then one process per service
+(sink, N x enrich, ingest + API), optionally ingests seed files, and prints one
+line per stored article. Ctrl-C stops it in order: the API first (nothing new
+is accepted), then the pipeline drains what was accepted, then the workers and
+Redis stop. A second Ctrl-C kills everything at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import orjson
+import redis
+from rich.console import Console
+
+from services.embedded import RedisServer, start_redis
+from shared.settings import Settings
+from shared.streams import GROUP_ENRICH, GROUP_SINK, JSON_FIELD, StreamNames
+
+log = logging.getLogger("newsflow.up")
+console = Console(stderr=False, highlight=False)
+
+RESTART_BACKOFF_S = (1, 2, 5, 10, 30)
+
+
+@dataclass
+class Child:
+    """One supervised worker process."""
+
+    service: str
+    env: dict[str, str]
+    process: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+    started_at: float = field(default=0.0)
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "worker", self.service],
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            # Own session: a terminal Ctrl-C reaches only `up`, which stops the
+            # children in order instead of all at once.
+            start_new_session=True,
+        )
+        self.started_at = time.monotonic()
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def signal(self, sig: int) -> None:
+        if self.alive() and self.process is not None:
+            self.process.send_signal(sig)
+
+    def wait(self, timeout: float) -> bool:
+        if self.process is None:
+            return True
+        try:
+            self.process.wait(timeout)
+            return True
+        except subprocess.TimeoutExpired:
+            return False
+
+
+def group_drained(client: redis.Redis, stream: str, group: str) -> bool:
+    """True when ``group`` has nothing pending and nothing undelivered on ``stream``."""
+    try:
+        groups = client.xinfo_groups(stream)
+    except redis.ResponseError:
+        return True
+    for info in groups:
+        name = info["name"].decode() if isinstance(info["name"], bytes) else info["name"]
+        if name != group:
+            continue
+        if int(info["pending"]):
+            return False
+        last = info["last-delivered-id"]
+        last = last.decode() if isinstance(last, bytes) else last
+        return not client.xrange(stream, min=f"({last}", count=1)
+    return True
+
+
+class Stack:
+    """The processes of one ``newsflow up``."""
+
+    def __init__(self, settings: Settings, enrich_workers: int) -> None:
+        self.settings = settings
+        self.names = StreamNames(settings.prefix)
+        self.redis_server: RedisServer | None = None
+        self.redis_url = settings.redis_url or ""
+        self.children: list[Child] = []
+        self.enrich_workers = enrich_workers
+        self.stopping = False
+
+    def start(self) -> None:
+        data_dir = self.settings.data_dir
+        data_dir.mkdir(parents=True, exist_ok=True)
+        if not self.redis_url:
+            self.redis_server = start_redis(data_dir / "redis")
+            self.redis_url = self.redis_server.url
+            self.settings.redis_url_file.write_text(self.redis_url + "\n")
+            console.print(f"[dim]embedded Redis on {self.redis_url} (data in "
+                          f"{data_dir / 'redis'})[/dim]")
+        env = dict(os.environ)
+        env.update(
+            REDIS_URL=self.redis_url,
+            DATABASE_URL=self.settings.resolved_database_url,
+            NEWSFLOW_DATA_DIR=str(data_dir),
+            NEWSFLOW_API_PORT=str(self.settings.api_port),
+            NEWSFLOW_API_HOST=self.settings.api_host,
+        )
+        services = ["sink"] + ["enrich"] * self.enrich_workers + ["ingest"]
+        self.children = [Child(s, env) for s in services]
+        for child in self.children:
+            child.start()
+
+    def client(self) -> redis.Redis:
+        return redis.Redis.from_url(self.redis_url, socket_timeout=5)
+
+    def supervise(self) -> None:
+        """Restart a worker that died on its own, with backoff."""
+        if self.stopping:
+            return
+        for child in self.children:
+            if child.alive() or child.process is None:
+                continue
+            wait = RESTART_BACKOFF_S[min(child.restarts, len(RESTART_BACKOFF_S) - 1)]
+            if time.monotonic() - child.started_at < wait:
+                continue
+            log.warning("%s worker exited with code %s; restarting", child.service,
+                        child.process.returncode)
+            child.restarts += 1
+            child.start()
+
+    def stop(self) -> None:
+        """Stop in order: API, drain the pipeline, workers, Redis."""
+        self.stopping = True
+        timeout = self.settings.graceful_timeout
+        ingest = [c for c in self.children if c.service == "ingest"]
+        workers = [c for c in self.children if c.service != "ingest"]
+        console.print("[yellow]stopping: API first, then draining the pipeline...[/yellow]")
+        for child in ingest:
+            child.signal(signal.SIGTERM)
+        for child in ingest:
+            if not child.wait(timeout):
+                child.signal(signal.SIGKILL)
+        drained = self._drain(deadline=time.monotonic() + timeout)
+        for child in workers:
+            child.signal(signal.SIGTERM)
+        for child in workers:
+            if not child.wait(timeout):
+                log.warning("%s did not stop in %.0f s; killing it", child.service, timeout)
+                child.signal(signal.SIGKILL)
+                child.wait(5)
+        if self.redis_server is not None:
+            self.redis_server.stop()
+            self.settings.redis_url_file.unlink(missing_ok=True)
+        state = "drained" if drained else "not drained (the rest stays queued in Redis)"
+        console.print(f"[yellow]stopped; pipeline {state}[/yellow]")
+
+    def _drain(self, deadline: float) -> bool:
+        try:
+            client = self.client()
+            while time.monotonic() < deadline:
+                if all(c.alive() for c in self.children if c.service != "ingest") and not (
+                    group_drained(client, self.names.raw, GROUP_ENRICH)
+                    and group_drained(client, self.names.enriched, GROUP_SINK)
+                ):
+                    time.sleep(0.2)
+                    continue
+                return group_drained(client, self.names.raw, GROUP_ENRICH) and group_drained(
+                    client, self.names.enriched, GROUP_SINK)
+        except redis.RedisError as exc:
+            log.warning("could not check the pipeline while stopping: %s", exc)
+        return False
+
+    def kill(self) -> None:
+        for child in self.children:
+            child.signal(signal.SIGKILL)
+        if self.redis_server is not None:
+            self.redis_server.process.kill()
+
+
+def wait_ready(api: str, timeout: float = 120.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{api}/readyz", timeout=2).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def format_stored(summary: dict[str, Any]) -> str:
+    entities = ", ".join(name for name, _ in summary.get("entities", [])[:4]) or "-"
+    topics = ", ".join(slug for slug, _ in summary.get("topics", [])) or "-"
+    return (f"[green]stored[/green] {summary['title'][:80]} [dim]|[/dim] {entities} "
+            f"[dim]|[/dim] [cyan]{topics}[/cyan]")
+
+
+class _Interrupted(Exception):
+    pass
+
+
+def run_up(args: argparse.Namespace) -> int:
+    """Run the stack until Ctrl-C / SIGTERM; returns the exit code."""
+    from services.runtime import configure_logging
+    from services.tools import ingest_paths
+
+    overrides: dict[str, Any] = {}
+    if args.data_dir:
+        overrides["data_dir"] = args.data_dir
+    if args.api_port:
+        overrides["api_port"] = args.api_port
+    settings = Settings(**overrides)
+    configure_logging(settings, "up")
+    stack = Stack(settings, max(1, args.enrich_workers))
+    signals = {"count": 0}
+
+    def on_signal(signum: int, _: Any) -> None:
+        signals["count"] += 1
+        if signals["count"] > 1:
+            console.print("[red]second signal: killing everything[/red]")
+            stack.kill()
+            os._exit(130)
+        raise _Interrupted
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    api = f"http://{settings.api_host}:{settings.api_port}"
+    try:
+        stack.start()
+        client = stack.client()
+        if not wait_ready(api):
+            console.print(f"[red]the API at {api} did not become ready; see the logs above[/red]")
+            raise _Interrupted
+        last_id = _last_event_id(client, stack.names.stored)
+        console.print(f"[bold]newsflow is up[/bold]: API {api}  (Ctrl-C stops)")
+        for path in args.seed:
+            counts = ingest_paths([path], api, settings.api_key, batch_size=200, quiet=True)
+            console.print(f"seeded {path}: {counts}")
+        while True:
+            stack.supervise()
+            reply = client.xread({stack.names.stored: last_id}, block=1000, count=100)
+            for _, entries in reply or []:
+                for entry_id, fields in entries:
+                    last_id = entry_id
+                    console.print(format_stored(orjson.loads(fields[JSON_FIELD.encode()])))
+    except _Interrupted:
+        pass
+    except redis.RedisError as exc:
+        log.error("lost the connection to Redis: %s", exc)
+    finally:
+        signal.signal(signal.SIGINT, on_signal)
+        try:
+            stack.stop()
+        except _Interrupted:
+            stack.kill()
+            return 130
+    return 0
+
+
+def _last_event_id(client: redis.Redis, stream: str) -> str:
+    last = client.xrevrange(stream, count=1)
+    return last[0][0].decode() if last else "0"

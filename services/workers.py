@@ -1,0 +1,44 @@
+"""``newsflow worker ingest|enrich|sink``: run one service in this process."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+from shared.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+
+def _redis_url(settings: Settings) -> str:
+    url = settings.resolved_redis_url()
+    if not url:
+        print("newsflow: no Redis: set REDIS_URL, or run 'newsflow up' which starts one",
+              file=sys.stderr)
+        raise SystemExit(2)
+    return url
+
+
+def run_worker(service: str) -> int:
+    """Run ``service`` until SIGINT/SIGTERM; returns the exit code."""
+    from services.runtime import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings, service)
+    url = _redis_url(settings)
+    if service == "ingest":
+        import uvicorn
+
+        from services.ingest.app import build_api
+
+        uvicorn.run(build_api(settings, url), host=settings.api_host, port=settings.api_port,
+                    log_config=None, access_log=False,
+                    timeout_graceful_shutdown=int(settings.graceful_timeout))
+        return 0
+    if service == "enrich":
+        from services.enrich.app import build_app
+    else:
+        from services.sink.app import build_app  # type: ignore[assignment]
+    asyncio.run(build_app(settings, url).run())
+    return 0

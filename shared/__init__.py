@@ -1,0 +1,3 @@
+"""Contracts shared by every newsflow service: models, settings, streams, codec, storage."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,213 @@
+"""The message contracts every service shares.
+
+``ArticleIn`` is what producers send; ``Article`` is its normalized form on
+``articles:raw``; ``EnrichedArticle`` adds entities, topics, keywords and
+provenance and travels on ``articles:enriched`` and the topic streams.
+``DeadLetter`` is what lands on the dead-letter stream.
+
+Field names here are read by users and scripts (see DESIGN.md); keep them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    ValidationInfo,
+)
+
+SCHEMA_VERSION = 1
+
+ENTITY_TYPES = (
+    "PERSON",
+    "ORG",
+    "GPE",
+    "LOC",
+    "NORP",
+    "FAC",
+    "EVENT",
+    "PRODUCT",
+    "WORK_OF_ART",
+    "LAW",
+    "LANGUAGE",
+)
+EntityType = Literal[
+    "PERSON",
+    "ORG",
+    "GPE",
+    "LOC",
+    "NORP",
+    "FAC",
+    "EVENT",
+    "PRODUCT",
+    "WORK_OF_ART",
+    "LAW",
+    "LANGUAGE",
+]
+
+MAX_TITLE_CHARS = 1_000
+MAX_SHORT_FIELD_CHARS = 500
+MAX_AUTHORS = 100
+
+
+def _as_utc(value: datetime) -> datetime:
+    """Naive datetimes are taken as UTC; aware ones are converted to UTC."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+ShortText = Annotated[
+    str, Field(max_length=MAX_SHORT_FIELD_CHARS), AfterValidator(_no_nul)
+]
+
+
+class ArticleIn(BaseModel):
+    """An article as a scraper or feed sends it.
+
+    ``title`` and one of ``body`` / ``html`` are required. Unknown fields are
+    rejected so that a typo (``titel``) is an error rather than lost data.
+    """
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    schema_version: int = SCHEMA_VERSION
+    title: Annotated[
+        str, Field(min_length=1, max_length=MAX_TITLE_CHARS), AfterValidator(_no_nul)
+    ]
+    # html is declared before body so that body's validator can see it.
+    html: Annotated[str, AfterValidator(_no_nul)] | None = None
+    body: Annotated[str, AfterValidator(_no_nul)] | None = Field(
+        default=None, validate_default=True
+    )
+    url: ShortText | None = None
+    published_at: UtcDatetime | None = None
+    source: ShortText | None = None
+    authors: Annotated[list[ShortText], Field(max_length=MAX_AUTHORS)] = Field(
+        default_factory=list
+    )
+    language: Annotated[str, Field(pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")] | None = None
+    section: ShortText | None = None
+    external_id: ShortText | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _url_is_http(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        from shared.normalize import canonical_url
+
+        canonical_url(value)  # raises ValueError with a clear message
+        return value
+
+    @field_validator("body")
+    @classmethod
+    def _needs_text(cls, value: str | None, info: ValidationInfo) -> str | None:
+        html = info.data.get("html")
+        if not (value and value.strip()) and not (html and html.strip()):
+            raise ValueError("one of 'body' or 'html' is required and must not be empty")
+        return value
+
+
+class Article(BaseModel):
+    """A normalized article: deterministic id, canonical URL, UTC times, clean text."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    schema_version: int = SCHEMA_VERSION
+    id: str
+    title: str
+    body: str
+    url: str | None = None
+    canonical_url: str | None = None
+    source: str | None = None
+    authors: list[str] = Field(default_factory=list)
+    language: str | None = None
+    section: str | None = None
+    external_id: str | None = None
+    published_at: UtcDatetime | None = None
+    received_at: UtcDatetime
+    content_hash: str
+    word_count: int
+
+
+class Mention(BaseModel):
+    """One occurrence of an entity: ``text`` is ``<field>[start:end]``."""
+
+    field: Literal["title", "body"]
+    start: int
+    end: int
+    text: str
+
+
+class Entity(BaseModel):
+    """A named entity, canonical within one article."""
+
+    name: str
+    type: EntityType
+    salience: float = Field(ge=0.0, le=1.0)
+    mention_count: int
+    surface_forms: list[str] = Field(default_factory=list)
+    mentions: list[Mention] = Field(default_factory=list)
+    country_code: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    geonames_id: int | None = None
+
+
+class Topic(BaseModel):
+    """An IPTC Media Topic assigned to an article."""
+
+    qcode: str
+    label: str
+    slug: str
+    relevance: float = Field(ge=0.0, le=1.0)
+    terms: list[str] = Field(default_factory=list)
+
+
+class Provenance(BaseModel):
+    """Which code, model and taxonomy produced the annotations."""
+
+    newsflow_version: str
+    ner_model: str | None
+    taxonomy: str
+    enriched_at: UtcDatetime
+
+
+class EnrichedArticle(Article):
+    """An ``Article`` with entities, topics, keywords and provenance."""
+
+    entities: list[Entity] = Field(default_factory=list)
+    topics: list[Topic] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list)
+    provenance: Provenance
+
+
+class DeadLetter(BaseModel):
+    """An entry that could not be processed, with enough to replay it."""
+
+    schema_version: int = SCHEMA_VERSION
+    service: str
+    source_stream: str
+    group: str | None = None
+    entry_id: str | None = None
+    error_class: str
+    error: str
+    delivery_count: int = 1
+    payload: dict[str, Any]
+    failed_at: UtcDatetime

@@ -1,0 +1,178 @@
+"""ArticleIn -> Article: canonical URL, deterministic id, clean text, UTC times."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from shared.models import Article, ArticleIn
+
+# Query parameters that identify a campaign or a click, not the page.
+_TRACKING_PARAMS = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "msclkid",
+        "mc_cid",
+        "mc_eid",
+        "igshid",
+        "yclid",
+        "_ga",
+        "ref",
+        "ref_src",
+        "cmpid",
+        "ocid",
+        "smid",
+    }
+)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_MAX_URL_CHARS = 2048
+
+_HSPACE_RE = re.compile(r"[^\S\n]+")
+_BLANK_LINES_RE = re.compile(r"\n{3,}")
+_WORD_RE = re.compile(r"\w+(?:[-'’]\w+)*")
+# C0/C1 control characters other than tab and newline, and zero-width marks
+# that only break tokenization.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u200c\u2060\ufeff]")
+
+
+def canonical_url(url: str) -> str:
+    """The URL with tracking parameters, fragment and default port removed.
+
+    Raises ``ValueError`` naming the problem when the URL is not absolute http(s).
+    """
+    url = url.strip()
+    if len(url) > _MAX_URL_CHARS:
+        raise ValueError(f"url is longer than {_MAX_URL_CHARS} characters")
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS:
+        raise ValueError("url must be an absolute http:// or https:// URL")
+    if not parts.hostname:
+        raise ValueError("url has no host")
+    host = parts.hostname.lower().rstrip(".")
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError("url has an invalid port") from exc
+    netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    path = re.sub(r"/{2,}", "/", parts.path or "/")
+    if len(path) > 1:
+        path = path.rstrip("/")
+    query = urlencode(
+        sorted(
+            (k, v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+            if not k.lower().startswith("utm_") and k.lower() not in _TRACKING_PARAMS
+        )
+    )
+    return urlunsplit((scheme, netloc, path, query, ""))
+
+
+class _TextExtractor(HTMLParser):
+    """Visible text of an HTML document, one paragraph per block element."""
+
+    _SKIP = frozenset({"script", "style", "noscript", "template", "svg", "head", "iframe"})
+    _BLOCK = frozenset(
+        {
+            "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6",
+            "blockquote", "section", "article", "header", "footer", "tr", "table",
+            "pre", "figcaption", "dd", "dt",
+        }
+    )
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip_depth = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._SKIP:
+            self._skip_depth += 1
+        elif tag in self._BLOCK:
+            self.parts.append("\n\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._SKIP:
+            self._skip_depth = max(0, self._skip_depth - 1)
+        elif tag in self._BLOCK:
+            self.parts.append("\n\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip_depth:
+            self.parts.append(data)
+
+
+def html_to_text(html: str) -> str:
+    """The visible text of an HTML fragment or page (scripts and styles dropped)."""
+    parser = _TextExtractor()
+    parser.feed(html)
+    parser.close()
+    return clean_text("".join(parser.parts))
+
+
+def clean_text(text: str) -> str:
+    """NFC, no control characters, single spaces, at most one blank line between paragraphs."""
+    text = unicodedata.normalize("NFC", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL_RE.sub("", text)
+    lines = [_HSPACE_RE.sub(" ", line).strip() for line in text.split("\n")]
+    return _BLANK_LINES_RE.sub("\n\n", "\n".join(lines)).strip()
+
+
+def word_count(text: str) -> int:
+    return len(_WORD_RE.findall(text))
+
+
+def _digest(*parts: str) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\x1f")
+    return h.hexdigest()
+
+
+def article_id(canonical: str | None, source: str | None, title: str, body: str) -> str:
+    """Deterministic: the canonical URL's hash, else the hash of source, title and body."""
+    if canonical:
+        return _digest("url", canonical)
+    return _digest("text", source or "", title, body)
+
+
+def normalize(article: ArticleIn, received_at: datetime | None = None) -> Article:
+    """The normalized ``Article`` for a validated ``ArticleIn``.
+
+    Raises ``ValueError`` when no text is left once HTML and whitespace are removed.
+    """
+    title = clean_text(article.title).replace("\n", " ")
+    if article.body and article.body.strip():
+        body = clean_text(article.body)
+    else:
+        body = html_to_text(article.html or "")
+    if not body:
+        raise ValueError("body: no text left after removing markup and whitespace")
+    if not title:
+        raise ValueError("title: no text left after removing whitespace")
+    canonical = canonical_url(article.url) if article.url else None
+    source = article.source or (urlsplit(canonical).hostname if canonical else None)
+    return Article(
+        id=article_id(canonical, source, title, body),
+        title=title,
+        body=body,
+        url=article.url,
+        canonical_url=canonical,
+        source=source,
+        authors=[a for a in (clean_text(x) for x in article.authors) if a],
+        language=article.language.lower().replace("_", "-") if article.language else None,
+        section=article.section,
+        external_id=article.external_id,
+        published_at=article.published_at,
+        received_at=received_at or datetime.now(UTC),
+        content_hash=_digest("content", title, body),
+        word_count=word_count(title) + word_count(body),
+    )

@@ -1,0 +1,116 @@
+"""Redis helpers every service uses: connections, consumer groups, dead letters."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from shared.codec import to_fields
+from shared.models import DeadLetter
+from shared.streams import GROUP_ENRICH, GROUP_INGEST, GROUP_SINK, StreamNames
+
+log = logging.getLogger(__name__)
+
+# Dead letters are kept for inspection and replay; this bounds a runaway producer
+# of bad input. Nothing reads the DLQ in a group, so a length cap loses no work.
+DLQ_MAXLEN = 100_000
+
+
+def connect(url: str) -> aioredis.Redis:
+    """A client that retries commands with backoff while Redis is briefly away."""
+    return aioredis.Redis.from_url(
+        url,
+        decode_responses=False,
+        health_check_interval=15,
+        socket_keepalive=True,
+        retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=2.0), retries=5),
+        retry_on_error=[RedisConnectionError, RedisTimeoutError],
+    )
+
+
+async def ensure_group(client: aioredis.Redis, stream: str, group: str) -> bool:
+    """Create ``group`` on ``stream`` reading from the start; True if it was created.
+
+    Created from id 0 (not ``$``) so entries written before the group existed
+    are still read, and with MKSTREAM so a fresh Redis works.
+    """
+    try:
+        await client.xgroup_create(stream, group, id="0", mkstream=True)
+    except ResponseError as exc:
+        if "BUSYGROUP" not in str(exc):
+            raise
+        return False
+    log.info("created consumer group %s on %s", group, stream)
+    return True
+
+
+async def ensure_pipeline_groups(client: aioredis.Redis, names: StreamNames) -> None:
+    """Every group of the pipeline, so no stream is written before its reader's group exists."""
+    await ensure_group(client, names.inbox, GROUP_INGEST)
+    await ensure_group(client, names.raw, GROUP_ENRICH)
+    await ensure_group(client, names.enriched, GROUP_SINK)
+
+
+def decode_fields(fields: Mapping[bytes, bytes]) -> dict[str, Any]:
+    """Entry fields as JSON-safe text; bytes that are not UTF-8 are kept as base64."""
+    out: dict[str, Any] = {}
+    for key, value in fields.items():
+        name = key.decode("utf-8", "replace")
+        try:
+            out[name] = value.decode("utf-8")
+        except UnicodeDecodeError:
+            out[name] = {"base64": base64.b64encode(value).decode("ascii")}
+    return out
+
+
+def encode_fields(payload: Mapping[str, Any]) -> dict[str, bytes]:
+    """The inverse of ``decode_fields``: the original entry's bytes."""
+    out: dict[str, bytes] = {}
+    for name, value in payload.items():
+        if isinstance(value, dict) and "base64" in value:
+            out[name] = base64.b64decode(value["base64"])
+        else:
+            out[name] = str(value).encode("utf-8")
+    return out
+
+
+def dead_letter(
+    *,
+    service: str,
+    stream: str,
+    group: str | None,
+    entry_id: bytes | str | None,
+    fields: Mapping[bytes, bytes],
+    error: BaseException | str,
+    error_class: str | None = None,
+    delivery_count: int = 1,
+) -> DeadLetter:
+    """The dead letter for one entry that cannot be processed."""
+    if isinstance(entry_id, bytes):
+        entry_id = entry_id.decode()
+    return DeadLetter(
+        service=service,
+        source_stream=stream,
+        group=group,
+        entry_id=entry_id,
+        error_class=error_class or (type(error).__name__ if isinstance(error, BaseException) else "Error"),
+        error=str(error)[:4000],
+        delivery_count=delivery_count,
+        payload=decode_fields(fields),
+        failed_at=datetime.now(UTC),
+    )
+
+
+def add_dead_letter(pipe: Any, names: StreamNames, letter: DeadLetter) -> None:
+    """Queue an XADD of ``letter`` to the DLQ on a pipeline (or client)."""
+    pipe.xadd(names.dlq, to_fields(letter), maxlen=DLQ_MAXLEN, approximate=True)

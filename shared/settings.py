@@ -1,0 +1,113 @@
+"""One settings object, read from the environment once and validated at start-up.
+
+Every variable is listed in the README's configuration table; a bad value stops
+the process with a message naming the variable.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """newsflow configuration. Environment names are given in ``validation_alias``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSFLOW_", extra="ignore", populate_by_name=True
+    )
+
+    redis_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("REDIS_URL", "NEWSFLOW_REDIS_URL")
+    )
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "NEWSFLOW_DATABASE_URL"),
+    )
+    data_dir: Path = Path("data")
+    api_key: str | None = None
+    prefix: str = "newsflow:"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["auto", "json", "text"] = "auto"
+
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
+
+    # Limits: requests over these get 413 with the limit named.
+    max_request_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    max_article_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    max_batch_items: int = Field(default=1000, ge=1)
+
+    # Ingest: how long an article id is remembered for duplicate detection.
+    dedup_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=60)
+
+    # Workers.
+    ner: Literal["on", "off"] = "on"
+    spacy_model: str | None = None
+    taxonomy_path: Path | None = None
+    topic_threshold: float = Field(default=0.3, ge=0.0, le=1.0)
+    enrich_batch_size: int = Field(default=32, ge=1, le=10_000)
+    sink_batch_size: int = Field(default=500, ge=1, le=100_000)
+    inbox_batch_size: int = Field(default=500, ge=1, le=100_000)
+    polling_interval_ms: int = Field(default=100, ge=1)
+    graceful_timeout: float = Field(default=15.0, gt=0)
+    max_deliveries: int = Field(default=5, ge=1)
+    claim_idle_ms: int = Field(default=60_000, ge=100)
+
+    @field_validator("prefix")
+    @classmethod
+    def _prefix_ends_with_colon(cls, value: str) -> str:
+        if not value:
+            raise ValueError("NEWSFLOW_PREFIX must not be empty")
+        return value if value.endswith(":") else value + ":"
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("REDIS_URL must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _db_scheme(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith(("sqlite://", "postgresql://", "postgres://")):
+            raise ValueError(
+                "DATABASE_URL must start with sqlite:/// or postgresql://"
+            )
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        """``DATABASE_URL``, else the SQLite file under the data dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'newsflow.db').resolve()}"
+
+    @property
+    def redis_url_file(self) -> Path:
+        """Where ``newsflow up`` records the address of its embedded Redis."""
+        return self.data_dir / "redis.url"
+
+    def resolved_redis_url(self) -> str | None:
+        """``REDIS_URL``, else the embedded server that ``newsflow up`` is running."""
+        if self.redis_url:
+            return self.redis_url
+        try:
+            return self.redis_url_file.read_text().strip() or None
+        except OSError:
+            return None
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()
