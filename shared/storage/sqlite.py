@@ -1,0 +1,613 @@
+"""SQLite storage: one file, WAL mode, full-text search with FTS5.
+
+Layout (schema version 1, recorded in ``PRAGMA user_version``):
+
+    articles            one row per article id; ``doc`` holds the whole EnrichedArticle
+                        JSON, the other columns are copies for filtering and sorting
+    article_entities    (article_id, name, type) -> salience, mention count
+    article_topics      (article_id, qcode) -> slug, label, relevance
+    articles_fts        FTS5 index of title and body, kept in step by triggers
+
+Every call runs its blocking sqlite3 work in a worker thread, on one connection
+serialized by a lock, so the event loop never waits on the disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import logging
+import sqlite3
+import threading
+import time
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import orjson
+
+from shared import codec
+from shared.errors import RetryableError
+from shared.models import EnrichedArticle
+from shared.storage.base import SearchPage, SearchQuery
+from shared.streams import slugify
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+URL_PREFIX = "sqlite:///"
+MEMORY = ":memory:"
+DEFAULT_BUSY_TIMEOUT_S = 5.0
+
+# One tuple of statements per schema version; migration N runs on a database at
+# version N-1. Append, never edit: a released step has already run somewhere.
+_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        # ``rid`` is an explicit INTEGER PRIMARY KEY because the FTS index is keyed
+        # by rowid, and VACUUM may renumber an implicit rowid. Small columns come
+        # first: SQLite reads a row front to back, so a filter on ``sort_at`` placed
+        # after a 6 KB body would walk the body's overflow pages for every row.
+        """
+        CREATE TABLE articles (
+            rid           INTEGER PRIMARY KEY,
+            id            TEXT NOT NULL UNIQUE,
+            sort_at       TEXT NOT NULL,
+            source        TEXT,
+            language      TEXT,
+            published_at  TEXT,
+            received_at   TEXT NOT NULL,
+            enriched_at   TEXT NOT NULL,
+            content_hash  TEXT NOT NULL,
+            url           TEXT,
+            canonical_url TEXT,
+            title         TEXT NOT NULL,
+            body          TEXT NOT NULL,
+            doc           BLOB NOT NULL
+        )
+        """,
+        # Each index ends in the sort key, so a filtered, newest-first page is a
+        # walk down one index with no sort step.
+        "CREATE INDEX articles_sort ON articles (sort_at, id)",
+        "CREATE INDEX articles_source ON articles (source, sort_at, id)",
+        "CREATE INDEX articles_language ON articles (language, sort_at, id)",
+        """
+        CREATE TABLE article_entities (
+            article_id    TEXT NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+            name          TEXT NOT NULL,
+            name_lower    TEXT NOT NULL,
+            type          TEXT NOT NULL,
+            salience      REAL NOT NULL,
+            mention_count INTEGER NOT NULL,
+            PRIMARY KEY (article_id, name, type)
+        ) WITHOUT ROWID
+        """,
+        "CREATE INDEX article_entities_name ON article_entities (name_lower, article_id)",
+        """
+        CREATE TABLE article_topics (
+            article_id TEXT NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+            qcode      TEXT NOT NULL,
+            slug       TEXT NOT NULL,
+            label      TEXT NOT NULL,
+            relevance  REAL NOT NULL,
+            PRIMARY KEY (article_id, qcode)
+        ) WITHOUT ROWID
+        """,
+        "CREATE INDEX article_topics_slug ON article_topics (slug, article_id)",
+        "CREATE INDEX article_topics_qcode ON article_topics (qcode, article_id)",
+        # External content: the text lives once, in ``articles``. No porter stemmer:
+        # it is English-only and it breaks prefix queries ("electio*" would not
+        # match "election"); users get prefixes with ``*`` instead.
+        """
+        CREATE VIRTUAL TABLE articles_fts USING fts5 (
+            title, body,
+            content = 'articles', content_rowid = 'rid',
+            tokenize = 'unicode61 remove_diacritics 2'
+        )
+        """,
+        # An external-content index must be told the exact old text to remove it,
+        # so only triggers, which see ``old``, keep it consistent. Upserts use
+        # ON CONFLICT DO UPDATE (not INSERT OR REPLACE, whose implicit delete fires
+        # no trigger), so a rewrite takes the UPDATE path.
+        """
+        CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
+            INSERT INTO articles_fts (rowid, title, body)
+            VALUES (new.rid, new.title, new.body);
+        END
+        """,
+        """
+        CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN
+            INSERT INTO articles_fts (articles_fts, rowid, title, body)
+            VALUES ('delete', old.rid, old.title, old.body);
+        END
+        """,
+        """
+        CREATE TRIGGER articles_fts_update AFTER UPDATE OF title, body ON articles
+        WHEN old.title IS NOT new.title OR old.body IS NOT new.body BEGIN
+            INSERT INTO articles_fts (articles_fts, rowid, title, body)
+            VALUES ('delete', old.rid, old.title, old.body);
+            INSERT INTO articles_fts (rowid, title, body)
+            VALUES (new.rid, new.title, new.body);
+        END
+        """,
+    ),
+)
+SCHEMA_VERSION = len(_MIGRATIONS)
+
+_UPSERT_ARTICLE = """
+    INSERT INTO articles (
+        id, sort_at, source, language, published_at, received_at, enriched_at,
+        content_hash, url, canonical_url, title, body, doc
+    ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (id) DO UPDATE SET
+        sort_at = excluded.sort_at,
+        source = excluded.source,
+        language = excluded.language,
+        published_at = excluded.published_at,
+        received_at = excluded.received_at,
+        enriched_at = excluded.enriched_at,
+        content_hash = excluded.content_hash,
+        url = excluded.url,
+        canonical_url = excluded.canonical_url,
+        title = excluded.title,
+        body = excluded.body,
+        doc = excluded.doc
+    WHERE articles.doc IS NOT excluded.doc
+"""
+# A redelivered message carries the same document; the WHERE above skips the
+# row write and the full-text churn for it.
+
+# An enricher should emit each (name, type) once per article; if one repeats,
+# merging keeps the batch (and every other article in it) writable.
+_INSERT_ENTITY = """
+    INSERT INTO article_entities (article_id, name, name_lower, type, salience, mention_count)
+    VALUES (?, ?, ?, ?, ?, ?)
+    ON CONFLICT (article_id, name, type) DO UPDATE SET
+        salience = max(salience, excluded.salience),
+        mention_count = mention_count + excluded.mention_count
+"""
+_INSERT_TOPIC = """
+    INSERT INTO article_topics (article_id, qcode, slug, label, relevance)
+    VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (article_id, qcode) DO UPDATE SET
+        relevance = max(relevance, excluded.relevance)
+"""
+
+_SQLITE_BUSY = 5
+_SQLITE_LOCKED = 6
+
+
+def path_from_url(url: str) -> str:
+    """The database path of a ``sqlite:///path`` URL (``sqlite:///:memory:`` for RAM).
+
+    ``sqlite:///data/newsflow.db`` is relative to the working directory,
+    ``sqlite:////var/lib/newsflow.db`` absolute. Raises ``ValueError`` naming
+    DATABASE_URL when the URL is not of that form.
+    """
+    if not url.startswith(URL_PREFIX):
+        raise ValueError(
+            "DATABASE_URL: a SQLite URL has three slashes and a path, "
+            "e.g. sqlite:///data/newsflow.db or sqlite:////abs/path/newsflow.db"
+        )
+    path = url[len(URL_PREFIX) :]
+    if not path:
+        raise ValueError("DATABASE_URL: the SQLite URL names no file (sqlite:///path/to/file.db)")
+    return path
+
+
+def fold_entity_name(name: str) -> str:
+    """The key that makes entity names match case-insensitively (Unicode casefold)."""
+    return name.casefold()
+
+
+def _normalize_language(language: str) -> str:
+    # Mirrors shared.normalize, so "en_US" finds articles stored as "en-us".
+    return language.lower().replace("_", "-")
+
+
+def _iso(value: datetime) -> str:
+    """UTC ISO-8601 with a fixed width, so text order is time order."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    naive = value.astimezone(UTC).replace(tzinfo=None)
+    return naive.isoformat(timespec="microseconds") + "Z"
+
+
+def _is_token_char(char: str) -> bool:
+    # The characters FTS5's unicode61 tokenizer keeps (its default categories
+    # "L* N* Co"); everything else separates tokens.
+    category = unicodedata.category(char)
+    return category[0] in "LN" or category == "Co"
+
+
+def fts_match_expression(q: str) -> str | None:
+    """Free text as a safe FTS5 MATCH expression, or None if it has no searchable word.
+
+    Each whitespace-separated word becomes one quoted string (inner ``"`` doubled),
+    so quotes, ``AND``, ``NEAR(``, ``:`` or ``-`` are text, never syntax; the words
+    are AND-ed. A trailing ``*`` makes the word a prefix. Words with no letter or
+    digit (``--``, ``;``) are dropped: they could only ever match nothing. Control
+    characters separate words.
+    """
+    # Control characters end a word too: FTS5 reads its query as a C string, so
+    # a NUL inside a quoted term would leave the string unterminated.
+    words = "".join(" " if unicodedata.category(c) in ("Cc", "Cs") else c for c in q).split()
+    terms: list[str] = []
+    for word in words:
+        core = word.rstrip("*")
+        if not any(_is_token_char(c) for c in core):
+            continue
+        term = '"' + core.replace('"', '""') + '"'
+        if core != word:
+            term += "*"
+        terms.append(term)
+    return " AND ".join(terms) if terms else None
+
+
+def encode_cursor(sort_at: str, article_id: str) -> str:
+    """An opaque, URL-safe cursor for the position after ``(sort_at, article_id)``."""
+    raw = orjson.dumps([sort_at, article_id])
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def decode_cursor(cursor: str) -> tuple[str, str]:
+    """The ``(sort_at, id)`` in a cursor; raises ``ValueError`` naming ``cursor``."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value = orjson.loads(raw)
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError("cursor: not a next_cursor returned by a previous search") from exc
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or not all(isinstance(part, str) for part in value)
+    ):
+        raise ValueError("cursor: not a next_cursor returned by a previous search")
+    return value[0], value[1]
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
+    message = str(exc).lower()
+    return "locked" in message or "busy" in message
+
+
+@contextlib.contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    # IMMEDIATE takes the write lock up front, where the busy timeout applies;
+    # a deferred transaction that upgrades later can fail at once with BUSY.
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def _article_row(article: EnrichedArticle) -> tuple[Any, ...]:
+    published = _iso(article.published_at) if article.published_at else None
+    received = _iso(article.received_at)
+    return (
+        article.id,
+        published or received,
+        article.source,
+        article.language,
+        published,
+        received,
+        _iso(article.provenance.enriched_at),
+        article.content_hash,
+        article.url,
+        article.canonical_url,
+        article.title,
+        article.body,
+        codec.dumps(article),
+    )
+
+
+class SQLiteStorage:
+    """``Storage`` on a SQLite file (or ``:memory:``), for one process.
+
+    Several processes may open the same file: WAL lets readers run beside the one
+    writer, and a writer that waits longer than ``busy_timeout_s`` gets
+    ``RetryableError``. Within a process, calls are serialized on one connection.
+    """
+
+    def __init__(self, path: str | Path, *, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S):
+        self.path = str(path)
+        self.busy_timeout_s = busy_timeout_s
+        self._conn: sqlite3.Connection | None = None
+        # A threading lock, held by the worker thread itself: if the awaiting task
+        # is cancelled, the thread runs on and still keeps the next call out.
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs: Any) -> SQLiteStorage:
+        """A storage for ``sqlite:///path``; raises ``ValueError`` naming DATABASE_URL."""
+        return cls(path_from_url(url), **kwargs)
+
+    def __repr__(self) -> str:
+        return f"SQLiteStorage({self.path!r})"
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Open the file (creating its directory) and create or migrate the schema.
+
+        Raises ``RetryableError`` if another process holds the database locked
+        for longer than the busy timeout, ``RuntimeError`` if the file's schema is
+        newer than this code. Opening an open storage does nothing.
+        """
+        await asyncio.to_thread(self._open_sync)
+
+    async def close(self) -> None:
+        """Close the connection; idempotent."""
+        await asyncio.to_thread(self._close_sync)
+
+    def _open_sync(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                return
+            if self.path != MEMORY:
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(
+                self.path,
+                timeout=self.busy_timeout_s,
+                isolation_level=None,  # we issue BEGIN/COMMIT ourselves
+                check_same_thread=False,  # used from worker threads, one at a time
+            )
+            try:
+                (mode,) = conn.execute("PRAGMA journal_mode = WAL").fetchone()
+                if mode != "wal" and self.path != MEMORY:
+                    # e.g. a network filesystem: still correct, but readers now
+                    # wait for the writer.
+                    logger.warning("%s: WAL unavailable, journal_mode is %s", self.path, mode)
+                conn.execute("PRAGMA synchronous = NORMAL")
+                conn.execute("PRAGMA foreign_keys = ON")
+                self._migrate(conn)
+            except sqlite3.Error as exc:
+                conn.close()
+                if _is_busy(exc):
+                    raise RetryableError(f"SQLite database {self.path} is busy: {exc}") from exc
+                raise
+            except BaseException:
+                conn.close()
+                raise
+            self._conn = conn
+            logger.debug("opened %s at schema version %d", self.path, SCHEMA_VERSION)
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        # The common case, a current schema, needs no write lock: the API process
+        # then opens at once even while the sink is writing a batch.
+        (version,) = conn.execute("PRAGMA user_version").fetchone()
+        if version == SCHEMA_VERSION:
+            return
+        # Read the version again inside the write transaction, so two processes
+        # opening a new file at once do not both create the schema.
+        with _transaction(conn):
+            (version,) = conn.execute("PRAGMA user_version").fetchone()
+            if version > SCHEMA_VERSION:
+                raise RuntimeError(
+                    f"{self.path} has schema version {version}; this newsflow knows "
+                    f"up to {SCHEMA_VERSION}. Upgrade newsflow or use another DATABASE_URL."
+                )
+            for target in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in _MIGRATIONS[target - 1]:
+                    conn.execute(statement)
+                # PRAGMA takes no parameters; ``target`` is our own integer.
+                conn.execute(f"PRAGMA user_version = {int(target)}")
+                logger.info("migrated %s to schema version %d", self.path, target)
+
+    def _close_sync(self) -> None:
+        with self._lock:
+            conn, self._conn = self._conn, None
+            if conn is None:
+                return
+            try:
+                # Refreshes planner statistics where they are stale; cheap.
+                conn.execute("PRAGMA optimize")
+            except sqlite3.Error as exc:
+                logger.warning("PRAGMA optimize on %s failed: %s", self.path, exc)
+            finally:
+                conn.close()
+
+    def _locked(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``work`` on the connection under the lock, mapping busy to RetryableError."""
+        with self._lock:
+            if self._conn is None:
+                raise RuntimeError(f"{self!r} is not open; await open() first")
+            try:
+                return work(self._conn)
+            except sqlite3.OperationalError as exc:
+                if _is_busy(exc):
+                    raise RetryableError(f"SQLite database {self.path} is busy: {exc}") from exc
+                raise
+
+    # -- writes ------------------------------------------------------------------
+
+    async def upsert_many(self, articles: Sequence[EnrichedArticle]) -> int:
+        """Insert or replace by ``id`` in one transaction; returns distinct ids written.
+
+        A rewrite replaces the row, its entities and topics and its full-text
+        entry; nothing is duplicated. Within a batch the last copy of an id wins.
+        Raises ``RetryableError`` when the database stays locked past the busy
+        timeout; the transaction is then rolled back and nothing is written.
+        """
+        if not articles:
+            return 0
+        return await asyncio.to_thread(self._upsert_sync, articles)
+
+    def _upsert_sync(self, articles: Sequence[EnrichedArticle]) -> int:
+        started = time.perf_counter()
+        latest = {article.id: article for article in articles}
+        # Encoding is CPU work that needs no connection; do it before taking the lock.
+        article_rows = [_article_row(article) for article in latest.values()]
+        ids = [(article_id,) for article_id in latest]
+        entity_rows = [
+            (a.id, e.name, fold_entity_name(e.name), e.type, e.salience, e.mention_count)
+            for a in latest.values()
+            for e in a.entities
+        ]
+        topic_rows = [
+            (a.id, t.qcode, t.slug, t.label, t.relevance) for a in latest.values() for t in a.topics
+        ]
+
+        def write(conn: sqlite3.Connection) -> None:
+            with _transaction(conn):
+                conn.executemany(_UPSERT_ARTICLE, article_rows)
+                conn.executemany("DELETE FROM article_entities WHERE article_id = ?", ids)
+                conn.executemany("DELETE FROM article_topics WHERE article_id = ?", ids)
+                conn.executemany(_INSERT_ENTITY, entity_rows)
+                conn.executemany(_INSERT_TOPIC, topic_rows)
+
+        self._locked(write)
+        logger.debug(
+            "upserted %d articles (%d entities, %d topics) in %.1f ms",
+            len(article_rows),
+            len(entity_rows),
+            len(topic_rows),
+            (time.perf_counter() - started) * 1000,
+        )
+        return len(article_rows)
+
+    # -- reads -------------------------------------------------------------------
+
+    async def get(self, article_id: str) -> EnrichedArticle | None:
+        """The stored document, or None. A stored document that no longer validates
+        raises ``pydantic.ValidationError``."""
+        return await asyncio.to_thread(self._get_sync, article_id)
+
+    def _get_sync(self, article_id: str) -> EnrichedArticle | None:
+        row = self._locked(
+            lambda conn: conn.execute(
+                "SELECT doc FROM articles WHERE id = ?", (article_id,)
+            ).fetchone()
+        )
+        return None if row is None else codec.loads(EnrichedArticle, row[0])
+
+    async def count(self) -> int:
+        """How many articles are stored."""
+        return await asyncio.to_thread(
+            self._locked,
+            lambda conn: int(conn.execute("SELECT count(*) FROM articles").fetchone()[0]),
+        )
+
+    async def search(self, query: SearchQuery) -> SearchPage:
+        """Articles matching every filter of ``query``, newest first, one page.
+
+        Raises ``ValueError`` naming ``cursor`` for a cursor this storage did not
+        issue. ``q`` is always taken as plain words (see ``fts_match_expression``);
+        a ``q`` with no letter or digit in it matches nothing.
+        """
+        return await asyncio.to_thread(self._search_sync, query)
+
+    def _search_sync(self, query: SearchQuery) -> SearchPage:
+        where: list[str] = []
+        params: list[Any] = []
+        if query.topic is not None:
+            # Slugs are lower case; slugifying also lets a label ("Conflict, war
+            # and peace") find its topic.
+            where.append(
+                "a.id IN (SELECT article_id FROM article_topics WHERE slug = ? OR qcode = ?)"
+            )
+            params += [slugify(query.topic), query.topic]
+        if query.entity is not None:
+            where.append("a.id IN (SELECT article_id FROM article_entities WHERE name_lower = ?)")
+            params.append(fold_entity_name(query.entity))
+        if query.q is not None:
+            match = fts_match_expression(query.q)
+            if match is None:
+                return SearchPage(items=[])
+            where.append("a.rid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
+            params.append(match)
+        if query.since is not None:
+            where.append("a.sort_at >= ?")
+            params.append(_iso(query.since))
+        if query.until is not None:
+            where.append("a.sort_at < ?")
+            params.append(_iso(query.until))
+        if query.source is not None:
+            where.append("a.source = ?")
+            params.append(query.source)
+        if query.language is not None:
+            where.append("a.language = ?")
+            params.append(_normalize_language(query.language))
+        if query.cursor is not None:
+            where.append("(a.sort_at, a.id) < (?, ?)")
+            params += decode_cursor(query.cursor)
+
+        # Only fixed fragments above are joined into the SQL; every value is a parameter.
+        # The inner query picks the page by key alone, so when it must sort many
+        # matches (a broad topic) the sorter carries row ids, not 6 KB documents.
+        # One extra row tells whether another page exists without a second query.
+        sql = (
+            "SELECT a.doc, a.sort_at, a.id FROM articles AS a WHERE a.rid IN"
+            " (SELECT a.rid FROM articles AS a"
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY a.sort_at DESC, a.id DESC LIMIT ?)"
+            " ORDER BY a.sort_at DESC, a.id DESC"
+        )
+        params.append(query.limit + 1)
+
+        def fetch(conn: sqlite3.Connection) -> list[Any]:
+            try:
+                return conn.execute(sql, params).fetchall()
+            except sqlite3.OperationalError as exc:
+                # Should not happen given fts_match_expression; never leak FTS syntax.
+                if "fts5" in str(exc).lower():
+                    raise ValueError(f"q: cannot search for {query.q!r} ({exc})") from exc
+                raise
+
+        rows = self._locked(fetch)
+        page, more = rows[: query.limit], len(rows) > query.limit
+        items = [codec.loads(EnrichedArticle, row[0]) for row in page]
+        next_cursor = encode_cursor(page[-1][1], page[-1][2]) if more else None
+        return SearchPage(items=items, next_cursor=next_cursor)
+
+    async def top_entities(self, since: datetime | None, limit: int) -> list[tuple[str, str, int]]:
+        """``(name, type, article count)``, most articles first, at most ``limit``.
+
+        Raises ``ValueError`` if ``limit`` is below 1.
+        """
+        if limit < 1:
+            raise ValueError(f"limit: must be at least 1, got {limit}")
+        join, params = self._since_join("e", since)
+        # count(DISTINCT) because name_lower groups names that differ only by case.
+        sql = (
+            "SELECT min(e.name), e.type, count(DISTINCT e.article_id) AS n"
+            f" FROM article_entities AS e{join}"
+            " GROUP BY e.name_lower, e.type ORDER BY n DESC, e.name_lower, e.type LIMIT ?"
+        )
+        rows = await asyncio.to_thread(
+            self._locked, lambda conn: conn.execute(sql, [*params, limit]).fetchall()
+        )
+        return [(str(name), str(type_), int(n)) for name, type_, n in rows]
+
+    async def topic_counts(self, since: datetime | None) -> list[tuple[str, str, int]]:
+        """``(slug, label, article count)`` for every topic in use, most articles first."""
+        join, params = self._since_join("t", since)
+        sql = (
+            "SELECT t.slug, min(t.label), count(DISTINCT t.article_id) AS n"
+            f" FROM article_topics AS t{join}"
+            " GROUP BY t.slug ORDER BY n DESC, t.slug"
+        )
+        rows = await asyncio.to_thread(
+            self._locked, lambda conn: conn.execute(sql, params).fetchall()
+        )
+        return [(str(slug), str(label), int(n)) for slug, label, n in rows]
+
+    @staticmethod
+    def _since_join(alias: str, since: datetime | None) -> tuple[str, list[Any]]:
+        if since is None:
+            return "", []
+        return (
+            f" JOIN articles AS a ON a.id = {alias}.article_id WHERE a.sort_at >= ?",
+            [_iso(since)],
+        )
