@@ -1,0 +1,790 @@
+"""Named-entity spans -> canonical ``Entity`` objects for one article.
+
+The NER model reads ``ner_text(title, body)`` (title, a blank line, body). This
+module turns its spans into one ``Entity`` per thing the article talks about:
+
+- every span is mapped back to a ``Mention`` in ``title`` or ``body`` whose
+  ``text`` is exactly ``<field>[start:end]``;
+- only the DESIGN labels are kept (PERSON, ORG, GPE, LOC, NORP, FAC, EVENT,
+  PRODUCT, WORK_OF_ART, LAW, LANGUAGE); dates, numbers and money are dropped;
+- names are canonicalised within the article: a leading "the", possessives,
+  quotes and honorifics are removed, case variants merge ("BAGHDAD" joins
+  "Baghdad"), whole-span country aliases map to one name ("US", "America" ->
+  "United States"), plural nationalities join the singular ("Iraqis" ->
+  "Iraqi"), a qualified or incorporated organisation absorbs its short form
+  ("State Department" -> "US State Department", "Apple Inc." -> "Apple"), and a
+  surname or first name alone joins the full name of the one person it can
+  belong to ("Trump" -> "Donald Trump"), including occurrences of the surname
+  that the model missed;
+- junk is removed: spans without letters, single characters, spans starting with
+  a lower-case word, generic words such as "State", and slogans tagged as PERSON
+  ("Screw Iran": a PERSON span ending in a place named in the same article);
+- each entity gets one type by vote over its mentions and a salience in [0, 1].
+
+Everything here is pure: plain strings and spans in, models out.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal, NamedTuple, Protocol, cast
+
+from shared.models import ENTITY_TYPES, Entity, EntityType, Mention
+
+SEPARATOR = "\n\n"
+KEPT_LABELS = frozenset(ENTITY_TYPES)
+
+Field = Literal["title", "body"]
+
+
+class EntitySpan(Protocol):
+    """What is read from a spaCy ``Span``: offsets into the NER text and a label."""
+
+    @property
+    def start_char(self) -> int: ...
+
+    @property
+    def end_char(self) -> int: ...
+
+    @property
+    def label_(self) -> str: ...
+
+
+class RawSpan(NamedTuple):
+    """A plain ``EntitySpan``, for callers without spaCy objects."""
+
+    start_char: int
+    end_char: int
+    label_: str
+
+
+def ner_text(title: str, body: str) -> str:
+    """The text the NER model reads for one article."""
+    return title + SEPARATOR + body
+
+
+# --- aliases -------------------------------------------------------------------
+# Whole-span aliases only: "US" is the country, "US State Department" is not.
+# Acronyms match exactly (dots removed) so that "Us" or "us" never becomes a
+# country; written-out names match case-insensitively.
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "United States": (
+        "US",
+        "U.S.",
+        "USA",
+        "U.S.A.",
+        "America",
+        "United States",
+        "United States of America",
+    ),
+    "United Kingdom": (
+        "UK",
+        "U.K.",
+        "Britain",
+        "Great Britain",
+        "United Kingdom",
+        "United Kingdom of Great Britain and Northern Ireland",
+    ),
+    "United Arab Emirates": ("UAE", "U.A.E.", "United Arab Emirates"),
+    "European Union": ("EU", "E.U.", "European Union"),
+    "United Nations": ("UN", "U.N.", "United Nations"),
+    "NATO": ("NATO", "Nato", "North Atlantic Treaty Organization"),
+    "Soviet Union": ("USSR", "U.S.S.R.", "Soviet Union"),
+    "Russia": ("Russian Federation",),
+    "China": ("PRC", "People's Republic of China", "People’s Republic of China", "Mainland China"),
+    "South Korea": ("ROK", "Republic of Korea", "S. Korea", "S Korea"),
+    "North Korea": (
+        "DPRK",
+        "Democratic People's Republic of Korea",
+        "Democratic People’s Republic of Korea",
+        "N. Korea",
+    ),
+    "Democratic Republic of the Congo": (
+        "DRC",
+        "DR Congo",
+        "D.R. Congo",
+        "Democratic Republic of Congo",
+        "Congo-Kinshasa",
+    ),
+    "Netherlands": ("Holland", "Netherlands"),
+    "Myanmar": ("Burma",),
+    "Czechia": ("Czech Republic",),
+    "Turkey": ("Türkiye", "Turkiye"),
+    "Ivory Coast": ("Côte d'Ivoire", "Cote d'Ivoire", "Côte d’Ivoire", "Cote d’Ivoire"),
+    "Saudi Arabia": ("KSA", "Kingdom of Saudi Arabia"),
+    "Iran": ("Islamic Republic of Iran",),
+    "Syria": ("Syrian Arab Republic",),
+    "New Zealand": ("NZ",),
+    "Eswatini": ("Swaziland",),
+    "North Macedonia": ("FYROM",),
+    "Vatican City": ("Vatican", "Holy See"),
+    "Vietnam": ("Viet Nam",),
+    "Laos": ("Lao PDR",),
+    "Cape Verde": ("Cabo Verde",),
+    "Timor-Leste": ("East Timor",),
+    "Bosnia and Herzegovina": ("Bosnia-Herzegovina", "Bosnia"),
+    "Hong Kong": ("HK",),
+    "New York City": ("NYC",),
+}
+
+# ISO 3166-1 alpha-2 codes of countries commonly named in English news, set as
+# ``Entity.country_code`` on GPE entities with exactly this canonical name.
+_COUNTRY_CODES: dict[str, str] = {
+    "Afghanistan": "AF",
+    "Albania": "AL",
+    "Algeria": "DZ",
+    "Argentina": "AR",
+    "Armenia": "AM",
+    "Australia": "AU",
+    "Austria": "AT",
+    "Azerbaijan": "AZ",
+    "Bahrain": "BH",
+    "Bangladesh": "BD",
+    "Belarus": "BY",
+    "Belgium": "BE",
+    "Bolivia": "BO",
+    "Bosnia and Herzegovina": "BA",
+    "Brazil": "BR",
+    "Bulgaria": "BG",
+    "Cambodia": "KH",
+    "Cameroon": "CM",
+    "Canada": "CA",
+    "Cape Verde": "CV",
+    "Chile": "CL",
+    "China": "CN",
+    "Colombia": "CO",
+    "Croatia": "HR",
+    "Cuba": "CU",
+    "Cyprus": "CY",
+    "Czechia": "CZ",
+    "Democratic Republic of the Congo": "CD",
+    "Denmark": "DK",
+    "Ecuador": "EC",
+    "Egypt": "EG",
+    "Estonia": "EE",
+    "Eswatini": "SZ",
+    "Ethiopia": "ET",
+    "Finland": "FI",
+    "France": "FR",
+    "Germany": "DE",
+    "Ghana": "GH",
+    "Greece": "GR",
+    "Hong Kong": "HK",
+    "Hungary": "HU",
+    "Iceland": "IS",
+    "India": "IN",
+    "Indonesia": "ID",
+    "Iran": "IR",
+    "Iraq": "IQ",
+    "Ireland": "IE",
+    "Israel": "IL",
+    "Italy": "IT",
+    "Ivory Coast": "CI",
+    "Japan": "JP",
+    "Jordan": "JO",
+    "Kazakhstan": "KZ",
+    "Kenya": "KE",
+    "Kuwait": "KW",
+    "Laos": "LA",
+    "Latvia": "LV",
+    "Lebanon": "LB",
+    "Libya": "LY",
+    "Lithuania": "LT",
+    "Luxembourg": "LU",
+    "Malaysia": "MY",
+    "Mali": "ML",
+    "Mexico": "MX",
+    "Moldova": "MD",
+    "Morocco": "MA",
+    "Myanmar": "MM",
+    "Nepal": "NP",
+    "Netherlands": "NL",
+    "New Zealand": "NZ",
+    "Nigeria": "NG",
+    "North Korea": "KP",
+    "North Macedonia": "MK",
+    "Norway": "NO",
+    "Oman": "OM",
+    "Pakistan": "PK",
+    "Peru": "PE",
+    "Philippines": "PH",
+    "Poland": "PL",
+    "Portugal": "PT",
+    "Qatar": "QA",
+    "Romania": "RO",
+    "Russia": "RU",
+    "Rwanda": "RW",
+    "Saudi Arabia": "SA",
+    "Senegal": "SN",
+    "Serbia": "RS",
+    "Singapore": "SG",
+    "Slovakia": "SK",
+    "Slovenia": "SI",
+    "Somalia": "SO",
+    "South Africa": "ZA",
+    "South Korea": "KR",
+    "South Sudan": "SS",
+    "Spain": "ES",
+    "Sri Lanka": "LK",
+    "Sudan": "SD",
+    "Sweden": "SE",
+    "Switzerland": "CH",
+    "Syria": "SY",
+    "Taiwan": "TW",
+    "Thailand": "TH",
+    "Timor-Leste": "TL",
+    "Tunisia": "TN",
+    "Turkey": "TR",
+    "Uganda": "UG",
+    "Ukraine": "UA",
+    "United Arab Emirates": "AE",
+    "United Kingdom": "GB",
+    "United States": "US",
+    "Uruguay": "UY",
+    "Uzbekistan": "UZ",
+    "Vatican City": "VA",
+    "Venezuela": "VE",
+    "Vietnam": "VN",
+    "Yemen": "YE",
+    "Zambia": "ZM",
+    "Zimbabwe": "ZW",
+}
+
+
+def _alias_key(text: str) -> str:
+    return text.replace(".", "").replace("’", "'")
+
+
+_ACRONYM_ALIASES: dict[str, str] = {}
+_WORD_ALIASES: dict[str, str] = {}
+for _canonical, _forms in _ALIASES.items():
+    for _form in (_canonical, *_forms):
+        _key = _alias_key(_form)
+        if _key.isupper():
+            _ACRONYM_ALIASES[_key] = _canonical
+        else:
+            _WORD_ALIASES[_key.casefold()] = _canonical
+
+
+def canonical_alias(name: str) -> str | None:
+    """The canonical name ``name`` is an alias of as a whole ("U.S." -> "United
+    States"), else ``None``."""
+    key = _alias_key(name)
+    return _ACRONYM_ALIASES.get(key) or _WORD_ALIASES.get(key.casefold())
+
+
+# --- cleaning ------------------------------------------------------------------
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Lower-case words that may start a name ("al-Sadr", "van Gogh", "de Gaulle").
+_PARTICLES = _words(
+    "al el ad ash at az de del della der den di da das dos du la le les van von ibn bin "
+    "bint ben ter zu d l y e o"
+)
+# Titles that precede a name and are not part of it.
+_HONORIFICS = _words("mr mrs ms miss dr prof sir dame lord lady")
+# Further titles that may stand before a surname the model missed ("President Trump").
+_TITLES = _HONORIFICS | _words(
+    "president vice secretary senator sen rep representative governor gov general gen "
+    "minister prime chancellor judge justice professor captain capt coach king queen "
+    "prince princess pope rev reverend mayor chairman chairwoman chair ceo speaker "
+    "leader commander colonel col sergeant sgt lieutenant lt admiral adm ambassador "
+    "spokesman spokeswoman"
+)
+# Single words the model sometimes tags on their own ("Secretary of State" ->
+# "State") that never name one thing by themselves.
+_GENERIC_WORDS = _words(
+    "state states department ministry government administration agency office secretary "
+    "president minister spokesman spokeswoman prime premier chairman"
+)
+
+_EDGE_CHARS = " \t\r\n\"'“”‘’«»„‚()[]{}<>,;:!?*•·|/\\-–—_"
+_POSSESSIVE_RE = re.compile(r"(?:['’]s|(?<=s)['’])$")
+_LETTER_RE = re.compile(r"[^\W\d_]")
+_SPACE_RE = re.compile(r"\s+")
+_ARTICLE_RE = re.compile(r"^the\s+", re.IGNORECASE)
+_WORD_SPLIT_RE = re.compile(r"[-'’]")
+_PREV_WORD_RE = re.compile(r"(\S+)\s+$")
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """Shrink ``[start, end)`` past surrounding punctuation, quotes and possessives."""
+    for _ in range(3):  # a possessive may sit inside a closing quote and vice versa
+        while start < end and text[start] in _EDGE_CHARS:
+            start += 1
+        while end > start and text[end - 1] in _EDGE_CHARS:
+            end -= 1
+        match = _POSSESSIVE_RE.search(text, start, end)
+        if match and match.start() > start:
+            end = match.start()
+        # A final period is sentence punctuation unless the name is an
+        # abbreviation ("U.S.", "Inc."): keep it when the last word is short or
+        # already dotted.
+        if end > start and text[end - 1] == ".":
+            last_word = text[start:end].rsplit(None, 1)[-1]
+            if len(last_word) > 5 and "." not in last_word[:-1]:
+                end -= 1
+    return start, end
+
+
+def _clean_name(surface: str, label: str) -> str:
+    name = _SPACE_RE.sub(" ", surface)
+    stripped = _ARTICLE_RE.sub("", name)
+    if stripped:
+        name = stripped
+    if label == "PERSON":
+        words = name.split(" ")
+        while len(words) > 1 and words[0].rstrip(".").casefold() in _HONORIFICS:
+            words = words[1:]
+        name = " ".join(words)
+    return name
+
+
+def _is_junk(name: str) -> bool:
+    if len(name) < 2 or not _LETTER_RE.search(name):
+        return True
+    first = name.split(" ", 1)[0]
+    if first.islower() and _WORD_SPLIT_RE.split(first)[0] not in _PARTICLES:
+        return True
+    return " " not in name and name.casefold() in _GENERIC_WORDS
+
+
+def _is_all_caps(name: str) -> bool:
+    return name.isupper() and len(_LETTER_RE.findall(name)) > 1
+
+
+# --- mentions and grouping -----------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Mention:
+    field: Field
+    start: int
+    end: int
+    text: str
+    name: str  # cleaned, before aliasing
+    label: str
+    offset: int  # position in the NER text, for ordering and salience
+    alias: str | None = None
+    joined: bool = False  # placed in a person's group by surname/first-name joining
+    split: bool = False  # one side of a span that ran across the title/body separator
+
+
+def _tokens(name: str) -> tuple[str, ...]:
+    return tuple(name.casefold().split(" "))
+
+
+class _Article:
+    """The two fields of one article and where each sits in the NER text."""
+
+    def __init__(self, title: str, body: str) -> None:
+        self.title = title
+        self.body = body
+        self.body_offset = len(title) + len(SEPARATOR)
+        self.text = ner_text(title, body)
+
+    def locate(self, start: int, end: int) -> list[tuple[Field, int, int]]:
+        """The parts of ``[start, end)`` of the NER text in the title and the body.
+
+        The model does not treat the blank line as a boundary, so a span may run
+        from the last word of the title into the first words of the body; each
+        side is then a candidate of its own.
+        """
+        parts: list[tuple[Field, int, int]] = []
+        if start < len(self.title):
+            parts.append(("title", start, min(end, len(self.title))))
+        if end > self.body_offset:
+            body_start = max(start, self.body_offset) - self.body_offset
+            parts.append(("body", body_start, end - self.body_offset))
+        return parts
+
+    def field_text(self, field: Field) -> str:
+        return self.title if field == "title" else self.body
+
+    def offset(self, field: Field, start: int) -> int:
+        return start if field == "title" else start + self.body_offset
+
+
+def _to_mentions(article: _Article, span: EntitySpan) -> list[_Mention]:
+    if span.label_ not in KEPT_LABELS:
+        return []
+    parts = article.locate(span.start_char, span.end_char)
+    found = [_to_mention(article, span.label_, *part) for part in parts]
+    mentions = [m for m in found if m is not None]
+    if span.start_char < len(article.title) < span.end_char:
+        for m in mentions:
+            m.split = True
+    return mentions
+
+
+def _to_mention(
+    article: _Article, label: str, field: Field, start: int, end: int
+) -> _Mention | None:
+    text = article.field_text(field)
+    start, end = _trim(text, start, end)
+    if start >= end:
+        return None
+    surface = text[start:end]
+    name = _clean_name(surface, label)
+    if _is_junk(name):
+        return None
+    mention = _Mention(field, start, end, surface, name, label, article.offset(field, start))
+    if label != "PERSON":
+        mention.alias = canonical_alias(name)
+    return mention
+
+
+def _group_key(mention: _Mention) -> str:
+    return (mention.alias or mention.name).casefold()
+
+
+def _plurality(mentions: Iterable[_Mention]) -> str:
+    counts = Counter(m.label for m in mentions)
+    return max(counts, key=lambda label: counts[label])
+
+
+def _display_name(article: _Article, mentions: list[_Mention]) -> str:
+    """The name an entity is shown under: its alias, else its most frequent
+    written form, preferring one that is not in capitals ("Baghdad" over "BAGHDAD")."""
+    aliased = [m.alias for m in mentions if m.alias]
+    if aliased:
+        return Counter(aliased).most_common(1)[0][0]
+    names = [m.name for m in mentions]
+    mixed = [n for n in names if not _is_all_caps(n)]
+    best = Counter(mixed or names).most_common(1)[0][0]
+    if mixed or not _is_all_caps(best):
+        return best
+    titled = best.title()
+    if re.search(rf"(?<!\w){re.escape(titled)}(?!\w)", article.text):
+        return titled
+    # A dateline ("BAGHDAD - ...") is a place in capitals, not an acronym.
+    dateline = any(
+        m.field == "body" and not article.body[: m.start].strip() and m.label in ("GPE", "LOC")
+        for m in mentions
+    )
+    return titled if dateline else best
+
+
+def _place_words(mentions: Iterable[_Mention]) -> set[str]:
+    places: set[str] = set()
+    for m in mentions:
+        if m.label in ("GPE", "LOC"):
+            places.add(m.name.casefold())
+            if m.alias:
+                places.add(m.alias.casefold())
+    return places
+
+
+def _is_slogan(name: str, mentions: list[_Mention], places: set[str]) -> bool:
+    """A PERSON span ending in a place named in the article ("Screw Iran",
+    "Death to America") is a slogan. This also drops a real person whose surname
+    is such a place ("Michael Jordan" beside the country Jordan): a rare loss
+    accepted to keep slogans out."""
+    words = name.casefold().split(" ")
+    if len(words) < 2 or not any(m.label == "PERSON" for m in mentions):
+        return False
+    return words[-1] in places or " ".join(words[-2:]) in places
+
+
+# --- people --------------------------------------------------------------------
+
+
+class _People:
+    """Multi-token PERSON entities and the partial names that can join them."""
+
+    def __init__(self, groups: dict[str, list[_Mention]], display: dict[str, str]) -> None:
+        self.tokens = {
+            key: _tokens(display[key])
+            for key, mentions in groups.items()
+            if len(_tokens(display[key])) >= 2 and _plurality(mentions) == "PERSON"
+        }
+        # A shorter full name inside a longer one ("Abdel Mahdi" in "Adel Abdel
+        # Mahdi") belongs to the longer one when that is the only candidate.
+        self.root = {key: key for key in self.tokens}
+        for key in sorted(self.tokens, key=lambda k: -len(self.tokens[k])):
+            toks = self.tokens[key]
+            roots = {
+                self.root[other]
+                for other, other_toks in self.tokens.items()
+                if len(other_toks) > len(toks)
+                and (other_toks[: len(toks)] == toks or other_toks[-len(toks) :] == toks)
+            }
+            if len(roots) == 1:
+                self.root[key] = roots.pop()
+
+    def candidates(self, mention: _Mention) -> set[str]:
+        """Roots of the people a one-word mention can be: a PERSON mention may be
+        a first name or a surname, an ORG mention only a surname ("the Trump
+        administration")."""
+        if " " in mention.name or mention.label not in ("PERSON", "ORG"):
+            return set()
+        word = mention.name.casefold()
+        found: set[str] = set()
+        for key, toks in self.tokens.items():
+            if toks[-1] == word or (mention.label == "PERSON" and toks[0] == word):
+                found.add(self.root[key])
+        return found
+
+    def surnames(self) -> dict[str, str]:
+        """Surname (lower case) -> root, for surnames that belong to one person only."""
+        owners: dict[str, set[str]] = defaultdict(set)
+        for key, toks in self.tokens.items():
+            owners[toks[-1]].add(self.root[key])
+        return {word: next(iter(roots)) for word, roots in owners.items() if len(roots) == 1}
+
+
+def _nearest_root(mention: _Mention, roots: set[str], groups: dict[str, list[_Mention]]) -> str:
+    """Among several people, the one mentioned last before ``mention``, else the
+    one mentioned first in the article."""
+    best: tuple[int, str] | None = None
+    for root in roots:
+        before = [m.offset for m in groups[root] if m.offset < mention.offset]
+        if before and (best is None or max(before) > best[0]):
+            best = (max(before), root)
+    if best is not None:
+        return best[1]
+    return min(roots, key=lambda r: (min(m.offset for m in groups[r]), r))
+
+
+def _join_people(
+    groups: dict[str, list[_Mention]], display: dict[str, str], context: _Context
+) -> None:
+    people = _People(groups, display)
+    for key, root in people.root.items():
+        if key != root:
+            for m in groups.pop(key):
+                m.joined = True
+                groups[root].append(m)
+    for key in [k for k in groups if k not in people.root]:
+        stay: list[_Mention] = []
+        for m in groups[key]:
+            roots = people.candidates(m)
+            if not roots:
+                stay.append(m)
+                continue
+            root = roots.pop() if len(roots) == 1 else _nearest_root(m, roots, groups)
+            m.joined = True
+            groups[root].append(m)
+        if stay:
+            groups[key] = stay
+        else:
+            del groups[key]
+    _find_missed_surnames(groups, display, people, context)
+
+
+@dataclass(slots=True)
+class _Context:
+    """One article and what the model found in it, for the joining steps."""
+
+    article: _Article
+    span_starts: list[int]  # every span, whatever its label, sorted by start
+    span_ends: list[int]
+    places: set[str]
+
+    def covered(self, start: int, end: int) -> bool:
+        """Whether a model span overlaps ``[start, end)`` of the NER text."""
+        i = bisect.bisect_right(self.span_starts, end - 1) - 1
+        return i >= 0 and self.span_ends[i] > start
+
+
+def _find_missed_surnames(
+    groups: dict[str, list[_Mention]],
+    display: dict[str, str],
+    people: _People,
+    context: _Context,
+) -> None:
+    """Add the occurrences of a known person's surname that no span covers
+    ("Pompeo, speaking to reporters" at a sentence start)."""
+    article = context.article
+    other_names = {k for k in groups if k not in people.root}
+    for word, root in people.surnames().items():
+        if len(word) < 3 or word in context.places or word in other_names:
+            continue
+        written = display[root].split(" ")[-1]
+        if not written[:1].isupper():
+            continue
+        allowed_before = set(people.tokens[root]) | _TITLES
+        pattern = re.compile(rf"(?<![\w'’-]){re.escape(written)}(?![\w-])")
+        for field in ("title", "body"):
+            text = article.field_text(field)
+            for match in pattern.finditer(text):
+                start, end = match.span()
+                offset = article.offset(field, start)
+                if context.covered(offset, offset + len(written)):
+                    continue
+                if _in_longer_name(text, start, end, allowed_before):
+                    continue
+                groups[root].append(
+                    _Mention(field, start, end, written, written, "PERSON", offset, joined=True)
+                )
+
+
+def _in_longer_name(text: str, start: int, end: int, allowed_before: set[str]) -> bool:
+    """Whether a capitalised word sits right beside ``text[start:end]`` ("Trump
+    Tower", "Ivanka Trump"), so the word may name something else."""
+    after = text[end : end + 2]
+    if len(after) == 2 and after[0] == " " and after[1].isupper():
+        return True
+    match = _PREV_WORD_RE.search(text, max(0, start - 40), start)
+    if match is None:
+        return False
+    prev = match.group(1)
+    if not prev[:1].isupper() or not prev[-1].isalnum():
+        return False  # lower-case word, or punctuation ends the previous phrase
+    return prev.rstrip(".").casefold() not in allowed_before
+
+
+def _join_plural_nationalities(groups: dict[str, list[_Mention]]) -> None:
+    for key in [k for k in groups if k.endswith("s")]:
+        singular = key[:-1]
+        if (
+            singular in groups
+            and _plurality(groups[key]) == "NORP"
+            and _plurality(groups[singular]) == "NORP"
+        ):
+            groups[singular].extend(groups.pop(key))
+
+
+def _join_qualified_orgs(groups: dict[str, list[_Mention]]) -> None:
+    """ "State Department" joins "US State Department" when a place or nationality
+    qualifies the only longer form of the same organisation in the article."""
+    qualifiers = {k for k, ms in groups.items() if _plurality(ms) in ("GPE", "LOC", "NORP")} | {
+        m.name.casefold() for ms in groups.values() for m in ms if m.label in ("GPE", "NORP")
+    }
+    orgs = [k for k, ms in groups.items() if _plurality(ms) == "ORG"]
+    for short in orgs:
+        longer = [k for k in orgs if k.endswith(" " + short) and k[: -len(short) - 1] in qualifiers]
+        if len(longer) == 1 and short in groups:
+            groups[longer[0]].extend(groups.pop(short))
+
+
+_CORPORATE_SUFFIX_RE = re.compile(
+    r",?\s+(?:inc|corp|corporation|co|ltd|llc|plc|ag|sa|nv|gmbh|se|spa)\.?$", re.IGNORECASE
+)
+
+
+def _join_corporate_suffixes(groups: dict[str, list[_Mention]]) -> None:
+    """ "Apple Inc." joins "Apple" when the article also names it without the suffix."""
+    for key in list(groups):
+        bare = _CORPORATE_SUFFIX_RE.sub("", key)
+        if bare != key and bare in groups and _plurality(groups[key]) == "ORG":
+            groups[bare].extend(groups.pop(key))
+
+
+# --- entity assembly -----------------------------------------------------------
+
+
+def _vote(mentions: list[_Mention], person_form: bool) -> EntityType:
+    """One type per entity. Mentions that joined a person count as PERSON; on a
+    tie PERSON beats ORG when the entity has a multi-word PERSON form, else the
+    earliest mention's label wins."""
+    labels = ["PERSON" if m.joined else m.label for m in mentions]
+    counts: dict[str, float] = defaultdict(float)
+    for m, label in zip(mentions, labels, strict=True):
+        # A span the model ran across the separator is weaker evidence.
+        counts[label] += 0.5 if m.split else 1.0
+    top = max(counts.values())
+    tied = [label for label in labels if counts[label] == top]
+    if person_form and "PERSON" in tied:
+        return "PERSON"
+    return cast(EntityType, tied[0])
+
+
+def _salience(
+    mentions: list[_Mention], max_count: int, title_len: int, lead_end: int, body_len: int
+) -> float:
+    """0.5 mention frequency (log-scaled, relative to the article's most mentioned
+    entity) + 0.2 earliest position (title, lead paragraph, then how early in the
+    body) + 0.3 headline presence (more for names early in the headline, which is
+    usually the subject). The weights sum to 1, so the result is in [0, 1]."""
+    frequency = math.log1p(len(mentions)) / math.log1p(max_count)
+    first = mentions[0]
+    if first.field == "title":
+        position = 1.0
+    elif first.start < lead_end:
+        position = 0.75
+    else:
+        position = 0.5 * (1.0 - first.start / max(body_len, 1))
+    in_title = [m.start for m in mentions if m.field == "title"]
+    headline = 1.0 - min(in_title) / max(title_len, 1) if in_title else 0.0
+    return min(1.0, 0.5 * frequency + 0.2 * position + 0.3 * headline)
+
+
+def _lead_end(body: str) -> int:
+    """End of the lead: the first paragraph, at most 600 characters."""
+    start = len(body) - len(body.lstrip())
+    end = body.find("\n", start)
+    return min(end if end >= 0 else len(body), start + 600)
+
+
+def _surface_forms(mentions: list[_Mention]) -> list[str]:
+    counts = Counter(m.text for m in mentions)
+    order = {text: i for i, text in reversed(list(enumerate(m.text for m in mentions)))}
+    return sorted(counts, key=lambda t: (-counts[t], order[t]))
+
+
+def extract_entities(title: str, body: str, spans: Iterable[EntitySpan]) -> list[Entity]:
+    """Canonical entities of one article from NER spans over ``ner_text(title, body)``.
+
+    Returns entities sorted by salience (descending) then name; each entity's
+    mentions are sorted title first, then by start offset, and every mention's
+    ``text`` equals ``<field>[start:end]``. Spans with other labels and junk
+    spans are dropped; a span running from the title into the body counts as one
+    candidate on each side. Never raises for spans within the NER text.
+    """
+    article = _Article(title, body)
+    span_list: Sequence[EntitySpan] = sorted(spans, key=lambda s: (s.start_char, s.end_char))
+    mentions = [m for span in span_list for m in _to_mentions(article, span)]
+    if not mentions:
+        return []
+
+    groups: dict[str, list[_Mention]] = defaultdict(list)
+    for m in mentions:
+        groups[_group_key(m)].append(m)
+    places = _place_words(mentions)
+    display = {key: _display_name(article, ms) for key, ms in groups.items()}
+    for key in [k for k in groups if _is_slogan(display[k], groups[k], places)]:
+        del groups[key]
+    _join_plural_nationalities(groups)
+    _join_qualified_orgs(groups)
+    _join_corporate_suffixes(groups)
+
+    context = _Context(
+        article, [s.start_char for s in span_list], [s.end_char for s in span_list], places
+    )
+    _join_people(groups, display, context)
+    if not groups:
+        return []
+
+    max_count = max(len(ms) for ms in groups.values())
+    lead_end = _lead_end(body)
+    entities: list[Entity] = []
+    for key, group in groups.items():
+        group.sort(key=lambda m: m.offset)
+        name = display[key]
+        entity_type = _vote(group, person_form=" " in name and "PERSON" in (m.label for m in group))
+        country = _COUNTRY_CODES.get(name) if entity_type == "GPE" else None
+        entities.append(
+            Entity(
+                name=name,
+                type=entity_type,
+                salience=round(_salience(group, max_count, len(title), lead_end, len(body)), 4),
+                mention_count=len(group),
+                surface_forms=_surface_forms(group),
+                mentions=[
+                    Mention(field=m.field, start=m.start, end=m.end, text=m.text) for m in group
+                ],
+                country_code=country,
+            )
+        )
+    entities.sort(key=lambda e: (-e.salience, e.name))
+    return entities

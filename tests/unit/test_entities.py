@@ -1,0 +1,327 @@
+"""Canonical entities: the real spaCy model on the seed and small texts, and the
+pure span-to-entity rules on hand-made spans."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from services.enrich.entities import (
+    RawSpan,
+    canonical_alias,
+    extract_entities,
+    ner_text,
+)
+from services.enrich.nlp import load_model, model_id
+from shared.models import ENTITY_TYPES, Entity
+
+
+@pytest.fixture(scope="module")
+def nlp() -> Any:
+    return load_model(None)
+
+
+def run(nlp: Any, title: str, body: str) -> list[Entity]:
+    return extract_entities(title, body, nlp(ner_text(title, body)).ents)
+
+
+def by_name(entities: list[Entity]) -> dict[str, Entity]:
+    return {e.name: e for e in entities}
+
+
+def assert_offsets_slice(entities: list[Entity], title: str, body: str) -> None:
+    for entity in entities:
+        for m in entity.mentions:
+            field = title if m.field == "title" else body
+            assert field[m.start : m.end] == m.text, (entity.name, m)
+
+
+def span(title: str, body: str, text: str, label: str, nth: int = 0) -> RawSpan:
+    """The span of the ``nth`` occurrence of ``text`` in the NER text."""
+    full = ner_text(title, body)
+    start = -1
+    for _ in range(nth + 1):
+        start = full.index(text, start + 1)
+    return RawSpan(start, start + len(text), label)
+
+
+# --- the model ------------------------------------------------------------------
+
+
+def test_model_loads_only_ner(nlp: Any) -> None:
+    assert nlp.pipe_names == ["ner"]
+    assert model_id(nlp).startswith("en_core_web_sm")
+    assert model_id(nlp).endswith("-3.8.0")
+
+
+def test_missing_model_is_a_clear_error() -> None:
+    with pytest.raises(RuntimeError, match=r"no spaCy model found.*xx_no_such_model"):
+        load_model("xx_no_such_model")
+
+
+# --- the seed -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def seed_entities(nlp: Any, seed_text: tuple[str, str]) -> list[Entity]:
+    return run(nlp, *seed_text)
+
+
+def test_seed_places(seed_entities: list[Entity]) -> None:
+    names = by_name(seed_entities)
+    for place in ("Iraq", "Iran", "United States", "Baghdad"):
+        assert names[place].type == "GPE", place
+    assert names["Iraq"].country_code == "IQ"
+    assert "BAGHDAD" in names["Baghdad"].surface_forms  # the dateline joins the city
+
+
+def test_seed_united_states_aliases(seed_entities: list[Entity]) -> None:
+    us = by_name(seed_entities)["United States"]
+    forms = set(us.surface_forms)
+    assert {"US", "America"} <= forms
+    assert forms & {"The United States", "the United States"}
+    assert us.country_code == "US"
+    # The US State Department is an organisation, not a mention of the country.
+    assert not any("Department" in m.text for m in us.mentions)
+    assert by_name(seed_entities)["US State Department"].type == "ORG"
+
+
+def test_seed_people_are_joined(seed_entities: list[Entity]) -> None:
+    names = by_name(seed_entities)
+    trump = names["Donald Trump"]
+    assert trump.type == "PERSON"
+    assert "Trump" in trump.surface_forms
+    assert trump.mention_count >= 5  # incl. "the Trump administration", tagged ORG by spaCy
+    pompeo = names["Mike Pompeo"]
+    assert pompeo.type == "PERSON"
+    # "Pompeo, speaking to reporters" at a sentence start is missed by the model.
+    assert "Pompeo" in pompeo.surface_forms
+    assert "Abdel Mahdi" in names["Adel Abdel Mahdi"].surface_forms
+    for partial in ("Trump", "Pompeo", "Abdel Mahdi"):
+        assert partial not in names
+
+
+def test_seed_has_no_slogans_or_junk(seed_entities: list[Entity]) -> None:
+    for entity in seed_entities:
+        assert "Screw" not in entity.name
+        assert entity.type in ENTITY_TYPES
+        assert entity.name not in {"Friday", "2003", "5,200", "State"}
+
+
+def test_seed_offsets_and_order(seed_entities: list[Entity], seed_text: tuple[str, str]) -> None:
+    assert_offsets_slice(seed_entities, *seed_text)
+    for entity in seed_entities:
+        keys = [(m.field != "title", m.start) for m in entity.mentions]
+        assert keys == sorted(keys)
+        assert entity.mention_count == len(entity.mentions)
+        assert len(set(entity.surface_forms)) == len(entity.surface_forms)
+
+
+def test_seed_salience(seed_entities: list[Entity]) -> None:
+    assert seed_entities[0].name == "Iraq"
+    saliences = [e.salience for e in seed_entities]
+    assert all(0.0 <= s <= 1.0 for s in saliences)
+    assert saliences == sorted(saliences, reverse=True)
+    names = by_name(seed_entities)
+    assert names["Iraq"].salience > names["Haydar Kazem"].salience
+
+
+# --- small texts through the model -----------------------------------------------
+
+
+def test_country_aliases(nlp: Any) -> None:
+    title = "U.S. and UK agree trade deal"
+    body = (
+        "The U.S. and Britain signed a deal on Monday. The United Kingdom said America "
+        "would cut tariffs. Officials in the USA welcomed it."
+    )
+    entities = run(nlp, title, body)
+    names = by_name(entities)
+    assert {"U.S.", "America", "USA"} <= set(names["United States"].surface_forms)
+    assert {"UK", "Britain"} <= set(names["United Kingdom"].surface_forms)
+    assert names["United Kingdom"].country_code == "GB"
+    for alias in ("U.S.", "US", "USA", "America", "UK", "Britain"):
+        assert alias not in names
+    assert_offsets_slice(entities, title, body)
+
+
+def test_surnames_join_full_names(nlp: Any) -> None:
+    title = "Merkel meets Macron in Berlin"
+    body = (
+        "German Chancellor Angela Merkel met French President Emmanuel Macron on "
+        "Tuesday. Merkel said the talks were good. Macron agreed. Later, Merkel left "
+        "for Paris."
+    )
+    names = by_name(run(nlp, title, body))
+    assert names["Angela Merkel"].mention_count == 4
+    assert names["Emmanuel Macron"].mention_count == 3
+    assert names["Angela Merkel"].mentions[0].field == "title"
+    assert "Merkel" not in names and "Macron" not in names
+
+
+def test_nationalities_stay_norp(nlp: Any) -> None:
+    title = "Voters head to the polls"
+    body = (
+        "German and French voters went to the polls on Sunday. Many Germans said the "
+        "economy mattered most, while French voters worried about immigration."
+    )
+    names = by_name(run(nlp, title, body))
+    assert names["German"].type == "NORP"
+    assert "Germans" in names["German"].surface_forms
+    assert names["French"].type == "NORP"
+    assert "Germany" not in names and "France" not in names
+
+
+def test_dates_and_numbers_are_not_entities(nlp: Any) -> None:
+    title = "Parliament meets on Monday"
+    body = (
+        "The Canadian parliament will sit on Monday, March 3, 2025, for three hours "
+        "and vote on 12 amendments costing $4 million, officials in Ottawa said."
+    )
+    entities = run(nlp, title, body)
+    names = {e.name for e in entities}
+    assert "Ottawa" in names
+    for text in ("Monday", "March 3, 2025", "three hours", "12", "$4 million"):
+        assert not any(text in name for name in names), text
+
+
+# --- the rules on hand-made spans -------------------------------------------------
+
+
+def test_no_spans_no_entities() -> None:
+    assert extract_entities("A title", "A body.", []) == []
+
+
+def test_article_possessive_and_quotes_are_stripped() -> None:
+    title, body = (
+        "Talks stall",
+        "Fighters of the Islamic State's branch met \u201cNATO\u201d envoys.",
+    )
+    spans = [
+        span(title, body, "the Islamic State's", "ORG"),
+        span(title, body, "\u201cNATO\u201d", "ORG"),
+    ]
+    names = by_name(extract_entities(title, body, spans))
+    islamic = names["Islamic State"]
+    assert islamic.surface_forms == ["the Islamic State"]
+    assert body[islamic.mentions[0].start : islamic.mentions[0].end] == "the Islamic State"
+    assert names["NATO"].surface_forms == ["NATO"]  # an acronym is not title-cased
+
+
+def test_all_caps_dateline_is_title_cased() -> None:
+    title, body = "Blast hits market", "KABUL - A blast hit a market on Friday."
+    entities = extract_entities(title, body, [span(title, body, "KABUL", "GPE")])
+    assert [(e.name, e.surface_forms) for e in entities] == [("Kabul", ["KABUL"])]
+
+
+def test_junk_spans_are_dropped() -> None:
+    title = "Report"
+    body = "Some 5,200 troops, X, late arrivals and the State were counted on Friday by Reuters."
+    spans = [
+        span(title, body, "5,200", "ORG"),
+        span(title, body, "X", "PERSON"),
+        span(title, body, "late arrivals", "EVENT"),
+        span(title, body, "State", "ORG"),
+        span(title, body, "Friday", "DATE"),
+        span(title, body, "Reuters", "ORG"),
+    ]
+    assert [e.name for e in extract_entities(title, body, spans)] == ["Reuters"]
+
+
+def test_slogan_tagged_person_is_dropped() -> None:
+    title = "Protests in Iran"
+    body = '"Screw Iran!" protesters cried in Iran, where Hassan Rouhani spoke.'
+    spans = [
+        span(title, body, "Iran", "GPE"),
+        span(title, body, "Screw Iran", "PERSON"),
+        span(title, body, "Iran", "GPE", nth=2),
+        span(title, body, "Hassan Rouhani", "PERSON"),
+    ]
+    names = by_name(extract_entities(title, body, spans))
+    assert set(names) == {"Iran", "Hassan Rouhani"}
+    assert names["Iran"].mention_count == 2
+
+
+def test_org_tagged_surname_joins_person_and_votes_person() -> None:
+    title = "Trump visits troops"
+    body = "President Donald Trump met troops. The Trump administration said Trump would return."
+    spans = [
+        span(title, body, "Trump", "ORG"),
+        span(title, body, "Donald Trump", "PERSON"),
+        span(title, body, "Trump", "ORG", nth=2),
+        span(title, body, "Trump", "ORG", nth=3),
+    ]
+    entities = extract_entities(title, body, spans)
+    assert [(e.name, e.type, e.mention_count) for e in entities] == [("Donald Trump", "PERSON", 4)]
+    assert entities[0].mentions[0].field == "title"
+
+
+def test_missed_surname_is_found_but_not_inside_other_names() -> None:
+    title = "Pompeo in Baghdad"
+    body = (
+        "Mike Pompeo arrived. Pompeo spoke. Later he visited Pompeo Tower with Anna Pompeo staff."
+    )
+    spans = [
+        span(title, body, "Baghdad", "GPE"),
+        span(title, body, "Mike Pompeo", "PERSON"),
+    ]
+    names = by_name(extract_entities(title, body, spans))
+    pompeo = names["Mike Pompeo"]
+    # The title and "Pompeo spoke." join; "Pompeo Tower" and "Anna Pompeo" do not.
+    assert pompeo.mention_count == 3
+    assert [m.field for m in pompeo.mentions] == ["title", "body", "body"]
+    assert_offsets_slice([pompeo], title, body)
+
+
+def test_shared_surname_goes_to_the_nearest_full_name() -> None:
+    title = "Two Bushes"
+    body = "George Bush spoke first. Bush was brief. Then Jeb Bush spoke. Bush was long."
+    spans = [
+        span(title, body, "George Bush", "PERSON"),
+        span(title, body, "Bush", "PERSON", nth=1),
+        span(title, body, "Jeb Bush", "PERSON"),
+        span(title, body, "Bush", "PERSON", nth=3),
+    ]
+    names = by_name(extract_entities(title, body, spans))
+    assert names["George Bush"].mention_count == 2
+    assert names["Jeb Bush"].mention_count == 2
+    assert "Bush" not in names
+
+
+def test_qualified_org_and_corporate_suffix_join() -> None:
+    title = "Apple and the State Department"
+    body = "Apple Inc. said the US State Department had called. Apple declined to comment."
+    spans = [
+        span(title, body, "Apple", "ORG"),
+        span(title, body, "State Department", "ORG"),
+        span(title, body, "Apple Inc.", "ORG"),
+        span(title, body, "US", "GPE"),
+        span(title, body, "US State Department", "ORG"),
+        span(title, body, "Apple", "ORG", nth=2),
+    ]
+    names = by_name(extract_entities(title, body, spans))
+    assert names["Apple"].mention_count == 3
+    assert names["US State Department"].mention_count == 2
+    assert "State Department" not in names
+
+
+def test_span_across_title_and_body_is_split() -> None:
+    title, body = "Apple unveils new iPhone", "Apple Inc. on Tuesday unveiled it."
+    full = ner_text(title, body)
+    start = full.index("iPhone")
+    spans = [RawSpan(start, full.index(" on Tuesday"), "ORG")]
+    entities = extract_entities(title, body, spans)
+    assert sorted((e.name, e.mentions[0].field) for e in entities) == [
+        ("Apple Inc.", "body"),
+        ("iPhone", "title"),
+    ]
+    assert_offsets_slice(entities, title, body)
+
+
+def test_canonical_alias_is_whole_span_only() -> None:
+    assert canonical_alias("U.S.") == "United States"
+    assert canonical_alias("united states of america") == "United States"
+    assert canonical_alias("E.U.") == "European Union"
+    assert canonical_alias("Us") is None  # only the acronym, not the pronoun
+    assert canonical_alias("US State Department") is None
