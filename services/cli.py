@@ -26,15 +26,24 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--data-dir", type=Path, help="data directory (default ./data)")
     up.add_argument("--api-port", type=int, help="HTTP API port (default 8000)")
     up.add_argument("--enrich-workers", type=int, default=1, help="enrich processes (default 1)")
-    up.add_argument("--seed", type=Path, action="append", default=[],
-                    help="ingest these files or folders once the stack is up (repeatable)")
+    up.add_argument(
+        "--seed",
+        type=Path,
+        action="append",
+        default=[],
+        help="ingest these files or folders once the stack is up (repeatable)",
+    )
 
     worker = sub.add_parser("worker", help="run one service alone, as docker compose does")
     worker.add_argument("service", choices=WORKERS)
 
     ingest = sub.add_parser("ingest", help="send article files to the running API")
-    ingest.add_argument("paths", type=Path, nargs="+",
-                        help=".txt (first line = title), .json, .jsonl, .ndjson, .html files or folders")
+    ingest.add_argument(
+        "paths",
+        type=Path,
+        nargs="+",
+        help=".txt (first line = title), .json, .jsonl, .ndjson, .html files or folders",
+    )
     ingest.add_argument("--api", help="API base URL (default http://127.0.0.1:8000)")
     ingest.add_argument("--batch-size", type=int, default=200, help="articles per request")
 
@@ -55,8 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     subscribe = sub.add_parser("subscribe", help="follow a topic stream live")
     subscribe.add_argument("--topic", required=True, help="topic slug, e.g. politics")
-    subscribe.add_argument("--from-start", action="store_true",
-                           help="replay what the stream still holds before following")
+    subscribe.add_argument(
+        "--from-start",
+        action="store_true",
+        help="replay what the stream still holds before following",
+    )
     subscribe.add_argument("--json", action="store_true", help="NDJSON output")
     subscribe.add_argument("--count", type=int, help="exit after this many articles")
 

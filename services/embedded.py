@@ -68,20 +68,40 @@ class RedisServer:
             self.process.wait()
 
 
-def start_redis(data_dir: Path, port: int | None = None, *, appendonly: bool = True,
-                timeout: float = 10.0) -> RedisServer:
+def start_redis(
+    data_dir: Path, port: int | None = None, *, appendonly: bool = True, timeout: float = 10.0
+) -> RedisServer:
     """Start redis-server on 127.0.0.1 with its files in ``data_dir``; waits until it answers."""
     data_dir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     args = [
-        redis_binary(), "--port", str(port), "--bind", "127.0.0.1",
-        "--dir", str(data_dir.resolve()), "--save", "",
-        "--appendonly", "yes" if appendonly else "no", "--appendfsync", "everysec",
-        "--daemonize", "no", "--protected-mode", "yes",
-        "--logfile", str((data_dir / "redis.log").resolve()),
+        redis_binary(),
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--dir",
+        str(data_dir.resolve()),
+        "--save",
+        "",
+        "--appendonly",
+        "yes" if appendonly else "no",
+        "--appendfsync",
+        "everysec",
+        "--daemonize",
+        "no",
+        "--protected-mode",
+        "yes",
+        "--logfile",
+        str((data_dir / "redis.log").resolve()),
     ]
-    process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(
+        args,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     server = RedisServer(process, port, data_dir)
     deadline = time.monotonic() + timeout
     with redis.Redis(port=port, socket_timeout=1) as client:
@@ -89,15 +109,15 @@ def start_redis(data_dir: Path, port: int | None = None, *, appendonly: bool = T
     return server
 
 
-def _wait_answering(server: RedisServer, client: redis.Redis, deadline: float,
-                    timeout: float) -> None:
+def _wait_answering(
+    server: RedisServer, client: redis.Redis, deadline: float, timeout: float
+) -> None:
     process, port, data_dir = server.process, server.port, server.data_dir
     while True:
         if process.poll() is not None:
             log_file = data_dir / "redis.log"
             tail = log_file.read_text(errors="replace")[-2000:] if log_file.exists() else ""
-            raise RuntimeError(f"redis-server exited at start (code {process.returncode}): "
-                               f"{tail}")
+            raise RuntimeError(f"redis-server exited at start (code {process.returncode}): {tail}")
         try:
             if client.ping():
                 return

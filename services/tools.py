@@ -58,8 +58,9 @@ def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield chunk
 
 
-def ingest_paths(paths: list[Path], api: str, api_key: str | None, *, batch_size: int,
-                 quiet: bool = False) -> dict[str, int]:
+def ingest_paths(
+    paths: list[Path], api: str, api_key: str | None, *, batch_size: int, quiet: bool = False
+) -> dict[str, int]:
     """Send every article in ``paths`` to ``api`` in NDJSON batches; returns the counts.
 
     Rejected items are reported on stderr with their file (and line) and reason.
@@ -68,9 +69,10 @@ def ingest_paths(paths: list[Path], api: str, api_key: str | None, *, batch_size
 
     counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
     items = list(read_paths(paths))
-    with httpx.Client(base_url=api, timeout=60) as client, Progress(
-        console=err, disable=quiet or not err.is_terminal, transient=True
-    ) as progress:
+    with (
+        httpx.Client(base_url=api, timeout=60) as client,
+        Progress(console=err, disable=quiet or not err.is_terminal, transient=True) as progress,
+    ):
         task = progress.add_task("ingesting", total=len(items))
         for chunk in _chunks(items, batch_size):
             sendable = [i for i in chunk if i.data is not None]
@@ -80,17 +82,21 @@ def ingest_paths(paths: list[Path], api: str, api_key: str | None, *, batch_size
                     err.print(f"[red]rejected[/red] {item.origin}: {item.error}")
             if sendable:
                 body = b"\n".join(orjson.dumps(i.data) for i in sendable)
-                response = client.post("/v1/articles/batch", content=body,
-                                       headers=_headers(api_key))
+                response = client.post(
+                    "/v1/articles/batch", content=body, headers=_headers(api_key)
+                )
                 if response.status_code != 200:
                     raise httpx.HTTPStatusError(
                         f"{response.status_code} from {api}: {response.text[:500]}",
-                        request=response.request, response=response)
+                        request=response.request,
+                        response=response,
+                    )
                 for item, result in zip(sendable, response.json()["results"], strict=True):
                     counts[result["status"]] += 1
                     if result["status"] == "rejected":
-                        err.print(f"[red]rejected[/red] {item.origin}: "
-                                  f"{result['error']['message']}")
+                        err.print(
+                            f"[red]rejected[/red] {item.origin}: {result['error']['message']}"
+                        )
             progress.advance(task, len(chunk))
     return counts
 
@@ -107,8 +113,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         return _fail(f"cannot reach the API at {api}: is 'newsflow up' running? (--api URL)")
     except httpx.HTTPStatusError as exc:
         return _fail(str(exc))
-    out.print(f"accepted {counts['accepted']}, duplicate {counts['duplicate']}, "
-              f"rejected {counts['rejected']}")
+    out.print(
+        f"accepted {counts['accepted']}, duplicate {counts['duplicate']}, "
+        f"rejected {counts['rejected']}"
+    )
     return 1 if counts["rejected"] else 0
 
 
@@ -173,10 +181,16 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     try:
-        query = SearchQuery(topic=args.topic, entity=args.entity, q=args.q,
-                            since=_parse_time(args.since, "--since"),
-                            until=_parse_time(args.until, "--until"), source=args.source,
-                            language=args.language, limit=args.limit)
+        query = SearchQuery(
+            topic=args.topic,
+            entity=args.entity,
+            q=args.q,
+            since=_parse_time(args.since, "--since"),
+            until=_parse_time(args.until, "--until"),
+            source=args.source,
+            language=args.language,
+            limit=args.limit,
+        )
     except (ValueError, ValidationError) as exc:
         return _fail(str(exc))
 
@@ -200,11 +214,17 @@ def cmd_search(args: argparse.Namespace) -> int:
     table = Table("published", "title", "entities", "topics", "id")
     for doc in page.items:
         when = doc.published_at or doc.received_at
-        table.add_row(when.strftime("%Y-%m-%d %H:%M"), doc.title[:60],
-                      ", ".join(e.name for e in doc.entities[:4]),
-                      ", ".join(t.slug for t in doc.topics), doc.id[:12])
+        table.add_row(
+            when.strftime("%Y-%m-%d %H:%M"),
+            doc.title[:60],
+            ", ".join(e.name for e in doc.entities[:4]),
+            ", ".join(t.slug for t in doc.topics),
+            doc.id[:12],
+        )
     out.print(table)
-    out.print(f"{len(page.items)} article(s)" + (" (more: use --limit)" if page.next_cursor else ""))
+    out.print(
+        f"{len(page.items)} article(s)" + (" (more: use --limit)" if page.next_cursor else "")
+    )
     return 0
 
 
@@ -215,6 +235,8 @@ def cmd_subscribe(args: argparse.Namespace) -> int:
     """Follow ``topics:<slug>``: pretty lines, or NDJSON with --json."""
     import redis
 
+    from shared.redis import read_entries
+
     settings = get_settings()
     url = _redis_url(settings)
     if not url:
@@ -222,26 +244,26 @@ def cmd_subscribe(args: argparse.Namespace) -> int:
     names = StreamNames(settings.prefix)
     stream = names.topic(args.topic)
     client = redis.Redis.from_url(url)
-    last_id = "0" if args.from_start else "$"
+    last_id: bytes | str = "0" if args.from_start else "$"
     seen = 0
     try:
         while args.count is None or seen < args.count:
-            reply = client.xread({stream: last_id}, block=1000, count=100)
-            for _, entries in reply or []:
-                for entry_id, fields in entries:
-                    last_id = entry_id
-                    doc = orjson.loads(fields[JSON_FIELD.encode()])
-                    if args.json:
-                        sys.stdout.buffer.write(orjson.dumps(doc) + b"\n")
-                        sys.stdout.flush()
-                    else:
-                        ents = ", ".join(e["name"] for e in doc.get("entities", [])[:4])
-                        tops = ", ".join(t["slug"] for t in doc.get("topics", []))
-                        out.print(f"[bold]{doc['title']}[/bold] [dim]{doc.get('source') or ''}"
-                                  f"[/dim] | {ents} | [cyan]{tops}[/cyan]")
-                    seen += 1
-                    if args.count is not None and seen >= args.count:
-                        break
+            for entry_id, fields in read_entries(client, stream, last_id, block=1000, count=100):
+                last_id = entry_id
+                doc = orjson.loads(fields[JSON_FIELD.encode()])
+                if args.json:
+                    sys.stdout.buffer.write(orjson.dumps(doc) + b"\n")
+                    sys.stdout.flush()
+                else:
+                    ents = ", ".join(e["name"] for e in doc.get("entities", [])[:4])
+                    tops = ", ".join(t["slug"] for t in doc.get("topics", []))
+                    out.print(
+                        f"[bold]{doc['title']}[/bold] [dim]{doc.get('source') or ''}"
+                        f"[/dim] | {ents} | [cyan]{tops}[/cyan]"
+                    )
+                seen += 1
+                if args.count is not None and seen >= args.count:
+                    break
     except KeyboardInterrupt:
         pass
     except redis.ConnectionError as exc:
@@ -257,8 +279,10 @@ def _dlq_matches(letter: dict[str, Any], args: argparse.Namespace) -> bool:
         return False
     if args.error:
         needle = args.error.lower()
-        return needle in str(letter.get("error_class", "")).lower() or needle in str(
-            letter.get("error", "")).lower()
+        return (
+            needle in str(letter.get("error_class", "")).lower()
+            or needle in str(letter.get("error", "")).lower()
+        )
     return True
 
 
@@ -266,7 +290,7 @@ def cmd_dlq(args: argparse.Namespace) -> int:
     """List, replay (back onto the source stream) or purge dead letters, with filters."""
     import redis
 
-    from shared.redis import encode_fields
+    from shared.redis import encode_fields, range_entries
 
     settings = get_settings()
     url = _redis_url(settings)
@@ -275,18 +299,21 @@ def cmd_dlq(args: argparse.Namespace) -> int:
     names = StreamNames(settings.prefix)
     client = redis.Redis.from_url(url)
     selected: list[tuple[bytes, dict[str, Any]]] = []
-    for entry_id, fields in client.xrange(names.dlq):
+    for entry_id, fields in range_entries(client, names.dlq):
         letter = orjson.loads(fields[JSON_FIELD.encode()])
         if _dlq_matches(letter, args):
             selected.append((entry_id, letter))
     if args.action == "list":
         for entry_id, letter in selected[: args.limit]:
             if args.json:
-                sys.stdout.buffer.write(orjson.dumps({"dlq_id": entry_id.decode(), **letter})
-                                        + b"\n")
+                sys.stdout.buffer.write(
+                    orjson.dumps({"dlq_id": entry_id.decode(), **letter}) + b"\n"
+                )
             else:
-                out.print(f"{entry_id.decode()}  {letter['source_stream']}  "
-                          f"[red]{letter['error_class']}[/red]: {letter['error'][:160]}")
+                out.print(
+                    f"{entry_id.decode()}  {letter['source_stream']}  "
+                    f"[red]{letter['error_class']}[/red]: {letter['error'][:160]}"
+                )
         if not args.json:
             out.print(f"{len(selected)} dead letter(s)")
         return 0
@@ -310,23 +337,29 @@ def cmd_dlq(args: argparse.Namespace) -> int:
 def collect_stats(client: Any, names: StreamNames) -> dict[str, Any]:
     """Streams with length and groups (pending, lag); the DLQ size."""
     streams: dict[str, Any] = {}
-    for stream, group in ((names.inbox, GROUP_INGEST), (names.raw, GROUP_ENRICH),
-                          (names.enriched, GROUP_SINK), (names.dlq, None)):
+    for stream, group in (
+        (names.inbox, GROUP_INGEST),
+        (names.raw, GROUP_ENRICH),
+        (names.enriched, GROUP_SINK),
+        (names.dlq, None),
+    ):
         length = client.xlen(stream)
         groups = []
         if group:
             try:
                 infos = client.xinfo_groups(stream)
-            except Exception:  # noqa: BLE001 - a stream not created yet has no groups
+            except Exception:
                 infos = []
             for info in infos:
-                groups.append({
-                    "name": _text(info["name"]),
-                    "consumers": int(info["consumers"]),
-                    "pending": int(info["pending"]),
-                    "lag": None if info.get("lag") is None else int(info["lag"]),
-                    "last_delivered_id": _text(info["last-delivered-id"]),
-                })
+                groups.append(
+                    {
+                        "name": _text(info["name"]),
+                        "consumers": int(info["consumers"]),
+                        "pending": int(info["pending"]),
+                        "lag": None if info.get("lag") is None else int(info["lag"]),
+                        "last_delivered_id": _text(info["last-delivered-id"]),
+                    }
+                )
         streams[stream] = {"length": length, "groups": groups}
     topics = sorted(_text(k) for k in client.scan_iter(match=names.topic("*"), count=1000))
     return {
@@ -362,13 +395,20 @@ def cmd_stats(args: argparse.Namespace) -> int:
         if not info["groups"]:
             table.add_row(stream, str(info["length"]), "-", "-", "-", "-")
         for g in info["groups"]:
-            table.add_row(stream, str(info["length"]), g["name"], str(g["consumers"]),
-                          str(g["pending"]), "?" if g["lag"] is None else str(g["lag"]))
+            table.add_row(
+                stream,
+                str(info["length"]),
+                g["name"],
+                str(g["consumers"]),
+                str(g["pending"]),
+                "?" if g["lag"] is None else str(g["lag"]),
+            )
     for topic, length in stats["topics"].items():
         table.add_row(topic, str(length), "-", "-", "-", "-")
     out.print(table)
-    out.print(f"dead letters: {stats['dlq']}   stored articles: "
-              f"{'?' if stored is None else stored}")
+    out.print(
+        f"dead letters: {stats['dlq']}   stored articles: {'?' if stored is None else stored}"
+    )
     return 0
 
 
@@ -385,5 +425,5 @@ def _stored_count(settings: Settings) -> int | None:
 
     try:
         return asyncio.run(run())
-    except Exception:  # noqa: BLE001 - stats still shows Redis when storage is away
+    except Exception:
         return None

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import orjson
@@ -25,6 +25,7 @@ import redis
 from rich.console import Console
 
 from services.embedded import RedisServer, start_redis
+from shared.redis import read_entries
 from shared.settings import Settings
 from shared.streams import GROUP_ENRICH, GROUP_SINK, JSON_FIELD, StreamNames
 
@@ -109,8 +110,9 @@ class Stack:
             self.redis_server = start_redis(data_dir / "redis")
             self.redis_url = self.redis_server.url
             self.settings.redis_url_file.write_text(self.redis_url + "\n")
-            console.print(f"[dim]embedded Redis on {self.redis_url} (data in "
-                          f"{data_dir / 'redis'})[/dim]")
+            console.print(
+                f"[dim]embedded Redis on {self.redis_url} (data in {data_dir / 'redis'})[/dim]"
+            )
         env = dict(os.environ)
         env.update(
             REDIS_URL=self.redis_url,
@@ -137,8 +139,9 @@ class Stack:
             wait = RESTART_BACKOFF_S[min(child.restarts, len(RESTART_BACKOFF_S) - 1)]
             if time.monotonic() - child.started_at < wait:
                 continue
-            log.warning("%s worker exited with code %s; restarting", child.service,
-                        child.process.returncode)
+            log.warning(
+                "%s worker exited with code %s; restarting", child.service, child.process.returncode
+            )
             child.restarts += 1
             child.start()
 
@@ -179,7 +182,8 @@ class Stack:
                     time.sleep(0.2)
                     continue
                 return group_drained(client, self.names.raw, GROUP_ENRICH) and group_drained(
-                    client, self.names.enriched, GROUP_SINK)
+                    client, self.names.enriched, GROUP_SINK
+                )
         except redis.RedisError as exc:
             log.warning("could not check the pipeline while stopping: %s", exc)
         return False
@@ -206,8 +210,10 @@ def wait_ready(api: str, timeout: float = 120.0) -> bool:
 def format_stored(summary: dict[str, Any]) -> str:
     entities = ", ".join(name for name, _ in summary.get("entities", [])[:4]) or "-"
     topics = ", ".join(slug for slug, _ in summary.get("topics", [])) or "-"
-    return (f"[green]stored[/green] {summary['title'][:80]} [dim]|[/dim] {entities} "
-            f"[dim]|[/dim] [cyan]{topics}[/cyan]")
+    return (
+        f"[green]stored[/green] {summary['title'][:80]} [dim]|[/dim] {entities} "
+        f"[dim]|[/dim] [cyan]{topics}[/cyan]"
+    )
 
 
 class _Interrupted(Exception):
@@ -253,11 +259,11 @@ def run_up(args: argparse.Namespace) -> int:
             console.print(f"seeded {path}: {counts}")
         while True:
             stack.supervise()
-            reply = client.xread({stack.names.stored: last_id}, block=1000, count=100)
-            for _, entries in reply or []:
-                for entry_id, fields in entries:
-                    last_id = entry_id
-                    console.print(format_stored(orjson.loads(fields[JSON_FIELD.encode()])))
+            for entry_id, fields in read_entries(
+                client, stack.names.stored, last_id, block=1000, count=100
+            ):
+                last_id = entry_id
+                console.print(format_stored(orjson.loads(fields[JSON_FIELD.encode()])))
     except _Interrupted:
         pass
     except redis.RedisError as exc:
@@ -272,6 +278,6 @@ def run_up(args: argparse.Namespace) -> int:
     return 0
 
 
-def _last_event_id(client: redis.Redis, stream: str) -> str:
-    last = client.xrevrange(stream, count=1)
-    return last[0][0].decode() if last else "0"
+def _last_event_id(client: redis.Redis, stream: str) -> bytes | str:
+    last = cast("list[tuple[bytes, Any]]", client.xrevrange(stream, count=1))
+    return last[0][0] if last else "0"

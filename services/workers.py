@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import sys
 
 from shared.settings import Settings, get_settings
@@ -14,8 +15,10 @@ log = logging.getLogger(__name__)
 def _redis_url(settings: Settings) -> str:
     url = settings.resolved_redis_url()
     if not url:
-        print("newsflow: no Redis: set REDIS_URL, or run 'newsflow up' which starts one",
-              file=sys.stderr)
+        print(
+            "newsflow: no Redis: set REDIS_URL, or run 'newsflow up' which starts one",
+            file=sys.stderr,
+        )
         raise SystemExit(2)
     return url
 
@@ -32,13 +35,22 @@ def run_worker(service: str) -> int:
 
         from services.ingest.app import build_api
 
-        uvicorn.run(build_api(settings, url), host=settings.api_host, port=settings.api_port,
-                    log_config=None, access_log=False,
-                    timeout_graceful_shutdown=int(settings.graceful_timeout))
+        # uvicorn re-raises the stop signal after its graceful shutdown so the
+        # previous handler can act; ours records nothing and the exit code stays 0.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: None)
+        uvicorn.run(
+            build_api(settings, url),
+            host=settings.api_host,
+            port=settings.api_port,
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=int(settings.graceful_timeout),
+        )
         return 0
     if service == "enrich":
         from services.enrich.app import build_app
     else:
-        from services.sink.app import build_app  # type: ignore[assignment]
+        from services.sink.app import build_app
     asyncio.run(build_app(settings, url).run())
     return 0

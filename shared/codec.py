@@ -7,7 +7,7 @@ client in any language can read it with a plain ``XREAD``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import orjson
 from pydantic import BaseModel
@@ -27,14 +27,14 @@ def loads(model_type: type[M], data: bytes | str) -> M:
     return model_type.model_validate_json(data)
 
 
-def to_fields(model: BaseModel) -> dict[str, bytes]:
+def to_fields(model: BaseModel) -> dict[Any, Any]:
     """The stream entry for a model."""
     return {JSON_FIELD: dumps(model)}
 
 
-def entry_json(fields: Mapping[bytes | str, bytes | str]) -> bytes | str | None:
+def entry_json(fields: Mapping[Any, Any]) -> bytes | str | None:
     """The ``json`` field of a stream entry, or None when the entry has none."""
     value = fields.get(JSON_FIELD.encode())
     if value is None:
         value = fields.get(JSON_FIELD)
-    return value
+    return value if isinstance(value, bytes | str) else None

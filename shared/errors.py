@@ -1,10 +1,10 @@
 """newsflow's errors.
 
-    NewsflowError
-    ├── PermanentError        the input can never succeed: dead-letter it, don't retry
-    │   ├── InvalidMessage    undecodable or schema-invalid entry
-    │   └── TooLarge          over a configured size limit
-    └── RetryableError        a passing failure (storage busy, Redis away): retry later
+NewsflowError
+├── PermanentError        the input can never succeed: dead-letter it, don't retry
+│   ├── InvalidMessage    undecodable or schema-invalid entry
+│   └── TooLarge          over a configured size limit
+└── RetryableError        a passing failure (storage busy, Redis away): retry later
 """
 
 

@@ -18,8 +18,8 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    field_validator,
     ValidationInfo,
+    field_validator,
 )
 
 SCHEMA_VERSION = 1
@@ -72,9 +72,7 @@ def _no_nul(value: str) -> str:
     return value
 
 
-ShortText = Annotated[
-    str, Field(max_length=MAX_SHORT_FIELD_CHARS), AfterValidator(_no_nul)
-]
+ShortText = Annotated[str, Field(max_length=MAX_SHORT_FIELD_CHARS), AfterValidator(_no_nul)]
 
 
 class ArticleIn(BaseModel):
@@ -87,9 +85,7 @@ class ArticleIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     schema_version: int = SCHEMA_VERSION
-    title: Annotated[
-        str, Field(min_length=1, max_length=MAX_TITLE_CHARS), AfterValidator(_no_nul)
-    ]
+    title: Annotated[str, Field(min_length=1, max_length=MAX_TITLE_CHARS), AfterValidator(_no_nul)]
     # html is declared before body so that body's validator can see it.
     html: Annotated[str, AfterValidator(_no_nul)] | None = None
     body: Annotated[str, AfterValidator(_no_nul)] | None = Field(
@@ -98,9 +94,7 @@ class ArticleIn(BaseModel):
     url: ShortText | None = None
     published_at: UtcDatetime | None = None
     source: ShortText | None = None
-    authors: Annotated[list[ShortText], Field(max_length=MAX_AUTHORS)] = Field(
-        default_factory=list
-    )
+    authors: Annotated[list[ShortText], Field(max_length=MAX_AUTHORS)] = Field(default_factory=list)
     language: Annotated[str, Field(pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")] | None = None
     section: ShortText | None = None
     external_id: ShortText | None = None

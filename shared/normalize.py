@@ -80,9 +80,29 @@ class _TextExtractor(HTMLParser):
     _SKIP = frozenset({"script", "style", "noscript", "template", "svg", "head", "iframe"})
     _BLOCK = frozenset(
         {
-            "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6",
-            "blockquote", "section", "article", "header", "footer", "tr", "table",
-            "pre", "figcaption", "dd", "dt",
+            "p",
+            "div",
+            "br",
+            "li",
+            "ul",
+            "ol",
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+            "blockquote",
+            "section",
+            "article",
+            "header",
+            "footer",
+            "tr",
+            "table",
+            "pre",
+            "figcaption",
+            "dd",
+            "dt",
         }
     )
 

@@ -6,8 +6,9 @@ import base64
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
+import redis
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
@@ -24,6 +25,25 @@ log = logging.getLogger(__name__)
 # Dead letters are kept for inspection and replay; this bounds a runaway producer
 # of bad input. Nothing reads the DLQ in a group, so a length cap loses no work.
 DLQ_MAXLEN = 100_000
+
+
+StreamEntry = tuple[bytes, dict[bytes, bytes]]
+
+
+def read_entries(
+    client: redis.Redis, stream: str, last_id: bytes | str, *, block: int, count: int
+) -> list[StreamEntry]:
+    """XREAD one stream after ``last_id`` (blocking up to ``block`` ms), typed."""
+    reply = cast(
+        "list[tuple[bytes, list[StreamEntry]]] | None",
+        client.xread({stream: last_id}, block=block, count=count),
+    )
+    return [entry for _, entries in reply or [] for entry in entries]
+
+
+def range_entries(client: redis.Redis, stream: str) -> list[StreamEntry]:
+    """Every entry of ``stream`` (XRANGE - +), typed."""
+    return cast("list[StreamEntry]", client.xrange(stream))
 
 
 def connect(url: str) -> aioredis.Redis:
@@ -73,7 +93,7 @@ def decode_fields(fields: Mapping[bytes, bytes]) -> dict[str, Any]:
     return out
 
 
-def encode_fields(payload: Mapping[str, Any]) -> dict[str, bytes]:
+def encode_fields(payload: Mapping[str, Any]) -> dict[Any, Any]:
     """The inverse of ``decode_fields``: the original entry's bytes."""
     out: dict[str, bytes] = {}
     for name, value in payload.items():
@@ -103,7 +123,8 @@ def dead_letter(
         source_stream=stream,
         group=group,
         entry_id=entry_id,
-        error_class=error_class or (type(error).__name__ if isinstance(error, BaseException) else "Error"),
+        error_class=error_class
+        or (type(error).__name__ if isinstance(error, BaseException) else "Error"),
         error=str(error)[:4000],
         delivery_count=delivery_count,
         payload=decode_fields(fields),

@@ -17,9 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     """newsflow configuration. Environment names are given in ``validation_alias``."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="NEWSFLOW_", extra="ignore", populate_by_name=True
-    )
+    model_config = SettingsConfigDict(env_prefix="NEWSFLOW_", extra="ignore", populate_by_name=True)
 
     redis_url: str | None = Field(
         default=None, validation_alias=AliasChoices("REDIS_URL", "NEWSFLOW_REDIS_URL")
@@ -80,9 +78,7 @@ class Settings(BaseSettings):
         if value in (None, ""):
             return None
         if not value.startswith(("sqlite://", "postgresql://", "postgres://")):
-            raise ValueError(
-                "DATABASE_URL must start with sqlite:/// or postgresql://"
-            )
+            raise ValueError("DATABASE_URL must start with sqlite:/// or postgresql://")
         return value
 
     @property

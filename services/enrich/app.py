@@ -44,14 +44,24 @@ def decode_articles(
                 raise ValueError("entry has no 'json' field")
             good.append((entry_id, loads(Article, payload)))
         except (ValidationError, ValueError) as exc:
-            bad.append(dead_letter(service=SERVICE, stream=stream, group=GROUP_ENRICH,
-                                   entry_id=entry_id, fields=fields, error=exc,
-                                   error_class="InvalidMessage"))
+            bad.append(
+                dead_letter(
+                    service=SERVICE,
+                    stream=stream,
+                    group=GROUP_ENRICH,
+                    entry_id=entry_id,
+                    fields=fields,
+                    error=exc,
+                    error_class="InvalidMessage",
+                )
+            )
     return good, bad
 
 
 def enrich_resilient(
-    enricher: Enricher, items: list[tuple[bytes, Article]], fields_of: dict[bytes, Any],
+    enricher: Enricher,
+    items: list[tuple[bytes, Article]],
+    fields_of: dict[bytes, Any],
     stream: str,
 ) -> tuple[list[EnrichedArticle], list[DeadLetter]]:
     """Enrich the batch; if it fails, enrich one by one so one bad article can't block the rest."""
@@ -65,9 +75,17 @@ def enrich_resilient(
     for entry_id, article in items:
         try:
             done.extend(enricher.enrich_batch([article]))
-        except Exception as exc:  # noqa: BLE001 - recorded in the dead letter
-            bad.append(dead_letter(service=SERVICE, stream=stream, group=GROUP_ENRICH,
-                                   entry_id=entry_id, fields=fields_of[entry_id], error=exc))
+        except Exception as exc:
+            bad.append(
+                dead_letter(
+                    service=SERVICE,
+                    stream=stream,
+                    group=GROUP_ENRICH,
+                    entry_id=entry_id,
+                    fields=fields_of[entry_id],
+                    error=exc,
+                )
+            )
     return done, bad
 
 
@@ -86,7 +104,7 @@ def build_app(settings: Settings, redis_url: str) -> FastStream:
     async def on_raw(entries: list[Any]) -> None:
         started = time.perf_counter()
         items, letters = decode_articles(entries, names.raw)
-        fields_of = {entry_id: fields for entry_id, fields in entries}
+        fields_of = dict(entries)
         enriched, failed = await asyncio.to_thread(
             enrich_resilient, state["enricher"], items, fields_of, names.raw
         )
@@ -101,8 +119,13 @@ def build_app(settings: Settings, redis_url: str) -> FastStream:
             for letter in letters:
                 add_dead_letter(pipe, names, letter)
             await pipe.execute()
-        log.info("enriched %d, dead-lettered %d of %d in %.0f ms", len(enriched), len(letters),
-                 len(entries), (time.perf_counter() - started) * 1000)
+        log.info(
+            "enriched %d, dead-lettered %d of %d in %.0f ms",
+            len(enriched),
+            len(letters),
+            len(entries),
+            (time.perf_counter() - started) * 1000,
+        )
 
     async def startup() -> None:
         await ensure_pipeline_groups(client, names)

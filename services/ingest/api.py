@@ -63,27 +63,40 @@ async def _read_body(request: Request, limit: int) -> bytes:
     """The request body, or 413 as soon as it passes ``limit`` bytes."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
-        raise ApiError(413, "too_large", f"request body is {declared} bytes; the limit is "
-                       f"{limit} (NEWSFLOW_MAX_REQUEST_BYTES)")
+        raise ApiError(
+            413,
+            "too_large",
+            f"request body is {declared} bytes; the limit is {limit} (NEWSFLOW_MAX_REQUEST_BYTES)",
+        )
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise ApiError(413, "too_large", f"request body is over the limit of {limit} "
-                           "bytes (NEWSFLOW_MAX_REQUEST_BYTES)")
+            raise ApiError(
+                413,
+                "too_large",
+                f"request body is over the limit of {limit} bytes (NEWSFLOW_MAX_REQUEST_BYTES)",
+            )
         chunks.append(chunk)
     return b"".join(chunks)
 
 
 def _unavailable(exc: Exception) -> ApiError:
-    return ApiError(503, "unavailable", f"Redis is unreachable ({type(exc).__name__}); "
-                    "nothing was accepted, retry later", headers={"Retry-After": "5"})
+    return ApiError(
+        503,
+        "unavailable",
+        f"Redis is unreachable ({type(exc).__name__}); nothing was accepted, retry later",
+        headers={"Retry-After": "5"},
+    )
 
 
-def create_api(settings: Settings, ingestor_factory: Callable[[], Ingestor],
-               redis_factory: Callable[[], Any],
-               lifespan: Callable[[FastAPI], Any] | None = None) -> FastAPI:
+def create_api(
+    settings: Settings,
+    ingestor_factory: Callable[[], Ingestor],
+    redis_factory: Callable[[], Any],
+    lifespan: Callable[[FastAPI], Any] | None = None,
+) -> FastAPI:
     """The FastAPI app. ``ingestor_factory``/``redis_factory`` return live objects once started."""
     names = StreamNames(settings.prefix)
     storage_holder: dict[str, Storage] = {}
@@ -102,8 +115,12 @@ def create_api(settings: Settings, ingestor_factory: Callable[[], Ingestor],
         finally:
             await storage.close()
 
-    app = FastAPI(title="newsflow", version="0.1.0", lifespan=_lifespan,
-                  description="Streaming news enrichment: submit articles, read enriched ones.")
+    app = FastAPI(
+        title="newsflow",
+        version="0.1.0",
+        lifespan=_lifespan,
+        description="Streaming news enrichment: submit articles, read enriched ones.",
+    )
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
@@ -116,22 +133,33 @@ def create_api(settings: Settings, ingestor_factory: Callable[[], Ingestor],
         return _unavailable(exc).response()
 
     @app.middleware("http")
-    async def _auth(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def _auth(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         if settings.api_key and request.url.path not in _OPEN_PATHS:
             supplied = request.headers.get("x-api-key")
             auth = request.headers.get("authorization", "")
             if auth.lower().startswith("bearer "):
                 supplied = auth[7:].strip()
-            if not supplied or not hmac.compare_digest(supplied.encode(), settings.api_key.encode()):
-                return ApiError(401, "unauthorized", "missing or wrong API key: send "
-                                "'Authorization: Bearer <key>' or 'X-API-Key: <key>'").response()
+            if not supplied or not hmac.compare_digest(
+                supplied.encode(), settings.api_key.encode()
+            ):
+                return ApiError(
+                    401,
+                    "unauthorized",
+                    "missing or wrong API key: send "
+                    "'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
+                ).response()
         return await call_next(request)
 
     @app.post("/v1/articles", status_code=202, summary="Submit one article (ArticleIn JSON)")
     async def submit_article(request: Request) -> JSONResponse:
         if _media_type(request) not in _JSON_TYPES:
-            raise ApiError(415, "unsupported_media_type",
-                           "send the article as JSON with 'Content-Type: application/json'")
+            raise ApiError(
+                415,
+                "unsupported_media_type",
+                "send the article as JSON with 'Content-Type: application/json'",
+            )
         body = await _read_body(request, settings.max_request_bytes)
         try:
             data = decode_json(body)
@@ -148,8 +176,11 @@ def create_api(settings: Settings, ingestor_factory: Callable[[], Ingestor],
             raise ApiError(413, "too_large", str(exc)) from exc
         except InvalidMessage as exc:
             cause = exc.__cause__
-            fields = ([e.as_dict() for e in field_errors(cause)]
-                      if isinstance(cause, ValidationError) else None)
+            fields = (
+                [e.as_dict() for e in field_errors(cause)]
+                if isinstance(cause, ValidationError)
+                else None
+            )
             raise ApiError(422, "invalid_article", str(exc), fields) from exc
 
     @app.post("/v1/articles/batch", summary="Submit many articles (NDJSON or a JSON array)")
@@ -174,11 +205,18 @@ def create_api(settings: Settings, ingestor_factory: Callable[[], Ingestor],
                 except InvalidMessage as exc:
                     parsed.append(exc)
         else:
-            raise ApiError(415, "unsupported_media_type", "send 'Content-Type: "
-                           "application/x-ndjson' (one article per line) or a JSON array")
+            raise ApiError(
+                415,
+                "unsupported_media_type",
+                "send 'Content-Type: application/x-ndjson' (one article per line) or a JSON array",
+            )
         if len(parsed) > settings.max_batch_items:
-            raise ApiError(413, "too_many_items", f"batch has {len(parsed)} articles; the "
-                           f"limit is {settings.max_batch_items} (NEWSFLOW_MAX_BATCH_ITEMS)")
+            raise ApiError(
+                413,
+                "too_many_items",
+                f"batch has {len(parsed)} articles; the "
+                f"limit is {settings.max_batch_items} (NEWSFLOW_MAX_BATCH_ITEMS)",
+            )
         results: list[dict[str, Any]] = [{} for _ in parsed]
         valid: list[tuple[int, Any]] = []
         for index, item in enumerate(parsed):
@@ -188,42 +226,66 @@ def create_api(settings: Settings, ingestor_factory: Callable[[], Ingestor],
                     raise ApiError(400, "invalid_json", str(item))
                 valid.append((index, _validate(item)))
             except ApiError as exc:
-                results[index].update(status="rejected", error={"code": exc.code,
-                                      "message": exc.message, **({"fields": exc.fields}
-                                                                 if exc.fields else {})})
+                results[index].update(
+                    status="rejected",
+                    error={
+                        "code": exc.code,
+                        "message": exc.message,
+                        **({"fields": exc.fields} if exc.fields else {}),
+                    },
+                )
         accepted = await ingestor_factory().submit_many([a for _, a in valid])
         for (index, _), res in zip(valid, accepted, strict=True):
             results[index].update(id=res.id, status=res.status)
-        counts = {s: sum(1 for r in results if r["status"] == s)
-                  for s in ("accepted", "duplicate", "rejected")}
+        counts = {
+            s: sum(1 for r in results if r["status"] == s)
+            for s in ("accepted", "duplicate", "rejected")
+        }
         return JSONResponse({**counts, "results": results})
 
     @app.get("/v1/articles/{article_id}", summary="One stored, enriched article")
-    async def get_article(article_id: str, format: str = "json") -> Response:  # noqa: A002
+    async def get_article(article_id: str, format: str = "json") -> Response:
         if format != "json":
-            raise ApiError(422, "invalid_parameter", "format: only 'json' is supported in "
-                           "this version")
+            raise ApiError(
+                422, "invalid_parameter", "format: only 'json' is supported in this version"
+            )
         doc = await storage_holder["s"].get(article_id)
         if doc is None:
-            raise ApiError(404, "not_found", f"no stored article with id {article_id!r} "
-                           "(it may still be in the pipeline)")
+            raise ApiError(
+                404,
+                "not_found",
+                f"no stored article with id {article_id!r} (it may still be in the pipeline)",
+            )
         return Response(orjson.dumps(doc.model_dump(mode="json")), media_type="application/json")
 
     @app.get("/v1/search", summary="Search stored articles")
     async def search(
-        topic: str | None = None, entity: str | None = None, q: str | None = None,
-        since: datetime | None = None, until: datetime | None = None,
-        source: str | None = None, language: str | None = None,
-        limit: Annotated[int, Query(ge=1, le=500)] = 20, cursor: str | None = None,
+        topic: str | None = None,
+        entity: str | None = None,
+        q: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        source: str | None = None,
+        language: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 20,
+        cursor: str | None = None,
     ) -> Response:
         try:
-            query = SearchQuery(topic=topic, entity=entity, q=q, since=since, until=until,
-                                source=source, language=language, limit=limit, cursor=cursor)
+            query = SearchQuery(
+                topic=topic,
+                entity=entity,
+                q=q,
+                since=since,
+                until=until,
+                source=source,
+                language=language,
+                limit=limit,
+                cursor=cursor,
+            )
             page = await storage_holder["s"].search(query)
         except (ValidationError, ValueError) as exc:
             raise ApiError(422, "invalid_parameter", str(exc)) from exc
-        return Response(orjson.dumps(page.model_dump(mode="json")),
-                        media_type="application/json")
+        return Response(orjson.dumps(page.model_dump(mode="json")), media_type="application/json")
 
     @app.get("/healthz", summary="The process is alive")
     async def healthz() -> dict[str, str]:
@@ -241,11 +303,14 @@ def create_api(settings: Settings, ingestor_factory: Callable[[], Ingestor],
                     problems.append(f"group {group} missing on {stream}")
         except (RedisConnectionError, RedisTimeoutError) as exc:
             problems.append(f"Redis unreachable: {exc}")
-        except Exception as exc:  # noqa: BLE001 - readiness reports, never raises
+        except Exception as exc:
             problems.append(f"{type(exc).__name__}: {exc}")
         if problems:
-            return JSONResponse({"status": "not ready", "problems": problems}, status_code=503,
-                                headers={"Retry-After": "5"})
+            return JSONResponse(
+                {"status": "not ready", "problems": problems},
+                status_code=503,
+                headers={"Retry-After": "5"},
+            )
         return JSONResponse({"status": "ready"})
 
     return app

@@ -30,8 +30,9 @@ log = logging.getLogger(__name__)
 SERVICE = "ingest"
 
 
-def register_inbox(broker: RedisBroker, settings: Settings, ingestor: Ingestor,
-                   client: Any) -> None:
+def register_inbox(
+    broker: RedisBroker, settings: Settings, ingestor: Ingestor, client: Any
+) -> None:
     """Read ``newsflow:inbox`` in group ``ingest``: valid entries go on, bad ones to the DLQ."""
     names = StreamNames(settings.prefix)
 
@@ -48,9 +49,16 @@ def register_inbox(broker: RedisBroker, settings: Settings, ingestor: Ingestor,
             try:
                 articles.append(article_from_entry(fields, settings))
             except PermanentError as exc:
-                letters.append(dead_letter(service=SERVICE, stream=names.inbox,
-                                           group=GROUP_INGEST, entry_id=entry_id,
-                                           fields=fields, error=exc))
+                letters.append(
+                    dead_letter(
+                        service=SERVICE,
+                        stream=names.inbox,
+                        group=GROUP_INGEST,
+                        entry_id=entry_id,
+                        fields=fields,
+                        error=exc,
+                    )
+                )
         results = await ingestor.submit_many(articles)
         if letters:
             async with client.pipeline(transaction=False) as pipe:
@@ -58,9 +66,13 @@ def register_inbox(broker: RedisBroker, settings: Settings, ingestor: Ingestor,
                     add_dead_letter(pipe, names, letter)
                 await pipe.execute()
         dupes = sum(1 for r in results if r.status == "duplicate")
-        log.info("inbox: accepted %d, duplicate %d, dead-lettered %d in %.0f ms",
-                 len(results) - dupes, dupes, len(letters),
-                 (time.perf_counter() - started) * 1000)
+        log.info(
+            "inbox: accepted %d, duplicate %d, dead-lettered %d in %.0f ms",
+            len(results) - dupes,
+            dupes,
+            len(letters),
+            (time.perf_counter() - started) * 1000,
+        )
 
 
 def build_api(settings: Settings, redis_url: str) -> Any:
@@ -75,8 +87,12 @@ def build_api(settings: Settings, redis_url: str) -> Any:
     async def lifespan(_: Any) -> AsyncIterator[None]:
         await ensure_pipeline_groups(client, names)
         await broker.start()
-        log.info("ingest ready: API on http://%s:%d, reading %s",
-                 settings.api_host, settings.api_port, names.inbox)
+        log.info(
+            "ingest ready: API on http://%s:%d, reading %s",
+            settings.api_host,
+            settings.api_port,
+            names.inbox,
+        )
         try:
             yield
         finally:

@@ -33,8 +33,9 @@ class FileItem:
 def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
     for path in paths:
         if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file()
-                              and p.suffix.lower() in SUFFIXES)
+            yield from sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES
+            )
         else:
             yield path
 
@@ -83,8 +84,11 @@ def read_file(path: Path) -> Iterator[FileItem]:
         title = _TAG_RE.sub("", (match.group(1) or match.group(2))) if match else path.stem
         yield FileItem(origin, {"title": " ".join(title.split()), "html": text})
     else:
-        yield FileItem(origin, error=f"unsupported file type {suffix or '(none)'}; "
-                       f"use one of {', '.join(sorted(SUFFIXES))}")
+        yield FileItem(
+            origin,
+            error=f"unsupported file type {suffix or '(none)'}; "
+            f"use one of {', '.join(sorted(SUFFIXES))}",
+        )
 
 
 def _item(origin: str, value: Any) -> FileItem:

@@ -45,15 +45,23 @@ def decode_documents(
                 raise ValueError("entry has no 'json' field")
             doc = loads(EnrichedArticle, payload)
         except (ValidationError, ValueError) as exc:
-            bad.append(dead_letter(service=SERVICE, stream=stream, group=GROUP_SINK,
-                                   entry_id=entry_id, fields=fields, error=exc,
-                                   error_class="InvalidMessage"))
+            bad.append(
+                dead_letter(
+                    service=SERVICE,
+                    stream=stream,
+                    group=GROUP_SINK,
+                    entry_id=entry_id,
+                    fields=fields,
+                    error=exc,
+                    error_class="InvalidMessage",
+                )
+            )
             continue
         docs[doc.id] = doc
     return list(docs.values()), bad
 
 
-def stored_event(doc: EnrichedArticle) -> dict[str, bytes]:
+def stored_event(doc: EnrichedArticle) -> dict[Any, Any]:
     """A short notice of one stored article: id, title, top entities, topics."""
     summary = {
         "id": doc.id,
@@ -84,11 +92,17 @@ def build_app(settings: Settings, redis_url: str) -> FastStream:
             for letter in letters:
                 add_dead_letter(pipe, names, letter)
             for doc in docs:
-                pipe.xadd(names.stored, stored_event(doc), maxlen=STORED_EVENTS_MAXLEN,
-                          approximate=True)
+                pipe.xadd(
+                    names.stored, stored_event(doc), maxlen=STORED_EVENTS_MAXLEN, approximate=True
+                )
             await pipe.execute()
-        log.info("stored %d, dead-lettered %d of %d in %.0f ms", written, len(letters),
-                 len(entries), (time.perf_counter() - started) * 1000)
+        log.info(
+            "stored %d, dead-lettered %d of %d in %.0f ms",
+            written,
+            len(letters),
+            len(entries),
+            (time.perf_counter() - started) * 1000,
+        )
 
     async def startup() -> None:
         await ensure_pipeline_groups(client, names)

@@ -57,14 +57,21 @@ def _get_ok(url: str) -> bool:
 def workers(redis_url: str, prefix: str, tmp_path: Path) -> Iterator[dict[str, str]]:
     """The three services as separate processes, as docker compose runs them."""
     port = free_port()
-    env = _env(REDIS_URL=redis_url, NEWSFLOW_PREFIX=prefix,
-               DATABASE_URL=f"sqlite:///{tmp_path / 'newsflow.db'}",
-               NEWSFLOW_DATA_DIR=str(tmp_path), NEWSFLOW_API_PORT=str(port),
-               NEWSFLOW_POLLING_INTERVAL_MS="20")
+    env = _env(
+        REDIS_URL=redis_url,
+        NEWSFLOW_PREFIX=prefix,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'newsflow.db'}",
+        NEWSFLOW_DATA_DIR=str(tmp_path),
+        NEWSFLOW_API_PORT=str(port),
+        NEWSFLOW_POLLING_INTERVAL_MS="20",
+    )
     logs = {s: (tmp_path / f"{s}.log").open("wb") for s in ("ingest", "enrich", "sink")}
-    procs = {s: subprocess.Popen([*NEWSFLOW, "worker", s], env=env, cwd=REPO,
-                                 stdout=logs[s], stderr=subprocess.STDOUT)
-             for s in ("sink", "enrich", "ingest")}
+    procs = {
+        s: subprocess.Popen(
+            [*NEWSFLOW, "worker", s], env=env, cwd=REPO, stdout=logs[s], stderr=subprocess.STDOUT
+        )
+        for s in ("sink", "enrich", "ingest")
+    }
     api = f"http://127.0.0.1:{port}"
     try:
         _wait(lambda: _get_ok(f"{api}/readyz"), 60, "the API to be ready")
@@ -76,25 +83,36 @@ def workers(redis_url: str, prefix: str, tmp_path: Path) -> Iterator[dict[str, s
         for f in logs.values():
             f.close()
         assert codes == {"sink": 0, "enrich": 0, "ingest": 0}, {
-            s: (tmp_path / f"{s}.log").read_text()[-3000:] for s in codes}
+            s: (tmp_path / f"{s}.log").read_text()[-3000:] for s in codes
+        }
 
 
-def test_seed_over_http_is_stored_enriched(workers: dict[str, str],
-                                           seed_text: tuple[str, str]) -> None:
+def test_seed_over_http_is_stored_enriched(
+    workers: dict[str, str], seed_text: tuple[str, str]
+) -> None:
     title, body = seed_text
-    response = httpx.post(f"{workers['api']}/v1/articles",
-                          json={"title": title, "body": body, "source": "seed"})
+    response = httpx.post(
+        f"{workers['api']}/v1/articles", json={"title": title, "body": body, "source": "seed"}
+    )
     assert response.status_code == 202
     article_id = response.json()["id"]
 
-    _wait(lambda: _get_ok(f"{workers['api']}/v1/articles/{article_id}"), 60,
-          "the article to be stored")
+    _wait(
+        lambda: _get_ok(f"{workers['api']}/v1/articles/{article_id}"),
+        60,
+        "the article to be stored",
+    )
     doc = httpx.get(f"{workers['api']}/v1/articles/{article_id}").json()
     assert doc["title"] == title
     entities = {e["name"]: e["type"] for e in doc["entities"]}
-    for name, kind in [("Iraq", "GPE"), ("Iran", "GPE"), ("United States", "GPE"),
-                       ("Baghdad", "GPE"), ("Mike Pompeo", "PERSON"),
-                       ("Donald Trump", "PERSON")]:
+    for name, kind in [
+        ("Iraq", "GPE"),
+        ("Iran", "GPE"),
+        ("United States", "GPE"),
+        ("Baghdad", "GPE"),
+        ("Mike Pompeo", "PERSON"),
+        ("Donald Trump", "PERSON"),
+    ]:
         assert entities.get(name) == kind, (name, sorted(entities))
     qcodes = {t["qcode"] for t in doc["topics"]}
     assert {"medtop:11000000", "medtop:16000000"} <= qcodes
@@ -124,9 +142,14 @@ def test_workers_keep_running_after_bad_input(workers: dict[str, str]) -> None:
     names = StreamNames(workers["prefix"])
     # Poison written straight to the raw stream must not stall enrichment.
     client.xadd(names.raw, {"json": b'{"not": "an article"}'})
-    good = httpx.post(f"{api}/v1/articles", json={"title": "Markets rally as central bank "
-                      "cuts interest rates", "body": "Stocks rose after the central bank cut "
-                      "interest rates to fight inflation, investors said."})
+    good = httpx.post(
+        f"{api}/v1/articles",
+        json={
+            "title": "Markets rally as central bank cuts interest rates",
+            "body": "Stocks rose after the central bank cut "
+            "interest rates to fight inflation, investors said.",
+        },
+    )
     assert good.status_code == 202
     article_id = good.json()["id"]
     _wait(lambda: _get_ok(f"{api}/v1/articles/{article_id}"), 60, "the good article")
@@ -144,15 +167,27 @@ def test_newsflow_up_seeds_searches_and_stops_cleanly(tmp_path: Path) -> None:
     env = _env(NEWSFLOW_DATA_DIR=str(data_dir), NEWSFLOW_GRACEFUL_TIMEOUT="10")
     log_path = tmp_path / "up.log"
     with log_path.open("wb") as log:
-        up = subprocess.Popen([*NEWSFLOW, "up", "--seed", str(REPO / "seeds"),
-                               "--api-port", str(port)], env=env, cwd=tmp_path,
-                              stdout=log, stderr=subprocess.STDOUT)
+        up = subprocess.Popen(
+            [*NEWSFLOW, "up", "--seed", str(REPO / "seeds"), "--api-port", str(port)],
+            env=env,
+            cwd=tmp_path,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
-            _wait(lambda: "stored" in log_path.read_text(errors="replace"), 120,
-                  "the seed to be stored")
-            out = subprocess.run([*NEWSFLOW, "search", "--entity", "Iran", "--json"],
-                                 env=env, cwd=tmp_path, capture_output=True, timeout=60,
-                                 check=True)
+            _wait(
+                lambda: "stored" in log_path.read_text(errors="replace"),
+                120,
+                "the seed to be stored",
+            )
+            out = subprocess.run(
+                [*NEWSFLOW, "search", "--entity", "Iran", "--json"],
+                env=env,
+                cwd=tmp_path,
+                capture_output=True,
+                timeout=60,
+                check=True,
+            )
             docs = [orjson.loads(line) for line in out.stdout.splitlines()]
             assert len(docs) == 1
             assert docs[0]["title"] == "Iraq asks US for team to prepare troop withdrawal"
@@ -160,8 +195,13 @@ def test_newsflow_up_seeds_searches_and_stops_cleanly(tmp_path: Path) -> None:
             assert {"Donald Trump", "Mike Pompeo"} <= people
             url = (data_dir / "redis.url").read_text().strip()
             api = f"http://127.0.0.1:{port}"
-            more = httpx.post(f"{api}/v1/articles", json={"title": "Election results",
-                              "body": "The governing party won the parliamentary election."})
+            more = httpx.post(
+                f"{api}/v1/articles",
+                json={
+                    "title": "Election results",
+                    "body": "The governing party won the parliamentary election.",
+                },
+            )
             assert more.status_code == 202
             started = time.monotonic()
             up.send_signal(signal.SIGINT)
@@ -176,6 +216,12 @@ def test_newsflow_up_seeds_searches_and_stops_cleanly(tmp_path: Path) -> None:
     assert "pipeline drained" in text, text[-3000:]
     assert not (data_dir / "redis.url").exists()
     # The article accepted just before Ctrl-C was stored, not left behind.
-    out = subprocess.run([*NEWSFLOW, "search", "--q", "parliamentary election", "--json"],
-                         env=env, cwd=tmp_path, capture_output=True, timeout=60, check=True)
+    out = subprocess.run(
+        [*NEWSFLOW, "search", "--q", "parliamentary election", "--json"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=60,
+        check=True,
+    )
     assert len(out.stdout.splitlines()) == 1, url

@@ -18,17 +18,22 @@ from shared.streams import GROUP_INGEST, StreamNames
 
 pytestmark = pytest.mark.integration
 
-ARTICLE = {"title": "Iraq asks US for team", "body": "BAGHDAD - The United States on Friday "
-           "rejected a request by Iraq.", "url": "https://news.test/iraq?utm_source=rss",
-           "source": "news.test", "published_at": "2020-01-10T12:00:00Z"}
+ARTICLE = {
+    "title": "Iraq asks US for team",
+    "body": "BAGHDAD - The United States on Friday rejected a request by Iraq.",
+    "url": "https://news.test/iraq?utm_source=rss",
+    "source": "news.test",
+    "published_at": "2020-01-10T12:00:00Z",
+}
 
 
 @pytest.fixture
 async def api(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     app = build_api(settings, settings.redis_url or "")
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://api"
-    ) as client:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as client,
+    ):
         yield client
 
 
@@ -47,8 +52,10 @@ async def test_accepted_article_is_on_the_raw_stream_normalized(
     (article,) = await _raw(redis_client, settings)
     assert article.id == body["id"]
     assert article.canonical_url == "https://news.test/iraq"
-    assert article.published_at is not None and article.published_at.isoformat() == \
-        "2020-01-10T12:00:00+00:00"
+    assert (
+        article.published_at is not None
+        and article.published_at.isoformat() == "2020-01-10T12:00:00+00:00"
+    )
     assert article.word_count == 5 + 11
 
 
@@ -70,16 +77,28 @@ async def test_exact_duplicate_is_reported_and_not_enqueued_twice(
         (orjson.dumps({**ARTICLE, "extra": 1}), {}, 422, "invalid_article", "extra"),
         (b"{not json", {}, 400, "invalid_json", "JSON"),
         (b"[1, 2]", {}, 422, "invalid_article", "object"),
-        (orjson.dumps(ARTICLE), {"content-type": "text/plain"}, 415, "unsupported_media_type",
-         "application/json"),
+        (
+            orjson.dumps(ARTICLE),
+            {"content-type": "text/plain"},
+            415,
+            "unsupported_media_type",
+            "application/json",
+        ),
     ],
 )
 async def test_bad_requests_get_clear_errors_and_nothing_is_enqueued(
-    api: httpx.AsyncClient, redis_client: aioredis.Redis, settings: Settings,
-    content: bytes, headers: dict[str, str], status: int, code: str, needle: str,
+    api: httpx.AsyncClient,
+    redis_client: aioredis.Redis,
+    settings: Settings,
+    content: bytes,
+    headers: dict[str, str],
+    status: int,
+    code: str,
+    needle: str,
 ) -> None:
-    response = await api.post("/v1/articles", content=content,
-                              headers={"content-type": "application/json", **headers})
+    response = await api.post(
+        "/v1/articles", content=content, headers={"content-type": "application/json", **headers}
+    )
     assert response.status_code == status
     error = response.json()["error"]
     assert error["code"] == code
@@ -89,8 +108,7 @@ async def test_bad_requests_get_clear_errors_and_nothing_is_enqueued(
 
 async def test_missing_title_error_lists_the_field(api: httpx.AsyncClient) -> None:
     response = await api.post("/v1/articles", json={"body": "no title"})
-    assert response.json()["error"]["fields"] == [{"field": "title",
-                                                   "message": "field required"}]
+    assert response.json()["error"]["fields"] == [{"field": "title", "message": "field required"}]
 
 
 async def test_body_over_the_request_limit_is_413_naming_the_limit(
@@ -98,9 +116,10 @@ async def test_body_over_the_request_limit_is_413_naming_the_limit(
 ) -> None:
     small = settings.model_copy(update={"max_request_bytes": 2048})
     app = build_api(small, small.redis_url or "")
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://api"
-    ) as client:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as client,
+    ):
         response = await client.post("/v1/articles", json={**ARTICLE, "body": "x" * 5000})
     assert response.status_code == 413
     assert "NEWSFLOW_MAX_REQUEST_BYTES" in response.json()["error"]["message"]
@@ -109,14 +128,27 @@ async def test_body_over_the_request_limit_is_413_naming_the_limit(
 async def test_batch_ndjson_reports_each_item_and_keeps_the_valid_ones(
     api: httpx.AsyncClient, redis_client: aioredis.Redis, settings: Settings
 ) -> None:
-    lines = [orjson.dumps(ARTICLE), b"{broken", orjson.dumps({"title": "only title"}),
-             orjson.dumps({**ARTICLE, "url": "https://news.test/other"}), orjson.dumps(ARTICLE)]
-    response = await api.post("/v1/articles/batch", content=b"\n".join(lines),
-                              headers={"content-type": "application/x-ndjson"})
+    lines = [
+        orjson.dumps(ARTICLE),
+        b"{broken",
+        orjson.dumps({"title": "only title"}),
+        orjson.dumps({**ARTICLE, "url": "https://news.test/other"}),
+        orjson.dumps(ARTICLE),
+    ]
+    response = await api.post(
+        "/v1/articles/batch",
+        content=b"\n".join(lines),
+        headers={"content-type": "application/x-ndjson"},
+    )
     assert response.status_code == 200
     body = response.json()
-    assert [r["status"] for r in body["results"]] == ["accepted", "rejected", "rejected",
-                                                      "accepted", "duplicate"]
+    assert [r["status"] for r in body["results"]] == [
+        "accepted",
+        "rejected",
+        "rejected",
+        "accepted",
+        "duplicate",
+    ]
     assert body["results"][2]["error"]["fields"][0]["field"] == "body"
     assert (body["accepted"], body["duplicate"], body["rejected"]) == (2, 1, 2)
     assert len(await _raw(redis_client, settings)) == 2
@@ -130,14 +162,16 @@ async def test_batch_json_array(api: httpx.AsyncClient) -> None:
 async def test_api_key_is_required_when_set(settings: Settings) -> None:
     keyed = settings.model_copy(update={"api_key": "s3cret"})
     app = build_api(keyed, keyed.redis_url or "")
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://api"
-    ) as client:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as client,
+    ):
         assert (await client.post("/v1/articles", json=ARTICLE)).status_code == 401
         wrong = await client.post("/v1/articles", json=ARTICLE, headers={"x-api-key": "nope"})
         assert wrong.status_code == 401
-        bearer = await client.post("/v1/articles", json=ARTICLE,
-                                   headers={"authorization": "Bearer s3cret"})
+        bearer = await client.post(
+            "/v1/articles", json=ARTICLE, headers={"authorization": "Bearer s3cret"}
+        )
         assert bearer.status_code == 202
         header = await client.get("/v1/search", headers={"x-api-key": "s3cret"})
         assert header.status_code == 200
@@ -162,22 +196,25 @@ async def test_inbox_entries_json_and_flat_are_ingested_bad_ones_dead_lettered(
 ) -> None:
     names = StreamNames(settings.prefix)
     await redis_client.xadd(names.inbox, {"json": orjson.dumps(ARTICLE)})
-    await redis_client.xadd(names.inbox, {"title": "Flat one", "body": "Flat body text.",
-                                          "authors": "A. One, B. Two"})
+    await redis_client.xadd(
+        names.inbox, {"title": "Flat one", "body": "Flat body text.", "authors": "A. One, B. Two"}
+    )
     await redis_client.xadd(names.inbox, {"json": b"{oops"})
     await redis_client.xadd(names.inbox, {"body": "no title here"})
 
     async def done() -> bool:
-        return len(await _raw(redis_client, settings)) == 2 and \
-            await redis_client.xlen(names.dlq) == 2
+        return (
+            len(await _raw(redis_client, settings)) == 2 and await redis_client.xlen(names.dlq) == 2
+        )
 
     await _wait_for(done)
     titles = sorted(a.title for a in await _raw(redis_client, settings))
     assert titles == ["Flat one", "Iraq asks US for team"]
     flat = next(a for a in await _raw(redis_client, settings) if a.title == "Flat one")
     assert flat.authors == ["A. One", "B. Two"]
-    letters = [DeadLetter.model_validate_json(f[b"json"])
-               for _, f in await redis_client.xrange(names.dlq)]
+    letters = [
+        DeadLetter.model_validate_json(f[b"json"]) for _, f in await redis_client.xrange(names.dlq)
+    ]
     assert {letter.source_stream for letter in letters} == {names.inbox}
     assert letters[0].payload == {"json": "{oops"}
     assert "JSON" in letters[0].error

@@ -20,8 +20,10 @@ def test_canonical_url_keeps_meaningful_port_and_query() -> None:
     assert canonical_url("http://news.test:8080/a?id=7") == "http://news.test:8080/a?id=7"
 
 
-@pytest.mark.parametrize("bad", ["ftp://x.test/a", "/relative/path", "javascript:alert(1)",
-                                 "http://", "https://x.test:99999/"])
+@pytest.mark.parametrize(
+    "bad",
+    ["ftp://x.test/a", "/relative/path", "javascript:alert(1)", "http://", "https://x.test:99999/"],
+)
 def test_canonical_url_rejects_non_http_urls(bad: str) -> None:
     with pytest.raises(ValueError, match="url"):
         canonical_url(bad)
@@ -50,18 +52,22 @@ def test_whitespace_and_control_characters_are_cleaned() -> None:
 
 def test_timestamps_become_utc() -> None:
     paris = timezone(timedelta(hours=1))
-    art = normalize(ArticleIn(title="T", body="B", published_at=datetime(2020, 1, 10, 13, 0,
-                                                                         tzinfo=paris)))
+    art = normalize(
+        ArticleIn(title="T", body="B", published_at=datetime(2020, 1, 10, 13, 0, tzinfo=paris))
+    )
     assert art.published_at == datetime(2020, 1, 10, 12, 0, tzinfo=UTC)
-    naive = ArticleIn.model_validate({"title": "T", "body": "B",
-                                      "published_at": "2020-01-10T12:00:00"})
+    naive = ArticleIn.model_validate(
+        {"title": "T", "body": "B", "published_at": "2020-01-10T12:00:00"}
+    )
     assert normalize(naive).published_at == datetime(2020, 1, 10, 12, 0, tzinfo=UTC)
     assert art.received_at.tzinfo is not None
 
 
 def test_html_only_article_gets_visible_text_without_scripts() -> None:
-    html = ("<html><head><title>x</title><style>p{}</style></head><body><h1>Head</h1>"
-            "<p>First &amp; second.</p><script>alert('no')</script><p>Third</p></body></html>")
+    html = (
+        "<html><head><title>x</title><style>p{}</style></head><body><h1>Head</h1>"
+        "<p>First &amp; second.</p><script>alert('no')</script><p>Third</p></body></html>"
+    )
     art = normalize(ArticleIn(title="T", html=html))
     assert art.body == "Head\n\nFirst & second.\n\nThird"
 
@@ -72,8 +78,10 @@ def test_html_that_leaves_no_text_is_an_error_naming_body() -> None:
 
 
 def test_source_defaults_to_url_host() -> None:
-    assert normalize(ArticleIn(title="T", body="B", url="https://www.ex.test/a")).source == \
-        "www.ex.test"
+    assert (
+        normalize(ArticleIn(title="T", body="B", url="https://www.ex.test/a")).source
+        == "www.ex.test"
+    )
 
 
 @pytest.mark.parametrize(
