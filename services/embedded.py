@@ -11,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,14 +54,11 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def stop(self, timeout: float = 10.0) -> None:
-        """SHUTDOWN (flushing AOF), then wait; kill if it will not go."""
+        """Stop cleanly (AOF flushed), then wait; kill if it will not go."""
         if self.process.poll() is not None:
             return
-        try:
-            with redis.Redis(port=self.port, socket_timeout=timeout) as client:
-                client.shutdown(nosave=False)
-        except (redis.ConnectionError, redis.ResponseError):
-            pass
+        # redis-server shuts down cleanly on SIGTERM (AOF flushed), password or not.
+        self.process.terminate()
         try:
             self.process.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -69,13 +67,19 @@ class RedisServer:
 
 
 def start_redis(
-    data_dir: Path, port: int | None = None, *, appendonly: bool = True, timeout: float = 10.0
+    data_dir: Path,
+    port: int | None = None,
+    *,
+    appendonly: bool = True,
+    timeout: float = 10.0,
+    binary: str | None = None,
+    extra_args: Sequence[str] = (),
 ) -> RedisServer:
     """Start redis-server on 127.0.0.1 with its files in ``data_dir``; waits until it answers."""
     data_dir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     args = [
-        redis_binary(),
+        binary or redis_binary(),
         "--port",
         str(port),
         "--bind",
@@ -94,6 +98,7 @@ def start_redis(
         "yes",
         "--logfile",
         str((data_dir / "redis.log").resolve()),
+        *extra_args,
     ]
     process = subprocess.Popen(
         args,
@@ -121,6 +126,8 @@ def _wait_answering(
         try:
             if client.ping():
                 return
+        except (redis.AuthenticationError, redis.ResponseError):
+            return  # NOAUTH: it answers, and wants a password
         except (redis.ConnectionError, redis.BusyLoadingError):
             pass
         if time.monotonic() > deadline:

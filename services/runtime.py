@@ -7,18 +7,31 @@ dead-letter stream with its entry id, not stay pending forever.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import os
+import signal
 import sys
 import time
-from collections.abc import Mapping
-from typing import Any
+from collections import Counter, OrderedDict
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, cast
 
 import orjson
+import redis.asyncio as aioredis
+from faststream import AckPolicy, FastStream
 from faststream.message import StreamMessage
 from faststream.redis import RedisBroker, StreamSub
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from shared.redis import add_dead_letter, connect, dead_letter, ensure_pipeline_groups
 from shared.settings import Settings
-from shared.streams import consumer_name
+from shared.streams import StreamNames, consumer_name
+
+log = logging.getLogger(__name__)
 
 Entry = tuple[bytes, Mapping[bytes, bytes]]
 
@@ -69,21 +82,369 @@ def make_broker(settings: Settings, url: str) -> RedisBroker:
     )
 
 
-def batch_stream(stream: str, group: str, settings: Settings, max_records: int) -> StreamSub:
-    """A consumer-group batch subscription with a name unique to this process."""
-    return StreamSub(
-        stream,
-        group=group,
-        consumer=consumer_name(group),
-        batch=True,
-        max_records=max_records,
-        polling_interval=settings.polling_interval_ms,
-        # Groups are created by ensure_pipeline_groups from id 0 before start.
-        declare=True,
-    )
-
-
 async def raw_entries(msg: StreamMessage[Any]) -> list[Entry]:
     """FastStream decoder: the batch as (entry id, fields) pairs, undecoded."""
     raw = msg.raw_message
     return list(zip(raw["message_ids"], raw["data"], strict=True))
+
+
+Process = Callable[[list[Entry]], Awaitable[None]]
+
+# How many recent failure reasons a consumer remembers, to put the last error of an
+# entry into its dead letter when it runs out of deliveries.
+_ERRORS_KEPT = 10_000
+
+
+def _parse_id(entry_id: bytes | str) -> tuple[int, int]:
+    text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+    ms, _, seq = text.partition("-")
+    return int(ms), int(seq or 0)
+
+
+def _next_id(entry_id: bytes | str) -> str:
+    ms, seq = _parse_id(entry_id)
+    return f"{ms}-{seq + 1}"
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+async def wait_for_redis(client: aioredis.Redis, what: str) -> None:
+    """Block until Redis answers, logging and backing off (capped at 5 s) meanwhile."""
+    delay = 0.2
+    while True:
+        try:
+            await client.ping()
+            return
+        except (RedisConnectionError, RedisTimeoutError) as exc:
+            log.warning("%s: Redis unreachable (%s); retrying in %.1f s", what, exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+class BatchConsumer:
+    """One consumer group's reading of one stream, with recovery and retention.
+
+    New entries arrive in batches through a FastStream subscription and are acked
+    when ``process`` returns (an exception leaves them pending). A background loop
+    claims entries pending longer than ``claim_idle_ms`` (a dead or stuck consumer,
+    or a failed batch), sends those delivered more than ``max_deliveries`` times to
+    the dead-letter stream, processes the rest and acks them; it also trims the
+    stream below what every group has acknowledged and removes stale consumers.
+    """
+
+    def __init__(
+        self,
+        *,
+        service: str,
+        stream: str,
+        group: str,
+        batch_size: int,
+        settings: Settings,
+        client: aioredis.Redis,
+        process: Process,
+    ) -> None:
+        self.service, self.stream, self.group = service, stream, group
+        self.batch_size = batch_size
+        self.settings = settings
+        self.client = client
+        self.process = process
+        self.consumer = consumer_name(service)
+        self.names = StreamNames(settings.prefix)
+        self.counts: Counter[str] = Counter()
+        self._errors: OrderedDict[bytes, str] = OrderedDict()
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._interval = min(self.settings.claim_idle_ms / 2000, 5.0)
+
+    # --- new entries (FastStream) ---------------------------------------------------------
+
+    def subscribe(self, broker: RedisBroker) -> None:
+        """Register the batch subscription for new entries on ``broker``."""
+        sub = StreamSub(
+            self.stream,
+            group=self.group,
+            consumer=self.consumer,
+            batch=True,
+            max_records=self.batch_size,
+            polling_interval=self.settings.polling_interval_ms,
+        )
+
+        @broker.subscriber(
+            stream=sub,
+            decoder=raw_entries,
+            ack_policy=AckPolicy.REJECT_ON_ERROR,
+            title=f"{self.service}:{self.stream}",
+        )
+        async def handle(entries: list[Any]) -> None:
+            await self._run(entries)
+            self.counts["entries"] += len(entries)
+            self.counts["batches"] += 1
+
+    async def _run(self, entries: list[Entry]) -> None:
+        try:
+            await self.process(entries)
+        except Exception as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+            for entry_id, _ in entries:
+                self._errors[entry_id] = reason
+                self._errors.move_to_end(entry_id)
+            while len(self._errors) > _ERRORS_KEPT:
+                self._errors.popitem(last=False)
+            self.counts["failed_batches"] += 1
+            log.warning(
+                "%s: batch of %d failed (%s); left pending for retry",
+                self.service,
+                len(entries),
+                reason,
+            )
+            raise
+
+    # --- recovery loop --------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name=f"{self.service}-reclaim")
+
+    async def stop(self) -> None:
+        """Stop claiming; a sweep in progress gets the graceful timeout to finish."""
+        self._stop.set()
+        if self._task is None:
+            return
+        try:
+            await asyncio.wait_for(self._task, self.settings.graceful_timeout)
+        except TimeoutError:
+            log.warning("%s: recovery sweep did not finish in time; cancelled", self.service)
+        log.info(
+            "%s stopped: %d entries in %d batches, %d reclaimed, %d dead-lettered, "
+            "%d failed batches",
+            self.service,
+            self.counts["entries"],
+            self.counts["batches"],
+            self.counts["reclaimed"],
+            self.counts["dead_letters"],
+            self.counts["failed_batches"],
+        )
+
+    async def _loop(self) -> None:
+        sweeps = 0
+        while not self._stop.is_set():
+            try:
+                await self.sweep()
+                await self.trim()
+                if sweeps % 60 == 0:
+                    await self.remove_stale_consumers()
+            except (RedisConnectionError, RedisTimeoutError) as exc:
+                log.warning("%s: recovery sweep skipped, Redis unreachable: %s", self.service, exc)
+            except Exception:
+                log.exception("%s: recovery sweep failed", self.service)
+            sweeps += 1
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self._interval)
+
+    async def sweep(self) -> int:
+        """Claim and handle every entry pending longer than the claim idle time."""
+        handled = 0
+        start: bytes | str = "0-0"
+        while not self._stop.is_set():
+            reply = await self.client.xautoclaim(
+                self.stream,
+                self.group,
+                self.consumer,
+                min_idle_time=self.settings.claim_idle_ms,
+                start_id=start,
+                count=self.batch_size,
+            )
+            next_id, claimed = reply[0], reply[1]
+            # Redis 6.2 returns entries deleted by a trim as (id, None); 7.x drops them
+            # from the pending list itself and lists their ids separately.
+            gone = [entry_id for entry_id, fields in claimed if fields is None]
+            entries = [(entry_id, fields) for entry_id, fields in claimed if fields is not None]
+            if gone:
+                await self.client.xack(self.stream, self.group, *gone)
+            if entries:
+                handled += await self._handle_claimed(entries)
+            if _text(next_id) == "0-0":
+                break
+            start = next_id
+        return handled
+
+    async def _handle_claimed(self, entries: list[Entry]) -> int:
+        ids = [entry_id for entry_id, _ in entries]
+        pending = await self.client.xpending_range(
+            self.stream,
+            self.group,
+            min=ids[0],
+            max=ids[-1],
+            count=len(ids) * 4 + 16,
+            consumername=self.consumer,
+        )
+        deliveries = {cast("bytes", p["message_id"]): int(p["times_delivered"]) for p in pending}
+        exhausted = [e for e in entries if deliveries.get(e[0], 1) > self.settings.max_deliveries]
+        retry = [e for e in entries if deliveries.get(e[0], 1) <= self.settings.max_deliveries]
+        if exhausted:
+            await self._dead_letter(exhausted, deliveries)
+        if retry:
+            log.info("%s: reclaimed %d pending entries", self.service, len(retry))
+            self.counts["reclaimed"] += len(retry)
+            await self._process_and_ack(retry)
+        return len(entries)
+
+    async def _process_and_ack(self, entries: list[Entry]) -> None:
+        """Process claimed entries; on failure one at a time, so a bad entry waits alone."""
+        try:
+            await self._run(entries)
+            await self.client.xack(self.stream, self.group, *[e[0] for e in entries])
+            return
+        except Exception:  # noqa: BLE001 - recorded by _run; retried singly below
+            if len(entries) == 1:
+                return
+        for entry in entries:
+            try:
+                await self._run([entry])
+            except Exception:  # noqa: BLE001 - stays pending; dead-lettered when exhausted
+                continue
+            await self.client.xack(self.stream, self.group, entry[0])
+
+    async def _dead_letter(self, entries: list[Entry], deliveries: dict[bytes, int]) -> None:
+        async with self.client.pipeline(transaction=True) as pipe:
+            for entry_id, fields in entries:
+                count = deliveries.get(entry_id, 0)
+                last = self._errors.pop(entry_id, None)
+                letter = dead_letter(
+                    service=self.service,
+                    stream=self.stream,
+                    group=self.group,
+                    entry_id=entry_id,
+                    fields=fields,
+                    delivery_count=count,
+                    error_class="MaxDeliveriesExceeded",
+                    error=f"failed {count - 1} deliveries (limit {self.settings.max_deliveries})"
+                    + (f"; last error: {last}" if last else ""),
+                )
+                add_dead_letter(pipe, self.names, letter)
+                pipe.xack(self.stream, self.group, entry_id)
+            await pipe.execute()
+        self.counts["dead_letters"] += len(entries)
+        log.warning(
+            "%s: %d entries exceeded %d deliveries; moved to %s",
+            self.service,
+            len(entries),
+            self.settings.max_deliveries,
+            self.names.dlq,
+        )
+
+    # --- retention ------------------------------------------------------------------------
+
+    async def trim(self) -> int:
+        """XTRIM MINID below the oldest entry any group on the stream has not acknowledged."""
+        try:
+            groups = await self.client.xinfo_groups(self.stream)
+        except ResponseError:
+            return 0
+        if not groups:
+            return 0  # no group reads it: readers use XREAD, keep everything
+        bounds: list[tuple[int, int]] = []
+        for info in groups:
+            if int(info["pending"]):
+                summary = await self.client.xpending(self.stream, _text(info["name"]))
+                if summary["min"] is not None:
+                    bounds.append(_parse_id(summary["min"]))
+                    continue
+            bounds.append(_parse_id(_next_id(info["last-delivered-id"])))
+        ms, seq = min(bounds)
+        trimmed: int = await self.client.xtrim(self.stream, minid=f"{ms}-{seq}", approximate=False)
+        return trimmed
+
+    async def remove_stale_consumers(self) -> int:
+        """Delete consumers of this group with nothing pending and idle past the limit."""
+        removed = 0
+        for info in await self.client.xinfo_consumers(self.stream, self.group):
+            name = _text(info["name"])
+            idle = int(info.get("inactive", info["idle"]) or 0)
+            if (
+                name == self.consumer
+                or int(info["pending"])
+                or idle < self.settings.stale_consumer_ms
+            ):
+                continue
+            await self.client.xgroup_delconsumer(self.stream, self.group, name)
+            removed += 1
+            log.info("%s: removed stale consumer %s (idle %d s)", self.service, name, idle // 1000)
+        return removed
+
+
+def install_signal_handlers(exit_app: Callable[[], None], service: str) -> None:
+    """First SIGINT/SIGTERM stops gracefully; a second one exits at once."""
+    loop = asyncio.get_running_loop()
+    received: list[int] = []
+
+    def on_signal(sig: int) -> None:
+        received.append(sig)
+        if len(received) == 1:
+            log.info(
+                "%s: %s received; finishing in-flight work (again to force)",
+                service,
+                signal.Signals(sig).name,
+            )
+            exit_app()
+        else:
+            log.warning("%s: second signal; exiting now (unfinished entries stay pending)", service)
+            os._exit(1)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, on_signal, sig)
+
+
+def worker_app(
+    *,
+    service: str,
+    stream: str,
+    group: str,
+    batch_size: int,
+    settings: Settings,
+    redis_url: str,
+    process: Process,
+    on_start: Callable[[], Awaitable[None]] | None = None,
+    on_stop: Callable[[], Awaitable[None]] | None = None,
+    client: aioredis.Redis | None = None,
+) -> FastStream:
+    """A FastStream app for one batch consumer with recovery, retention and clean shutdown."""
+    broker = make_broker(settings, redis_url)
+    client = client or connect(redis_url)
+    consumer = BatchConsumer(
+        service=service,
+        stream=stream,
+        group=group,
+        batch_size=batch_size,
+        settings=settings,
+        client=client,
+        process=process,
+    )
+    consumer.subscribe(broker)
+    app = FastStream(broker)
+
+    @app.on_startup
+    async def startup() -> None:
+        await wait_for_redis(client, service)
+        await ensure_pipeline_groups(client, StreamNames(settings.prefix))
+        if on_start is not None:
+            await on_start()
+
+    @app.after_startup
+    async def started() -> None:
+        install_signal_handlers(app.exit, service)
+        consumer.start()
+        log.info("%s ready: consumer %s reading %s", service, consumer.consumer, stream)
+
+    @app.on_shutdown
+    async def stopping() -> None:
+        await consumer.stop()
+
+    @app.after_shutdown
+    async def stopped() -> None:
+        if on_stop is not None:
+            await on_stop()
+        await client.aclose()
+
+    return app

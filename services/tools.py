@@ -18,6 +18,7 @@ from typing import IO, Any
 import httpx
 import orjson
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
@@ -29,7 +30,8 @@ err = Console(stderr=True, highlight=False)
 
 
 def _fail(message: str, code: int = 2) -> int:
-    err.print(f"[red]newsflow:[/red] {message}")
+    # Messages quote user input (file names, --q text): never read them as markup.
+    err.print(f"[red]newsflow:[/red] {escape(message)}")
     return code
 
 
@@ -58,6 +60,54 @@ def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield chunk
 
 
+# Requests stay well under the API's NEWSFLOW_MAX_REQUEST_BYTES (20 MiB by default) so
+# that one big file cannot get the valid articles batched with it refused; an article
+# bigger than this is sent alone.
+INGEST_REQUEST_BYTES = 4 * 1024 * 1024
+
+
+def _requests(
+    items: Iterable[tuple[Any, bytes]], count: int, max_bytes: int
+) -> Iterator[list[tuple[Any, bytes]]]:
+    """Consecutive groups of at most ``count`` items and (unless one item alone) ``max_bytes``."""
+    group: list[tuple[Any, bytes]] = []
+    size = 0
+    for item in items:
+        if group and (len(group) >= count or size + len(item[1]) > max_bytes):
+            yield group
+            group, size = [], 0
+        group.append(item)
+        size += len(item[1]) + 1
+    if group:
+        yield group
+
+
+def _post_batch(
+    client: httpx.Client, api: str, api_key: str | None, group: list[tuple[Any, bytes]]
+) -> list[dict[str, Any]]:
+    """Per-item results for ``group``; a request over the API's size limit is split."""
+    response = client.post(
+        "/v1/articles/batch",
+        content=b"\n".join(line for _, line in group),
+        headers=_headers(api_key),
+    )
+    if response.status_code == 413:
+        if len(group) > 1:
+            half = len(group) // 2
+            return _post_batch(client, api, api_key, group[:half]) + _post_batch(
+                client, api, api_key, group[half:]
+            )
+        return [{"status": "rejected", "error": response.json()["error"]}]
+    if response.status_code != 200:
+        raise httpx.HTTPStatusError(
+            f"{response.status_code} from {api}: {response.text[:500]}",
+            request=response.request,
+            response=response,
+        )
+    results: list[dict[str, Any]] = response.json()["results"]
+    return results
+
+
 def ingest_paths(
     paths: list[Path], api: str, api_key: str | None, *, batch_size: int, quiet: bool = False
 ) -> dict[str, int]:
@@ -74,30 +124,22 @@ def ingest_paths(
         Progress(console=err, disable=quiet or not err.is_terminal, transient=True) as progress,
     ):
         task = progress.add_task("ingesting", total=len(items))
-        for chunk in _chunks(items, batch_size):
-            sendable = [i for i in chunk if i.data is not None]
-            for item in chunk:
-                if item.error:
-                    counts["rejected"] += 1
-                    err.print(f"[red]rejected[/red] {item.origin}: {item.error}")
-            if sendable:
-                body = b"\n".join(orjson.dumps(i.data) for i in sendable)
-                response = client.post(
-                    "/v1/articles/batch", content=body, headers=_headers(api_key)
-                )
-                if response.status_code != 200:
-                    raise httpx.HTTPStatusError(
-                        f"{response.status_code} from {api}: {response.text[:500]}",
-                        request=response.request,
-                        response=response,
+        for item in items:
+            if item.error:
+                counts["rejected"] += 1
+                err.print(f"[red]rejected[/red] {escape(item.origin)}: {escape(item.error)}")
+                progress.advance(task)
+        sendable = ((i, orjson.dumps(i.data)) for i in items if i.data is not None)
+        for group in _requests(sendable, batch_size, INGEST_REQUEST_BYTES):
+            results = _post_batch(client, api, api_key, group)
+            for (item, _), result in zip(group, results, strict=True):
+                counts[result["status"]] += 1
+                if result["status"] == "rejected":
+                    err.print(
+                        f"[red]rejected[/red] {escape(item.origin)}: "
+                        f"{escape(result['error']['message'])}"
                     )
-                for item, result in zip(sendable, response.json()["results"], strict=True):
-                    counts[result["status"]] += 1
-                    if result["status"] == "rejected":
-                        err.print(
-                            f"[red]rejected[/red] {item.origin}: {result['error']['message']}"
-                        )
-            progress.advance(task, len(chunk))
+            progress.advance(task, len(group))
     return counts
 
 
@@ -214,11 +256,12 @@ def cmd_search(args: argparse.Namespace) -> int:
     table = Table("published", "title", "entities", "topics", "id")
     for doc in page.items:
         when = doc.published_at or doc.received_at
+        # Titles and names are article text: shown as is, never read as markup.
         table.add_row(
             when.strftime("%Y-%m-%d %H:%M"),
-            doc.title[:60],
-            ", ".join(e.name for e in doc.entities[:4]),
-            ", ".join(t.slug for t in doc.topics),
+            escape(doc.title[:60]),
+            escape(", ".join(e.name for e in doc.entities[:4])),
+            escape(", ".join(t.slug for t in doc.topics)),
             doc.id[:12],
         )
     out.print(table)
@@ -348,7 +391,7 @@ def collect_stats(client: Any, names: StreamNames) -> dict[str, Any]:
         if group:
             try:
                 infos = client.xinfo_groups(stream)
-            except Exception:
+            except Exception:  # noqa: BLE001 - a stream not created yet has no groups
                 infos = []
             for info in infos:
                 groups.append(
@@ -425,5 +468,5 @@ def _stored_count(settings: Settings) -> int | None:
 
     try:
         return asyncio.run(run())
-    except Exception:
+    except Exception:  # noqa: BLE001 - stats still shows Redis when storage is away
         return None

@@ -57,10 +57,19 @@ MAX_AUTHORS = 100
 
 
 def _as_utc(value: datetime) -> datetime:
-    """Naive datetimes are taken as UTC; aware ones are converted to UTC."""
+    """Naive datetimes are taken as UTC; aware ones are converted to UTC.
+
+    Raises ``ValueError`` (a validation error naming the field) when the UTC time
+    falls outside years 1-9999, e.g. ``0001-01-01T00:00:00+01:00``.
+    """
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:
+        # datetime raises OverflowError, which pydantic would not report as a
+        # validation error: the request would fail with a 500 instead of a 422.
+        raise ValueError("is outside years 0001-9999 once converted to UTC") from exc
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]

@@ -37,8 +37,11 @@ _HSPACE_RE = re.compile(r"[^\S\n]+")
 _BLANK_LINES_RE = re.compile(r"\n{3,}")
 _WORD_RE = re.compile(r"\w+(?:[-'’]\w+)*")
 # C0/C1 control characters other than tab and newline, and zero-width marks
-# that only break tokenization.
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u200c\u2060\ufeff]")
+# that only break tokenization. ZWNJ (U+200C) and ZWJ (U+200D) stay: Persian,
+# Urdu and Indic scripts spell words with them, and emoji sequences need ZWJ.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u2060\ufeff]")
+# A tag cut off by the end of the input ("... <script src="): HTML drops it.
+_PARTIAL_TAG_RE = re.compile(r"<[A-Za-z/!?]")
 
 
 def canonical_url(url: str) -> str:
@@ -56,6 +59,8 @@ def canonical_url(url: str) -> str:
     if not parts.hostname:
         raise ValueError("url has no host")
     host = parts.hostname.lower().rstrip(".")
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 address keeps its brackets
     try:
         port = parts.port
     except ValueError as exc:
@@ -77,7 +82,12 @@ def canonical_url(url: str) -> str:
 class _TextExtractor(HTMLParser):
     """Visible text of an HTML document, one paragraph per block element."""
 
-    _SKIP = frozenset({"script", "style", "noscript", "template", "svg", "head", "iframe"})
+    _SKIP = frozenset({"script", "style", "noscript", "template", "svg", "iframe"})
+    # What may appear inside <head>; any other start tag ends an unclosed head
+    # (HTML5 makes </head> optional, so "<head><title>T</title><p>text" is valid).
+    _HEAD_CONTENT = frozenset(
+        {"base", "link", "meta", "title", "style", "script", "noscript", "template"}
+    )
     _BLOCK = frozenset(
         {
             "p",
@@ -110,22 +120,35 @@ class _TextExtractor(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self._skip_depth = 0
+        self._in_head = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "head":
+            self._in_head = True
+        elif tag not in self._HEAD_CONTENT:
+            self._in_head = False
         if tag in self._SKIP:
             self._skip_depth += 1
         elif tag in self._BLOCK:
             self.parts.append("\n\n")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in self._SKIP:
+        if tag == "head":
+            self._in_head = False
+        elif tag in self._SKIP:
             self._skip_depth = max(0, self._skip_depth - 1)
         elif tag in self._BLOCK:
             self.parts.append("\n\n")
 
     def handle_data(self, data: str) -> None:
-        if not self._skip_depth:
+        if not self._skip_depth and not self._in_head:
             self.parts.append(data)
+
+    def close(self) -> None:
+        # HTMLParser would emit an unfinished trailing tag ("<script src=") as text.
+        if _PARTIAL_TAG_RE.match(self.rawdata):
+            self.rawdata = ""
+        super().close()
 
 
 def html_to_text(html: str) -> str:
@@ -138,9 +161,10 @@ def html_to_text(html: str) -> str:
 
 def clean_text(text: str) -> str:
     """NFC, no control characters, single spaces, at most one blank line between paragraphs."""
-    text = unicodedata.normalize("NFC", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # Controls go before NFC: removing one can bring a letter and its accent together.
     text = _CONTROL_RE.sub("", text)
+    text = unicodedata.normalize("NFC", text)
     lines = [_HSPACE_RE.sub(" ", line).strip() for line in text.split("\n")]
     return _BLANK_LINES_RE.sub("\n\n", "\n".join(lines)).strip()
 

@@ -81,6 +81,26 @@ async def ensure_pipeline_groups(client: aioredis.Redis, names: StreamNames) -> 
     await ensure_group(client, names.enriched, GROUP_SINK)
 
 
+async def raw_backlog(client: aioredis.Redis, stream: str) -> int:
+    """Entries of ``stream`` the enrich group has not finished: lag + pending.
+
+    Falls back to the stream length on Redis < 7 (no ``lag``); the stream is
+    trimmed below what was acknowledged, so its length is close to the backlog.
+    """
+    try:
+        groups = await client.xinfo_groups(stream)
+    except ResponseError:
+        return 0
+    for info in groups:
+        name = info["name"]
+        if (name.decode() if isinstance(name, bytes) else name) != GROUP_ENRICH:
+            continue
+        if info.get("lag") is not None:
+            return int(info["lag"]) + int(info["pending"])
+    length: int = await client.xlen(stream)
+    return length
+
+
 def decode_fields(fields: Mapping[bytes, bytes]) -> dict[str, Any]:
     """Entry fields as JSON-safe text; bytes that are not UTF-8 are kept as base64."""
     out: dict[str, Any] = {}

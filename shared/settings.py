@@ -54,7 +54,15 @@ class Settings(BaseSettings):
     polling_interval_ms: int = Field(default=100, ge=1)
     graceful_timeout: float = Field(default=15.0, gt=0)
     max_deliveries: int = Field(default=5, ge=1)
+    # Entries pending this long (a dead or stuck consumer) are claimed by a live one.
     claim_idle_ms: int = Field(default=60_000, ge=100)
+    # Consumers with nothing pending and idle this long are removed from their group.
+    stale_consumer_ms: int = Field(default=3_600_000, ge=1_000)
+    # Backpressure: above this many raw entries not yet enriched the API answers 429.
+    max_raw_backlog: int = Field(default=100_000, ge=1)
+    # Topic streams keep entries this long (and at most topic_maxlen, if set).
+    topic_retention_hours: float = Field(default=168.0, gt=0)
+    topic_maxlen: int | None = Field(default=None, ge=1)
 
     @field_validator("prefix")
     @classmethod

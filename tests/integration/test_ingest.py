@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -11,6 +12,7 @@ import orjson
 import pytest
 import redis.asyncio as aioredis
 
+from services.embedded import free_port
 from services.ingest.app import build_api
 from shared.models import Article, DeadLetter
 from shared.settings import Settings
@@ -27,13 +29,27 @@ ARTICLE = {
 }
 
 
-@pytest.fixture
-async def api(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+@asynccontextmanager
+async def serve(settings: Settings, ready: bool = True) -> AsyncIterator[httpx.AsyncClient]:
+    """The ingest app in-process; with ``ready``, once /readyz says the groups exist."""
     app = build_api(settings, settings.redis_url or "")
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as client,
     ):
+        if ready:
+
+            async def is_ready() -> bool:
+                return (await client.get("/readyz")).status_code == 200
+
+            await _wait_for(is_ready)
+        yield client
+
+
+@pytest.fixture
+async def api(settings: Settings, redis_client: aioredis.Redis) -> AsyncIterator[httpx.AsyncClient]:
+    # Depends on redis_client so the app stops before the test's keys are deleted.
+    async with serve(settings) as client:
         yield client
 
 
@@ -115,11 +131,7 @@ async def test_body_over_the_request_limit_is_413_naming_the_limit(
     settings: Settings, redis_client: aioredis.Redis
 ) -> None:
     small = settings.model_copy(update={"max_request_bytes": 2048})
-    app = build_api(small, small.redis_url or "")
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as client,
-    ):
+    async with serve(small) as client:
         response = await client.post("/v1/articles", json={**ARTICLE, "body": "x" * 5000})
     assert response.status_code == 413
     assert "NEWSFLOW_MAX_REQUEST_BYTES" in response.json()["error"]["message"]
@@ -161,11 +173,7 @@ async def test_batch_json_array(api: httpx.AsyncClient) -> None:
 
 async def test_api_key_is_required_when_set(settings: Settings) -> None:
     keyed = settings.model_copy(update={"api_key": "s3cret"})
-    app = build_api(keyed, keyed.redis_url or "")
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as client,
-    ):
+    async with serve(keyed) as client:
         assert (await client.post("/v1/articles", json=ARTICLE)).status_code == 401
         wrong = await client.post("/v1/articles", json=ARTICLE, headers={"x-api-key": "nope"})
         assert wrong.status_code == 401
@@ -221,3 +229,31 @@ async def test_inbox_entries_json_and_flat_are_ingested_bad_ones_dead_lettered(
     assert "title" in letters[1].error
     pending = await redis_client.xpending(names.inbox, GROUP_INGEST)
     assert pending["pending"] == 0
+
+
+async def test_backlog_over_the_limit_gets_429_with_retry_after(
+    settings: Settings, redis_client: aioredis.Redis
+) -> None:
+    limited = settings.model_copy(update={"max_raw_backlog": 2})
+    async with serve(limited) as client:
+        names = StreamNames(settings.prefix)
+        for i in range(5):
+            await redis_client.xadd(names.raw, {"json": f'{{"n": {i}}}'.encode()})
+        response = await client.post("/v1/articles", json=ARTICLE)
+    assert response.status_code == 429
+    assert response.headers["retry-after"] == "5"
+    assert "NEWSFLOW_MAX_RAW_BACKLOG" in response.json()["error"]["message"]
+    assert await redis_client.xlen(names.raw) == 5
+
+
+async def test_redis_unreachable_gives_503_and_readyz_fails(settings: Settings) -> None:
+    dead = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{free_port()}/0"})
+    async with serve(dead, ready=False) as client:
+        response = await client.post("/v1/articles", json=ARTICLE)
+        assert response.status_code == 503
+        assert response.headers["retry-after"] == "5"
+        assert response.json()["error"]["code"] == "unavailable"
+        ready = await client.get("/readyz")
+        assert ready.status_code == 503
+        assert "unreachable" in ready.text
+        assert (await client.get("/healthz")).status_code == 200
