@@ -8,14 +8,36 @@ directory with AOF on, so a restart keeps every accepted article.
 from __future__ import annotations
 
 import shutil
+import signal
 import socket
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import redis
+
+
+def _load_prctl() -> Callable[[int, int], int] | None:
+    try:
+        import ctypes
+
+        prctl: Callable[[int, int], int] = ctypes.CDLL(None, use_errno=True).prctl
+        return prctl
+    except (OSError, AttributeError):  # not Linux
+        return None
+
+
+# Resolved before any fork: the child only makes the one call.
+_PRCTL = _load_prctl()
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """``preexec_fn``: on Linux, get SIGTERM when the parent dies (no orphans left behind)."""
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def redis_binary() -> str:
@@ -106,6 +128,7 @@ def start_redis(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
+        preexec_fn=die_with_parent,  # noqa: PLW1509 - one prctl call, resolved before fork
     )
     server = RedisServer(process, port, data_dir)
     deadline = time.monotonic() + timeout

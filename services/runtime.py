@@ -70,7 +70,7 @@ def configure_logging(settings: Settings, service: str) -> None:
     # FastStream writes "Received"/"Processed" for every message at INFO; one line
     # per batch from our handlers is enough, so its loggers start at WARNING.
     if settings.log_level != "DEBUG":
-        for name in ("faststream", "faststream.access", "faststream.access.redis"):
+        for name in ("faststream", "faststream.access", "faststream.access.redis", "httpx"):
             logging.getLogger(name).setLevel(logging.WARNING)
 
 

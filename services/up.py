@@ -10,6 +10,7 @@ Redis stop. A second Ctrl-C kills everything at once.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import signal
@@ -24,7 +25,7 @@ import orjson
 import redis
 from rich.console import Console
 
-from services.embedded import RedisServer, start_redis
+from services.embedded import RedisServer, die_with_parent, start_redis
 from shared.redis import read_entries
 from shared.settings import Settings
 from shared.streams import GROUP_ENRICH, GROUP_SINK, JSON_FIELD, StreamNames
@@ -33,6 +34,12 @@ log = logging.getLogger("newsflow.up")
 console = Console(stderr=False, highlight=False)
 
 RESTART_BACKOFF_S = (1, 2, 5, 10, 30)
+
+
+def say(message: str) -> None:
+    """Print to the terminal; a closed stdout (a pipe whose reader left) must not stop a stop."""
+    with contextlib.suppress(BrokenPipeError, OSError):
+        console.print(message)
 
 
 @dataclass
@@ -53,6 +60,7 @@ class Child:
             # Own session: a terminal Ctrl-C reaches only `up`, which stops the
             # children in order instead of all at once.
             start_new_session=True,
+            preexec_fn=die_with_parent,  # noqa: PLW1509 - one prctl call, resolved before fork
         )
         self.started_at = time.monotonic()
 
@@ -110,9 +118,7 @@ class Stack:
             self.redis_server = start_redis(data_dir / "redis")
             self.redis_url = self.redis_server.url
             self.settings.redis_url_file.write_text(self.redis_url + "\n")
-            console.print(
-                f"[dim]embedded Redis on {self.redis_url} (data in {data_dir / 'redis'})[/dim]"
-            )
+            say(f"[dim]embedded Redis on {self.redis_url} (data in {data_dir / 'redis'})[/dim]")
         env = dict(os.environ)
         env.update(
             REDIS_URL=self.redis_url,
@@ -151,7 +157,7 @@ class Stack:
         timeout = self.settings.graceful_timeout
         ingest = [c for c in self.children if c.service == "ingest"]
         workers = [c for c in self.children if c.service != "ingest"]
-        console.print("[yellow]stopping: API first, then draining the pipeline...[/yellow]")
+        say("[yellow]stopping: API first, then draining the pipeline...[/yellow]")
         for child in ingest:
             child.signal(signal.SIGTERM)
         for child in ingest:
@@ -169,7 +175,7 @@ class Stack:
             self.redis_server.stop()
             self.settings.redis_url_file.unlink(missing_ok=True)
         state = "drained" if drained else "not drained (the rest stays queued in Redis)"
-        console.print(f"[yellow]stopped; pipeline {state}[/yellow]")
+        say(f"[yellow]stopped; pipeline {state}[/yellow]")
 
     def _drain(self, deadline: float) -> bool:
         try:
@@ -238,7 +244,7 @@ def run_up(args: argparse.Namespace) -> int:
     def on_signal(signum: int, _: Any) -> None:
         signals["count"] += 1
         if signals["count"] > 1:
-            console.print("[red]second signal: killing everything[/red]")
+            say("[red]second signal: killing everything[/red]")
             stack.kill()
             os._exit(130)
         raise _Interrupted
@@ -250,20 +256,20 @@ def run_up(args: argparse.Namespace) -> int:
         stack.start()
         client = stack.client()
         if not wait_ready(api):
-            console.print(f"[red]the API at {api} did not become ready; see the logs above[/red]")
+            say(f"[red]the API at {api} did not become ready; see the logs above[/red]")
             raise _Interrupted
         last_id = _last_event_id(client, stack.names.stored)
-        console.print(f"[bold]newsflow is up[/bold]: API {api}  (Ctrl-C stops)")
+        say(f"[bold]newsflow is up[/bold]: API {api}  (Ctrl-C stops)")
         for path in args.seed:
             counts = ingest_paths([path], api, settings.api_key, batch_size=200, quiet=True)
-            console.print(f"seeded {path}: {counts}")
+            say(f"seeded {path}: {counts}")
         while True:
             stack.supervise()
             for entry_id, fields in read_entries(
                 client, stack.names.stored, last_id, block=1000, count=100
             ):
                 last_id = entry_id
-                console.print(format_stored(orjson.loads(fields[JSON_FIELD.encode()])))
+                say(format_stored(orjson.loads(fields[JSON_FIELD.encode()])))
     except _Interrupted:
         pass
     except redis.RedisError as exc:

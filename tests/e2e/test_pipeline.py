@@ -225,3 +225,29 @@ def test_newsflow_up_seeds_searches_and_stops_cleanly(tmp_path: Path) -> None:
         check=True,
     )
     assert len(out.stdout.splitlines()) == 1, url
+
+
+def test_killing_newsflow_up_leaves_no_orphans(tmp_path: Path) -> None:
+    import psutil
+
+    port = free_port()
+    env = _env(NEWSFLOW_DATA_DIR=str(tmp_path / "data"))
+    with (tmp_path / "up.log").open("wb") as log:
+        up = subprocess.Popen(
+            [*NEWSFLOW, "up", "--api-port", str(port)],
+            env=env,
+            cwd=tmp_path,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            _wait(lambda: _get_ok(f"http://127.0.0.1:{port}/readyz"), 60, "the API")
+            children = psutil.Process(up.pid).children()
+            assert len(children) == 4  # redis-server, sink, enrich, ingest
+            up.kill()
+            up.wait(10)
+            _, alive = psutil.wait_procs(children, timeout=30)
+            assert alive == []
+        finally:
+            if up.poll() is None:
+                up.kill()
