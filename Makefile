@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-unit test-integration lint format bench clean
+.PHONY: install run test test-unit test-integration test-faults lint format bench clean
 
 # A .venv with the pinned dependencies (constraints.txt) and newsflow itself.
 $(STAMP): pyproject.toml constraints.txt
@@ -25,6 +25,10 @@ test-unit: install
 
 test-integration: install
 	$(PY) -m pytest tests/integration tests/e2e
+
+# Throughput, latency and memory next to raw redis-py and bare spaCy; writes bench/results/.
+bench: install
+	$(PY) -m bench.bench $(BENCH_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
