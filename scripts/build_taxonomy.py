@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 
 NAME = "iptc-mediatopic"
-LEXICON_VERSION = "newsflow.1"
+LEXICON_VERSION = "newsflow.2"
 DEFAULT_RELEASE = "2025-10-09"
 DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "services/enrich/data/taxonomy.json"
 ATTRIBUTION = (
@@ -171,7 +171,7 @@ LEXICON: dict[str, str] = {
     """,
     # labour
     "medtop:09000000": """
-        labour; labor; labour market; labor market; workers; workforce; employee;
+        labour market; labor market; workers; workforce; employee;
         employer; employment; unemployment; unemployment rate; jobless; jobless rate;
         jobless claims; jobs; job losses; job cuts; layoffs; laid off; redundancies;
         hiring; recruitment; vacancies; payrolls; nonfarm payrolls; wages; minimum wage;
@@ -314,6 +314,440 @@ LEXICON: dict[str, str] = {
 }
 
 
+# Terms for the active second-level topics, on top of each topic's own label.
+NARROWER: dict[str, str] = {
+    "medtop:20000002": (
+        "film; films; movie; movies; actor; actress; box office; album; albums; chart; "
+        "singles chart; band; singer; pop; rock; hip hop; rapper; concert; gig; oscar; "
+        "oscars; bafta; golden globes; grammy; brit awards; starring; screenplay; "
+        "comedy; drama; soap opera; sitcom; musical; theatre; west end; broadway; dance; "
+        "ballet; opera; orchestra; festival; record label; music industry; pop star; "
+        "film star; hollywood star; nominated; nominations; nominee; best actor; "
+        "best actress; best film; best director; soundtrack; tv drama; reality tv; "
+        "reality show; talent show; comedian; novel; author; book; books; poet; "
+        "painting; exhibition; gallery; museum;"
+    ),
+    "medtop:20000038": (
+        "culture; cultural heritage; heritage site; folklore; traditions; language; "
+        "literature; arts council; cultural festival;"
+    ),
+    "medtop:20000045": (
+        "media; broadcaster; broadcasters; bbc; itv; channel 4; channel 5; sky; cnn; "
+        "newspaper; newspapers; tabloid; editor; journalist; journalists; reporter; "
+        "magazine; television; tv; tv channel; radio; radio station; viewers; ratings; "
+        "audience; press freedom; publisher; media group; episode; presenter; "
+        "documentary; broadcast; aired; licence fee;"
+    ),
+    "medtop:20000053": (
+        "terrorism; terrorist; terrorists; terror attack; suicide bomber; "
+        "suicide bombing; bomb attack; car bomb; al-qaeda; jihadist; extremists; "
+        "hostage taking; anti-terror;"
+    ),
+    "medtop:20000056": (
+        "armed conflict; war; troops; soldiers; army; military; offensive; airstrike; "
+        "shelling; artillery; fighting; battle; invasion; insurgents; rebels; militia; "
+        "ceasefire violation; frontline;"
+    ),
+    "medtop:20000065": (
+        "civil unrest; protest; protests; protesters; demonstration; demonstrators; "
+        "riot; riots; rioting; tear gas; clashes with police; uprising; crackdown; "
+        "curfew;"
+    ),
+    "medtop:20000070": (
+        "coup d'etat; coup; military coup; coup attempt; junta; seized power; ousted; overthrow;"
+    ),
+    "medtop:20000071": (
+        "massacre; mass killing; genocide; ethnic cleansing; mass grave; atrocities;"
+    ),
+    "medtop:20000073": (
+        "peace process; peace talks; ceasefire; truce; peace deal; peace agreement; "
+        "negotiations; mediators; peace plan; armistice;"
+    ),
+    "medtop:20000077": (
+        "post-war reconstruction; reconstruction; rebuilding; demining; disarmament; "
+        "demobilisation;"
+    ),
+    "medtop:20001361": (
+        "cyber warfare; cyberwarfare; state-sponsored hackers; cyber attack; "
+        "cyberattack; cyber espionage;"
+    ),
+    "medtop:20001377": (
+        "war victims; civilian casualties; civilians killed; displaced; refugees; "
+        "war dead; war widows; wounded;"
+    ),
+    "medtop:20000082": (
+        "crime; criminal; murder; murdered; killing; robbery; burglary; theft; fraud; "
+        "drug dealing; gang; assault; rape; kidnapping; smuggling; shooting; stabbing; "
+        "arson; victim; suspect; suspects; offender; offenders;"
+    ),
+    "medtop:20000106": (
+        "judiciary; judge; judges; trial; jury; verdict; sentenced; "
+        "court of appeal; supreme court; high court; magistrates; "
+        "prosecutor; prosecution; defence lawyer; lawyer; lawyers; acquitted; convicted; "
+        "guilty; pleaded guilty; lawsuit; sued;"
+    ),
+    "medtop:20000121": ("regulations; statute; loophole; copyright law;"),
+    "medtop:20000129": (
+        "law enforcement; police; police officers; officers; detectives; arrested; "
+        "arrest; arrests; raid; investigation; investigators; fbi; scotland yard; "
+        "interpol; custody; patrol;"
+    ),
+    "medtop:20000139": (
+        "accident; crash; car crash; plane crash; train crash; collision; derailed; "
+        "explosion; blast; blaze; drowned; killed; death toll; survivors; wreckage; "
+        "capsized;"
+    ),
+    "medtop:20000148": (
+        "disaster; natural disaster; earthquake; quake; tsunami; flood; floods; "
+        "flooding; landslide; hurricane; cyclone; typhoon; volcano; eruption; wildfire; "
+        "drought; famine; avalanche;"
+    ),
+    "medtop:20000168": (
+        "emergency response; rescue; rescuers; rescue workers; evacuation; evacuated; "
+        "emergency services; firefighters; aid agencies; relief effort; "
+        "humanitarian aid; disaster relief;"
+    ),
+    "medtop:20000170": (
+        "business information; annual report; results; earnings; quarterly results; "
+        "forecast; outlook; guidance; profit warning;"
+    ),
+    "medtop:20000209": (
+        "products and services; retail; retailer; retailers; supermarket; shops; "
+        "consumer; consumers; airline; airlines; carmaker; car maker; car sales; brewer; "
+        "telecoms; energy firm; oil firm; drugmaker; insurer; insurance; manufacturing; "
+        "manufacturer; steel; mining; property market; housing market; house prices; "
+        "tourism;"
+    ),
+    "medtop:20000344": (
+        "economy; economic; economic growth; growth; gdp; recession; inflation; "
+        "interest rates; interest rate; central bank; bank of england; federal reserve; "
+        "ecb; unemployment rate; jobless; budget deficit; deficit; public spending; "
+        "trade deficit; exports; imports; consumer spending; economists; exchange rate; "
+        "currency; dollar; euro; sterling; yen; imf; world bank; fiscal; "
+        "monetary policy; wto; trade talks; tariffs; chancellor; budget; tax; taxes; "
+        "borrowing; debt;"
+    ),
+    "medtop:20000349": (
+        "business enterprise; company; companies; firm; firms; corporation; "
+        "chief executive; executive; chairman; board; shareholders; shareholder; "
+        "takeover; takeover bid; merger; acquisition; deal; bid; stake; profit; profits; "
+        "pre-tax profits; revenue; revenues; turnover; sales; bankruptcy; bankrupt; "
+        "restructuring; job cuts; layoffs; subsidiary; brand; investors; investment;"
+    ),
+    "medtop:20000385": (
+        "market and exchange; shares; share price; stock; stocks; stock market; "
+        "stock exchange; ftse; dow jones; nasdaq; nikkei; trading; traders; investors; "
+        "bonds; oil price; oil prices; crude; barrel; commodities; gold price; analysts; "
+        "hedge fund; ipo; flotation; market value; valuation;"
+    ),
+    "medtop:20000398": ("parents group; parent-teacher; parents' association; school governors;"),
+    "medtop:20000399": (
+        "religious education; faith school; faith schools; religious school; madrassa;"
+    ),
+    "medtop:20000400": (
+        "school; schools; primary school; secondary school; high school; pupils; "
+        "classroom; head teacher; headteacher; state schools; private schools;"
+    ),
+    "medtop:20000410": ("social learning; adult education; lifelong learning; literacy;"),
+    "medtop:20000412": ("curriculum; syllabus; national curriculum; lessons;"),
+    "medtop:20000413": (
+        "educational testing and examinations; exam; exams; examinations; gcse; "
+        "a-levels; test scores;"
+    ),
+    "medtop:20000414": ("entrance examination; admissions test; entrance exam;"),
+    "medtop:20000415": (
+        "students; student; pupils; graduates; tuition fees; student loans; university; "
+        "universities; college; campus;"
+    ),
+    "medtop:20000416": ("teachers; teacher; teaching; lecturers; academics; teaching union;"),
+    "medtop:20001216": (
+        "vocational education; apprenticeships; apprenticeship; vocational training;"
+    ),
+    "medtop:20001217": ("educational grading; grades; league tables; grade inflation;"),
+    "medtop:20001337": (
+        "online and remote learning; e-learning; distance learning; online courses;"
+    ),
+    "medtop:20000418": (
+        "climate change; global warming; greenhouse gases; carbon emissions; emissions; "
+        "kyoto protocol; carbon dioxide; co2; fossil fuels;"
+    ),
+    "medtop:20000420": (
+        "conservation; endangered species; wildlife; habitat; national park; "
+        "protected area; conservationists; extinction;"
+    ),
+    "medtop:20000424": (
+        "environmental pollution; pollution; air pollution; oil spill; toxic waste; "
+        "contamination; smog; litter;"
+    ),
+    "medtop:20000430": (
+        "natural resource; natural resources; water supply; deforestation; logging; "
+        "fisheries; overfishing;"
+    ),
+    "medtop:20000441": (
+        "nature; forest; forests; rainforest; species; animals; birds; plants; ecosystem;"
+    ),
+    "medtop:20001374": (
+        "sustainability; renewable energy; wind power; wind farm; solar power; "
+        "recycling; green energy; sustainable;"
+    ),
+    "medtop:20000446": (
+        "disease and condition; disease; illness; cancer; diabetes; heart disease; "
+        "virus outbreak; flu; bird flu; hiv; aids; malaria; obesity; dementia; "
+        "infection; epidemic; pandemic; symptoms; patients;"
+    ),
+    "medtop:20000461": (
+        "health facility; hospital; hospitals; clinic; clinics; ward; a&e; care home;"
+    ),
+    "medtop:20000463": (
+        "health organisation; world health organization; nhs; health authority; health service;"
+    ),
+    "medtop:20000464": (
+        "health treatment and procedure; treatment; surgery; transplant; therapy; "
+        "drug trial; clinical trial; vaccine; vaccination; prescription; medication;"
+    ),
+    "medtop:20000480": (
+        "government health care; nhs; health service; health secretary; health minister; "
+        "waiting lists; waiting times; medicare;"
+    ),
+    "medtop:20000483": ("health insurance; medical insurance; health cover;"),
+    "medtop:20000484": ("private health care; private hospital; private clinic; private patients;"),
+    "medtop:20000485": (
+        "medical profession; doctors; doctor; nurses; nurse; gps; surgeons; "
+        "medical staff; physicians;"
+    ),
+    "medtop:20001339": ("wellness; wellbeing; mental health; healthy eating;"),
+    "medtop:20001358": (
+        "public health; health officials; public health warning; smoking ban; smoking; "
+        "alcohol; binge drinking;"
+    ),
+    "medtop:20000498": (
+        "award and prize; prize; prizes; honoured; honour; knighthood; medal of honour;"
+    ),
+    "medtop:20000499": (
+        "record and achievement; world record; record-breaking; guinness world record; "
+        "oldest; youngest;"
+    ),
+    "medtop:20000501": (
+        "ceremony; ceremonies; celebration; wedding; royal wedding; funeral; memorial service;"
+    ),
+    "medtop:20000503": ("human mishap; mishap; blunder; gaffe;"),
+    "medtop:20000504": ("high society; aristocracy; socialite; royal family;"),
+    "medtop:20000505": ("celebrity; celebrities; famous; fame; tabloids; paparazzi; gossip;"),
+    "medtop:20001237": ("anniversary; anniversaries; commemoration; centenary;"),
+    "medtop:20001238": ("birthday; birthdays; turned 100;"),
+    "medtop:20000509": (
+        "employment; jobs; workers; workforce; employees; staff; hiring; recruitment; "
+        "wages; pay; minimum wage; salary; pay rise;"
+    ),
+    "medtop:20000521": (
+        "employment legislation; working time directive; employment law; labour law;"
+    ),
+    "medtop:20000523": (
+        "labour market; job market; jobs market; job creation; vacancies; skills shortage;"
+    ),
+    "medtop:20000524": (
+        "labour relations; strike; strikes; industrial action; walkout; pay dispute; "
+        "collective bargaining;"
+    ),
+    "medtop:20000531": (
+        "retirement; pension; pensions; pensioners; retirement age; state pension;"
+    ),
+    "medtop:20000533": ("unemployment; unemployed; jobless; redundancies; laid off; job losses;"),
+    "medtop:20000536": ("unions; union; trade union; trade unions; tuc; union leaders;"),
+    "medtop:20000538": (
+        "leisure; hobby; hobbies; holiday; holidays; travel; tourists; gardening; "
+        "cooking; recipes; dining; games; gaming;"
+    ),
+    "medtop:20000565": ("lifestyle; fashion; diet; beauty; shopping; food; drink;"),
+    "medtop:20000574": (
+        "election; elections; general election; poll; polls; opinion poll; voters; vote; "
+        "votes; voting; ballot; campaign; campaigning; candidate; candidates; manifesto; "
+        "constituency; seats; marginal seats; turnout; polling day; election campaign; "
+        "re-election; electoral commission;"
+    ),
+    "medtop:20000587": (
+        "fundamental rights; civil liberties; human rights; freedom of speech; "
+        "free speech; privacy; id cards; identity cards; right to protest;"
+    ),
+    "medtop:20000593": (
+        "government; ministers; minister; cabinet; parliament; mps; mp; peers; "
+        "house of commons; commons; house of lords; lords; labour; tories; tory; "
+        "conservatives; conservative; lib dems; liberal democrats; party; parties; "
+        "party leader; prime minister; chancellor; home secretary; foreign secretary; "
+        "shadow; opposition; downing street; whitehall; westminster; senate; congress; "
+        "white house; president; backbenchers; backbench; whip;"
+    ),
+    "medtop:20000621": (
+        "government policy; policy; policies; reform; reforms; proposals; white paper; "
+        "green paper; public services; spending plans; tax cuts; council tax; "
+        "immigration policy; asylum policy;"
+    ),
+    "medtop:20000638": (
+        "international relations; diplomacy; diplomatic; diplomats; foreign policy; "
+        "ambassador; embassy; summit; bilateral; sanctions; united nations; un; nato; "
+        "european union; eu; g8; treaty;"
+    ),
+    "medtop:20000646": (
+        "non-governmental organisation; ngo; ngos; charity; charities; campaign group; "
+        "pressure group; amnesty international; greenpeace; oxfam;"
+    ),
+    "medtop:20000648": (
+        "political prisoners and dissenters; dissident; dissidents; political prisoner; "
+        "political prisoners; detained without trial;"
+    ),
+    "medtop:20000657": (
+        "belief systems; religion; christianity; islam; judaism; hinduism; buddhism; atheism;"
+    ),
+    "medtop:20000688": ("religious conflict; sectarian; sectarian violence; religious violence;"),
+    "medtop:20000690": (
+        "religious festival and holiday; ramadan; eid; diwali; hanukkah; passover;"
+    ),
+    "medtop:20000696": ("religious ritual; prayer; prayers; worship; pilgrimage; baptism;"),
+    "medtop:20000697": (
+        "religious facility; church; churches; mosque; mosques; synagogue; temple; cathedral;"
+    ),
+    "medtop:20000702": (
+        "relations between religion and government; religious freedom; secularism; blasphemy law;"
+    ),
+    "medtop:20000703": (
+        "religious leader; pope; archbishop; bishop; imam; rabbi; cardinal; cleric; "
+        "clerics; priest;"
+    ),
+    "medtop:20000705": ("religious text; bible; koran; quran; torah;"),
+    "medtop:20000710": (
+        "biomedical science; biomedical; stem cell; stem cells; cloning; genetics; "
+        "genome; dna; biotechnology;"
+    ),
+    "medtop:20000715": ("mathematics; mathematician; mathematical; algorithm;"),
+    "medtop:20000717": (
+        "natural science; physics; chemistry; biology; astronomy; geology; space; "
+        "planet; mars; moon; nasa; esa; spacecraft; probe; telescope; galaxy; "
+        "stars and planets;"
+    ),
+    "medtop:20000735": (
+        "scientific research; research; researchers; scientists; study; studies; "
+        "experiment; findings; journal;"
+    ),
+    "medtop:20000741": (
+        "scientific institution; research institute; laboratory; royal society; "
+        "academy of sciences;"
+    ),
+    "medtop:20000742": (
+        "social sciences; sociology; psychology; economics research; anthropology;"
+    ),
+    "medtop:20000755": ("scientific standards; standards body; measurement standard; metrology;"),
+    "medtop:20000756": (
+        "technology and engineering; technology; technologies; hi-tech; high-tech; "
+        "computer; computers; pc; pcs; laptop; laptops; software; hardware; chip; chips; "
+        "processor; microsoft; apple; google; ibm; intel; sony; nokia; mobile phone; "
+        "mobile phones; mobiles; phone; phones; handset; handsets; gadget; gadgets; "
+        "broadband; internet; web; website; websites; online; e-mail; email; emails; "
+        "blog; blogs; bloggers; search engine; browser; firefox; linux; open source; "
+        "operating system; spam; spammers; phishing; hackers; hacker; security firm; "
+        "file-sharing; peer-to-peer; download; downloads; downloading; digital; "
+        "digital music; ipod; itunes; mp3; dvd; dvds; high-definition; console; "
+        "consoles; playstation; xbox; nintendo; games console; video game; video games; "
+        "gamers; games industry; 3g; wi-fi; wireless; bluetooth; network; networks; "
+        "users; net users; technology firm; tech firm; telecoms; texting; text messages; "
+        "camera phone; digital camera; robot; robots; engineering; engineers; "
+        "innovation; computer virus; computer viruses; anti-virus;"
+    ),
+    "medtop:20000768": ("communities; local community; neighbourhood;"),
+    "medtop:20000770": (
+        "demographics; population; census; birth rate; ageing population; life expectancy;"
+    ),
+    "medtop:20000771": (
+        "immigration; immigrants; migrants; asylum; asylum seekers; illegal immigrants; "
+        "border controls; visas; work permits;"
+    ),
+    "medtop:20000772": ("emigration; emigrants; brain drain; expatriates;"),
+    "medtop:20000775": (
+        "discrimination; racism; racist; sexism; homophobia; prejudice; equal rights;"
+    ),
+    "medtop:20000780": ("family; families; marriage; divorce; childcare; adoption;"),
+    "medtop:20000788": ("demographic group; young people; elderly; ethnic minorities; teenagers;"),
+    "medtop:20000799": ("social condition; poverty; homelessness; inequality; deprivation; slums;"),
+    "medtop:20000802": (
+        "social problem; anti-social behaviour; addiction; drug abuse; alcoholism; "
+        "gambling; teenage pregnancy;"
+    ),
+    "medtop:20000808": ("values; morality; ethics; ethical;"),
+    "medtop:20000817": (
+        "welfare; benefits; social security; welfare state; child benefit; tax credits; "
+        "social services;"
+    ),
+    "medtop:20001373": (
+        "diversity, equity and inclusion; diversity; inclusion; equality; equal opportunities;"
+    ),
+    "medtop:20000822": (
+        "football; soccer; rugby; rugby union; rugby league; cricket; tennis; golf; "
+        "athletics; boxing; snooker; cycling; swimming; horse racing; motor racing; "
+        "formula one; basketball; baseball; ice hockey; sailing; rowing; skiing; "
+        "marathon; sprint; sprinter; hurdles; relay; cross-country; triathlon; darts; "
+        "squash; badminton;"
+    ),
+    "medtop:20001103": (
+        "disciplinary action in sport; suspension; suspended; banned for; ban; fined; "
+        "red card; disciplinary hearing; misconduct charge; touchline ban;"
+    ),
+    "medtop:20001104": (
+        "drug use in sport; doping; drugs test; drug test; failed a drugs test; "
+        "steroids; thg; epo; wada; anti-doping; banned substance;"
+    ),
+    "medtop:20001108": (
+        "sport event; match; matches; game; games; tournament; championship; "
+        "championships; final; semi-final; quarter-final; fixture; fixtures; derby; "
+        "olympics; olympic games; world cup; six nations; grand slam; australian open; "
+        "us open; french open; wimbledon; world championships; grand prix; race; races; "
+        "league; premiership; premier league; champions league; fa cup; uefa cup; "
+        "heineken cup; tour de france; ryder cup; test match; test series;"
+    ),
+    "medtop:20001124": ("sport industry; sponsorship; broadcasting rights; tv rights; kit deal;"),
+    "medtop:20001125": (
+        "sport organisation; fifa; uefa; ioc; fa; football association; rfu; iaaf; lta; "
+        "club; clubs; team; teams; squad; national team;"
+    ),
+    "medtop:20001126": (
+        "sport venue; stadium; arena; pitch; circuit; wembley; twickenham; anfield; "
+        "old trafford; lord's;"
+    ),
+    "medtop:20001148": (
+        "sports transaction; transfer; transfer fee; signing; signed; loan deal; "
+        "contract; new contract; free transfer; transfer window; bid for;"
+    ),
+    "medtop:20001301": (
+        "sport achievement; victory; beat; beaten; defeat; defeated; title; champion; "
+        "champions; gold medal; silver medal; bronze medal; medal; unbeaten; winner; "
+        "winners; trophy; cup; crown; seeded; seed; top seed; qualify; qualified; "
+        "qualifier; promoted; relegated;"
+    ),
+    "medtop:20001323": (
+        "sports coaching; coach; coaches; manager; head coach; training; trained; "
+        "trainer; fitness; injury; injured; injuries; hamstring; ankle; knee; groin; "
+        "squad; selection; captain; skipper;"
+    ),
+    "medtop:20001324": (
+        "sports management and ownership; club owner; chairman of the club; "
+        "takeover of the club; board of directors;"
+    ),
+    "medtop:20001325": (
+        "sports officiating; referee; referees; umpire; umpires; linesman; officials; "
+        "penalty decision; var; video replay;"
+    ),
+    "medtop:20001128": ("weather forecast; forecasters; met office;"),
+    "medtop:20001129": (
+        "weather phenomena; rain; snow; storm; storms; wind; winds; heatwave; fog; "
+        "frost; hail; thunderstorm; tornado;"
+    ),
+    "medtop:20001130": (
+        "weather statistic; temperatures; rainfall; hottest; coldest; wettest; record temperature;"
+    ),
+    "medtop:20001131": (
+        "weather warning; severe weather warning; flood warning; weather alert; storm warning;"
+    ),
+}
+
+
 def parse_terms(block: str) -> list[str]:
     """Split a ``;``-separated block into normalised terms (lower case, single spaces)."""
     terms = [re.sub(r"\s+", " ", t).strip().lower() for t in block.split(";")]
@@ -339,6 +773,21 @@ def check_lexicon(lexicon: dict[str, list[str]]) -> list[str]:
     return problems
 
 
+def distinct_terms(terms: list[str]) -> list[str]:
+    """``terms`` without those the matcher cannot tell from an earlier one."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from services.enrich.topics import stems
+
+    seen: set[tuple[str, ...]] = set()
+    kept: list[str] = []
+    for term in terms:
+        key = tuple(stems(term))
+        if key and key not in seen:
+            seen.add(key)
+            kept.append(term)
+    return kept
+
+
 def slugify(label: str) -> str:
     """Same rule as ``shared.streams.slugify`` (kept here so the script runs alone)."""
     return re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
@@ -355,10 +804,16 @@ def build(concepts: list[dict[str, object]], release: str) -> dict[str, object]:
     if problems:
         raise SystemExit("lexicon problems:\n  " + "\n  ".join(problems))
     second = [c for c in concepts if c["broader"] in top_codes and not c["retired"]]
+    unknown = set(NARROWER) - {str(c["qcode"]) for c in second}
+    if unknown:
+        raise SystemExit(f"NARROWER names topics that are not second-level: {sorted(unknown)}")
     topics: list[dict[str, object]] = []
     for concept in [*top, *second]:
         qcode, label = str(concept["qcode"]), str(concept["label"])
-        terms = lexicon.get(qcode, [label.lower()])
+        if qcode in lexicon:
+            terms = lexicon[qcode]
+        else:
+            terms = distinct_terms([label.lower(), *parse_terms(NARROWER.get(qcode, ""))])
         topics.append(
             {
                 "qcode": qcode,
@@ -372,6 +827,7 @@ def build(concepts: list[dict[str, object]], release: str) -> dict[str, object]:
         "name": NAME,
         "version": f"{release}+{LEXICON_VERSION}",
         "attribution": ATTRIBUTION,
+        "language": "en",
         "license": LICENSE,
         "source": "http://cv.iptc.org/newscodes/mediatopic/",
         "topics": topics,

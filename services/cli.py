@@ -79,6 +79,14 @@ def build_parser() -> argparse.ArgumentParser:
     dlq.add_argument("--limit", type=int, default=100, help="at most this many (list)")
     dlq.add_argument("--json", action="store_true", help="NDJSON output (list)")
 
+    ev = sub.add_parser(
+        "eval", help="measure enrichment on labelled data (NER: CoNLL-2003; topics: JSONL)"
+    )
+    ev.add_argument("task", choices=("ner", "topics"))
+    ev.add_argument("file", type=Path, help="CoNLL-2003 file (ner) or labelled JSONL (topics)")
+    ev.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    ev.add_argument("--limit", type=int, help="only the first N documents / articles")
+
     stats = sub.add_parser("stats", help="streams, groups, lag, pending, DLQ size, stored count")
     stats.add_argument("--json", action="store_true", help="JSON output")
     return parser
@@ -109,6 +117,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from services.workers import run_worker
 
         return run_worker(args.service)
+    if command == "eval":
+        from services.eval import cmd_eval
+
+        return cmd_eval(args)
     from services import tools
 
     handler = getattr(tools, f"cmd_{command}")

@@ -181,6 +181,10 @@ class Topic(BaseModel):
     slug: str
     relevance: float = Field(ge=0.0, le=1.0)
     terms: list[str] = Field(default_factory=list)
+    # Where the topic sits in its taxonomy: 1 for a top-level topic, and the
+    # QCode of the broader topic otherwise (absent in documents before 0.2).
+    level: int | None = None
+    broader: str | None = None
 
 
 class Provenance(BaseModel):
@@ -190,6 +194,12 @@ class Provenance(BaseModel):
     ner_model: str | None
     taxonomy: str
     enriched_at: UtcDatetime
+    # Added in 0.2; absent (None) in older documents.
+    language_detector: str | None = None
+    keyword_extractor: str | None = None
+    gazetteer: str | None = None
+    ner_skipped: str | None = None  # why entities were not looked for, e.g. the language
+    topics_skipped: str | None = None  # why topics were not assigned, e.g. the language
 
 
 class EnrichedArticle(Article):
@@ -198,6 +208,8 @@ class EnrichedArticle(Article):
     entities: list[Entity] = Field(default_factory=list)
     topics: list[Topic] = Field(default_factory=list)
     keywords: list[str] = Field(default_factory=list)
+    # Dates and times named in the text, kept apart from the entities.
+    dates: list[Mention] = Field(default_factory=list)
     provenance: Provenance
 
 

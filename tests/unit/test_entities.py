@@ -10,6 +10,7 @@ import pytest
 from services.enrich.entities import (
     RawSpan,
     canonical_alias,
+    extract_dates,
     extract_entities,
     ner_text,
 )
@@ -80,7 +81,8 @@ def test_seed_united_states_aliases(seed_entities: list[Entity]) -> None:
     us = by_name(seed_entities)["United States"]
     forms = set(us.surface_forms)
     assert {"US", "America"} <= forms
-    assert forms & {"The United States", "the United States"}
+    assert "United States" in forms  # "the United States": the article is not the name
+    assert not any(m.text.lower().startswith("the ") for m in us.mentions)
     assert us.country_code == "US"
     # The US State Department is an organisation, not a mention of the country.
     assert not any("Department" in m.text for m in us.mentions)
@@ -204,8 +206,8 @@ def test_article_possessive_and_quotes_are_stripped() -> None:
     ]
     names = by_name(extract_entities(title, body, spans))
     islamic = names["Islamic State"]
-    assert islamic.surface_forms == ["the Islamic State"]
-    assert body[islamic.mentions[0].start : islamic.mentions[0].end] == "the Islamic State"
+    assert islamic.surface_forms == ["Islamic State"]
+    assert body[islamic.mentions[0].start : islamic.mentions[0].end] == "Islamic State"
     assert names["NATO"].surface_forms == ["NATO"]  # an acronym is not title-cased
 
 
@@ -325,3 +327,91 @@ def test_canonical_alias_is_whole_span_only() -> None:
     assert canonical_alias("E.U.") == "European Union"
     assert canonical_alias("Us") is None  # only the acronym, not the pronoun
     assert canonical_alias("US State Department") is None
+
+
+# --- post-processing of the model's spans -----------------------------------------
+
+
+class FakePlaces:
+    """A two-entry gazetteer for the rules that consult one."""
+
+    def place_kind(self, name: str) -> str | None:
+        return {"belgrade": "city", "japan": "country"}.get(name.casefold())
+
+
+def test_scores_and_counts_are_trimmed_from_names() -> None:
+    title, body = "Scores", "G. Kersey 63 and 64 Bob Estes led; Mexico 2-0 won."
+    spans = [
+        span(title, body, "G. Kersey 63", "PERSON"),
+        span(title, body, "64 Bob Estes", "PERSON"),
+        span(title, body, "Mexico 2-0", "GPE"),
+    ]
+    found = {m.text for e in extract_entities(title, body, spans) for m in e.mentions}
+    assert found == {"G. Kersey", "Bob Estes", "Mexico"}
+
+
+def test_a_span_holding_two_names_is_cut() -> None:
+    title = "Line-ups"
+    body = "Lithuania - Danius Gleveckas scored.\nScott Draper (Australia) won."
+    spans = [
+        span(title, body, "Lithuania - Danius Gleveckas", "PERSON"),
+        span(title, body, "Scott Draper (Australia", "PERSON"),
+    ]
+    names = {m.text for e in extract_entities(title, body, spans) for m in e.mentions}
+    assert {"Lithuania", "Danius Gleveckas", "Scott Draper", "Australia"} <= names
+
+
+def test_country_names_become_places_with_a_gazetteer() -> None:
+    title, body = "Japan win", "Japan beat Syria in the final."
+    spans = [span(title, body, "Japan", "ORG", nth=1)]
+    without = by_name(extract_entities(title, body, spans))
+    assert without["Japan"].type == "ORG"
+    with_places = by_name(extract_entities(title, body, spans, FakePlaces()))
+    assert with_places["Japan"].type == "GPE"
+
+
+def test_dateline_missed_by_the_model_is_a_place() -> None:
+    title, body = "Talks resume", "BELGRADE 1996-08-22\nServian officials met on Monday."
+    entities = extract_entities(title, body, [], FakePlaces())
+    assert [(e.name, e.type, e.surface_forms) for e in entities] == [
+        ("Belgrade", "GPE", ["BELGRADE"])
+    ]
+    assert extract_entities(title, body, []) == []  # no gazetteer, no guess
+
+
+def test_names_the_model_missed_elsewhere_are_added() -> None:
+    title = "LEBED SAYS TALKS GO ON"
+    body = "Alexander Lebed met rebels. Lebed said the talks would go on. Later Lebed left."
+    spans = [span(title, body, "Alexander Lebed", "PERSON"), span(title, body, "Lebed", "PERSON")]
+    [lebed] = extract_entities(title, body, spans)
+    assert lebed.name == "Alexander Lebed"
+    assert lebed.mention_count == 4  # the headline in capitals and the missed "Lebed"
+    assert lebed.mentions[0].field == "title" and lebed.mentions[0].text == "LEBED"
+    assert_offsets_slice([lebed], title, body)
+
+
+def test_acronym_in_parentheses_joins_its_expansion() -> None:
+    title = "Kurds meet"
+    body = "The Kurdistan Democratic Party (KDP) met on Monday. The KDP said it would return."
+    spans = [span(title, body, "Kurdistan Democratic Party", "ORG")]
+    [kdp] = extract_entities(title, body, spans)
+    assert kdp.name == "Kurdistan Democratic Party"
+    assert set(kdp.surface_forms) == {"Kurdistan Democratic Party", "KDP"}
+    assert kdp.mention_count == 3
+
+
+def test_dates_are_kept_apart() -> None:
+    title, body = "Vote on Monday", "Parliament votes on March 3, 2025 at 10 a.m."
+    spans = [
+        span(title, body, "Monday", "DATE"),
+        span(title, body, "March 3, 2025", "DATE"),
+        span(title, body, "10 a.m.", "TIME"),
+        span(title, body, "Parliament", "ORG"),
+    ]
+    dates = extract_dates(title, body, spans)
+    assert [(d.field, d.text) for d in dates] == [
+        ("title", "Monday"),
+        ("body", "March 3, 2025"),
+        ("body", "10 a.m."),
+    ]
+    assert [e.name for e in extract_entities(title, body, spans)] == ["Parliament"]

@@ -1,0 +1,575 @@
+"""The evaluation harness: ``newsflow eval ner FILE`` and ``newsflow eval topics FILE``.
+
+Both run ``Enricher.enrich_batch``, the code the enrich worker runs, on articles
+built from a labelled file, and compare what it produced with the gold labels.
+
+``eval_ner(path)`` reads CoNLL-2003 column format: one token per line, the token
+first and its NER tag last (IOB1, IOB2 or IOBES: ``B-PER``, ``I-ORG``, ``S-LOC``,
+``O``), a blank line between sentences and a ``-DOCSTART-`` line between
+documents (a file without one is read as one document per sentence). Each
+document becomes one English article: its first sentence is the title, each
+further sentence a line of the body, tokens joined as a writer would ("Japan 's"
+-> "Japan's", "( AP )" -> "(AP)"). spaCy's labels map to CoNLL's (PERSON -> PER;
+ORG -> ORG; GPE, LOC, FAC -> LOC; NORP, EVENT, PRODUCT, WORK_OF_ART, LAW,
+LANGUAGE -> MISC) and a mention counts only when its field, exact character
+span and type all match a gold entity. The headline figure is the micro F1 over
+PER, ORG and LOC; the same figures for the model's raw spans, before any
+post-processing, are reported as ``bare``.
+
+``eval_topics(path)`` reads JSONL: one article per line with ``title`` and
+``body`` (or ``text``) and a gold ``label``; the label is mapped to a QCode by
+the line's own ``qcode``, else by a ``{"mapping": {"label": "medtop:...", ...}}``
+line anywhere in the file, else it must itself be a QCode or a topic slug of the
+taxonomy. An article's prediction is its most relevant top-level topic (none
+when the worker assigned none); the report has accuracy, precision and recall
+per class and the confusion matrix.
+
+Both raise ``EvalError`` (a ``ValueError``) for a file that cannot be read or
+holds nothing to evaluate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from shared.models import Article, EnrichedArticle
+from shared.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from services.enrich.pipeline import Enricher
+
+logger = logging.getLogger(__name__)
+
+NER_TYPES = ("PER", "ORG", "LOC", "MISC")
+HEADLINE_TYPES = ("PER", "ORG", "LOC")
+SPACY_TO_CONLL = {
+    "PERSON": "PER",
+    "PER": "PER",
+    "ORG": "ORG",
+    "GPE": "LOC",
+    "LOC": "LOC",
+    "FAC": "LOC",
+    "NORP": "MISC",
+    "EVENT": "MISC",
+    "PRODUCT": "MISC",
+    "WORK_OF_ART": "MISC",
+    "LAW": "MISC",
+    "LANGUAGE": "MISC",
+    "MISC": "MISC",
+}
+NO_TOPIC = "(none)"
+_RECEIVED_AT = datetime(2000, 1, 1, tzinfo=UTC)
+
+Span = tuple[str, int, int, str]  # field, start, end, CoNLL type
+
+
+class EvalError(ValueError):
+    """The evaluation file cannot be read or holds nothing to evaluate."""
+
+
+# --- CoNLL ---------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class ConllDocument:
+    """One CoNLL document as an article: text fields and gold spans into them."""
+
+    title: str
+    body: str
+    gold: set[Span] = field(default_factory=set)
+
+
+# Tokens written without a space before them, and tokens with none after them.
+_NO_SPACE_BEFORE = frozenset(
+    (
+        *(",", ".", ":", ";", "!", "?", ")", "]", "}", "%", "'", "..."),
+        *("'s", "'S", "n't", "N'T", "'re", "'RE", "'ve", "'VE"),
+        *("'ll", "'LL", "'d", "'D", "'m", "'M"),
+    )
+)
+_NO_SPACE_AFTER = frozenset(["(", "[", "{", "$", "#"])
+
+
+def _detokenize(tokens: Sequence[str]) -> tuple[str, list[tuple[int, int]]]:
+    """The sentence as text, and each token's ``(start, end)`` in it."""
+    parts: list[str] = []
+    offsets: list[tuple[int, int]] = []
+    length = 0
+    quote_open = False
+    glue_next = True  # no space before the first token
+    for token in tokens:
+        is_quote = token in ('"', "``", "''")
+        closing_quote = is_quote and quote_open
+        glue = glue_next or token in _NO_SPACE_BEFORE or closing_quote
+        if not glue:
+            parts.append(" ")
+            length += 1
+        offsets.append((length, length + len(token)))
+        parts.append(token)
+        length += len(token)
+        glue_next = token in _NO_SPACE_AFTER or (is_quote and not quote_open)
+        if is_quote:
+            quote_open = not quote_open
+    return "".join(parts), offsets
+
+
+def _entity_runs(tags: Sequence[str]) -> Iterator[tuple[int, int, str]]:
+    """``(first token, last token + 1, type)`` of each entity in IOB1/IOB2/IOBES tags."""
+    start: int | None = None
+    current = ""
+    for index, tag in enumerate([*tags, "O"]):
+        prefix, _, kind = tag.partition("-")
+        if tag == "O" or not kind:
+            if start is not None:
+                yield start, index, current
+            start = None
+            continue
+        if start is None or prefix in ("B", "S") or kind != current:
+            if start is not None:
+                yield start, index, current
+            start, current = index, kind
+        if prefix in ("E", "S"):
+            yield start, index + 1, current
+            start = None
+
+
+def _conll_sentences(lines: Iterable[str]) -> Iterator[list[tuple[str, str]] | None]:
+    """Sentences as ``(token, tag)`` lists; ``None`` marks a document break."""
+    sentence: list[tuple[str, str]] = []
+    for raw in lines:
+        line = raw.strip()
+        if line.startswith("-DOCSTART-"):
+            if sentence:
+                yield sentence
+                sentence = []
+            yield None
+            continue
+        if not line:
+            if sentence:
+                yield sentence
+                sentence = []
+            continue
+        columns = line.split()
+        sentence.append((columns[0], columns[-1] if len(columns) > 1 else "O"))
+    if sentence:
+        yield sentence
+
+
+def read_conll(path: Path | str, limit: int | None = None) -> list[ConllDocument]:
+    """The documents of a CoNLL-2003 file (see the module docstring); at most ``limit``."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvalError(f"cannot read {path}: {exc}") from exc
+    has_docstart = any(line.startswith("-DOCSTART-") for line in lines)
+    grouped: list[list[list[tuple[str, str]]]] = []
+    current: list[list[tuple[str, str]]] = []
+    for sentence in _conll_sentences(lines):
+        if sentence is None or not has_docstart:
+            if current:
+                grouped.append(current)
+            current = [] if sentence is None else [sentence]
+        else:
+            current.append(sentence)
+    if current:
+        grouped.append(current)
+    documents = [_to_document(sentences) for sentences in grouped]
+    if limit is not None:
+        documents = documents[:limit]
+    if not documents:
+        raise EvalError(f"{path} holds no CoNLL sentences")
+    return documents
+
+
+def _to_document(sentences: list[list[tuple[str, str]]]) -> ConllDocument:
+    texts: list[str] = []
+    gold: set[Span] = set()
+    body_length = 0
+    for number, sentence in enumerate(sentences):
+        text, offsets = _detokenize([token for token, _ in sentence])
+        in_title = number == 0
+        base = 0
+        if not in_title:
+            if number > 1:
+                body_length += 1  # the newline before this sentence
+            base = body_length
+            body_length += len(text)
+        for first, last, kind in _entity_runs([tag for _, tag in sentence]):
+            gold.add(
+                (
+                    "title" if in_title else "body",
+                    base + offsets[first][0],
+                    base + offsets[last - 1][1],
+                    SPACY_TO_CONLL.get(kind, kind),
+                )
+            )
+        texts.append(text)
+    return ConllDocument(texts[0], "\n".join(texts[1:]), gold)
+
+
+def _article(title: str, body: str, language: str | None, number: int) -> Article:
+    digest = hashlib.sha256(f"{number}\n{title}\n{body}".encode()).hexdigest()
+    return Article(
+        id=digest[:32],
+        title=title,
+        body=body,
+        language=language,
+        received_at=_RECEIVED_AT,
+        content_hash=digest,
+        word_count=len(title.split()) + len(body.split()),
+    )
+
+
+def predicted_spans(enriched: EnrichedArticle) -> set[Span]:
+    """Every entity mention of an enriched article as a CoNLL-typed span."""
+    spans: set[Span] = set()
+    for entity in enriched.entities:
+        kind = SPACY_TO_CONLL.get(entity.type)
+        if kind is None:
+            continue
+        spans.update((m.field, m.start, m.end, kind) for m in entity.mentions)
+    return spans
+
+
+def _bare_spans(enricher: Enricher, documents: Sequence[ConllDocument]) -> list[set[Span]]:
+    """The model's own spans, labels mapped, no post-processing."""
+    from services.enrich.entities import SEPARATOR, ner_text
+
+    texts = [ner_text(d.title, d.body) for d in documents]
+    found: list[set[Span]] = []
+    for document, doc in zip(documents, enricher.nlp.pipe(texts), strict=True):
+        body_start = len(document.title) + len(SEPARATOR)
+        spans: set[Span] = set()
+        for ent in doc.ents:
+            kind = SPACY_TO_CONLL.get(ent.label_)
+            if kind is None:
+                continue
+            if ent.end_char <= len(document.title):
+                spans.add(("title", ent.start_char, ent.end_char, kind))
+            elif ent.start_char >= body_start:
+                spans.add(("body", ent.start_char - body_start, ent.end_char - body_start, kind))
+            else:
+                spans.add(("title", ent.start_char, ent.end_char, kind))  # across the fields
+        found.append(spans)
+    return found
+
+
+def _prf(tp: int, fp: int, fn: int) -> dict[str, float | int]:
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "f1": round(f1, 4),
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+        "support": tp + fn,
+    }
+
+
+def score_spans(gold: Sequence[set[Span]], predicted: Sequence[set[Span]]) -> dict[str, Any]:
+    """Precision, recall and F1 per type, over PER+ORG+LOC and over all types."""
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for gold_spans, predicted_set in zip(gold, predicted, strict=True):
+        for span in predicted_set:
+            counts[span[3]]["tp" if span in gold_spans else "fp"] += 1
+        for span in gold_spans - predicted_set:
+            counts[span[3]]["fn"] += 1
+    kinds = [*NER_TYPES, *sorted(set(counts) - set(NER_TYPES))]
+    per_type = {k: _prf(counts[k]["tp"], counts[k]["fp"], counts[k]["fn"]) for k in kinds}
+
+    def micro(selected: Iterable[str]) -> dict[str, float | int]:
+        chosen = list(selected)
+        return _prf(
+            sum(counts[k]["tp"] for k in chosen),
+            sum(counts[k]["fp"] for k in chosen),
+            sum(counts[k]["fn"] for k in chosen),
+        )
+
+    return {"per_type": per_type, "per_org_loc": micro(HEADLINE_TYPES), "all": micro(kinds)}
+
+
+def _enricher(settings: Settings | None, *, ner: bool) -> Enricher:
+    from services.enrich.pipeline import Enricher
+
+    settings = settings or get_settings()
+    if ner and settings.ner == "off":
+        settings = settings.model_copy(update={"ner": "on"})
+    return Enricher(settings)
+
+
+def _enrich_all(enricher: Enricher, articles: Sequence[Article]) -> list[EnrichedArticle]:
+    size = enricher.settings.enrich_batch_size
+    enriched: list[EnrichedArticle] = []
+    for start in range(0, len(articles), size):
+        enriched.extend(enricher.enrich_batch(articles[start : start + size]))
+    return enriched
+
+
+def eval_ner(
+    path: Path | str,
+    *,
+    limit: int | None = None,
+    settings: Settings | None = None,
+    enricher: Enricher | None = None,
+    bare: bool = True,
+) -> dict[str, Any]:
+    """Entity precision/recall/F1 of the worker's enrichment on a CoNLL-2003 file.
+
+    ``settings`` default to the environment's (NER is switched on whatever
+    ``NEWSFLOW_NER`` says); ``enricher`` may be passed to reuse a loaded one.
+    ``bare=False`` skips scoring the model's raw spans. Raises ``EvalError``.
+    """
+    documents = read_conll(path, limit)
+    enricher = enricher or _enricher(settings, ner=True)
+    if enricher.nlp is None:
+        raise EvalError("NER is off in this enricher; the NER evaluation needs the model")
+    articles = [_article(d.title, d.body, "en", n) for n, d in enumerate(documents)]
+    started = time.perf_counter()
+    enriched = _enrich_all(enricher, articles)
+    elapsed = time.perf_counter() - started
+    gold = [d.gold for d in documents]
+    report: dict[str, Any] = {
+        "task": "ner",
+        "file": str(path),
+        "documents": len(documents),
+        "tokens": sum(len((d.title + " " + d.body).split()) for d in documents),
+        "enrich_seconds": round(elapsed, 2),
+        **score_spans(gold, [predicted_spans(a) for a in enriched]),
+        "provenance": enriched[0].provenance.model_dump(mode="json", exclude={"enriched_at"}),
+    }
+    if bare:
+        report["bare"] = score_spans(gold, _bare_spans(enricher, documents))
+    return report
+
+
+# --- topics --------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class TopicExample:
+    """One labelled article of a topic evaluation file."""
+
+    title: str
+    body: str
+    label: str
+    qcode: str
+
+
+def read_topic_file(
+    path: Path | str, resolve: dict[str, str], limit: int | None = None
+) -> list[TopicExample]:
+    """Labelled articles of a JSONL file (see the module docstring).
+
+    ``resolve`` maps QCodes and slugs of the taxonomy to QCodes.
+    """
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvalError(f"cannot read {path}: {exc}") from exc
+    mapping: dict[str, str] = {}
+    rows: list[tuple[int, dict[str, Any]]] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise EvalError(f"{path}:{number}: not JSON: {exc}") from exc
+        if not isinstance(row, dict):
+            raise EvalError(f"{path}:{number}: expected a JSON object")
+        if "mapping" in row and "title" not in row:
+            if not isinstance(row["mapping"], dict):
+                raise EvalError(f"{path}:{number}: 'mapping' must be an object")
+            mapping.update({str(k): str(v) for k, v in row["mapping"].items()})
+            continue
+        rows.append((number, row))
+    examples: list[TopicExample] = []
+    for number, row in rows:
+        title = str(row.get("title") or "")
+        body = str(row.get("body") or row.get("text") or "")
+        label = str(row.get("label") or row.get("qcode") or "")
+        if not (title or body) or not label:
+            raise EvalError(f"{path}:{number}: needs 'title' or 'body' and a 'label'")
+        target = str(row.get("qcode") or mapping.get(label) or label)
+        qcode = resolve.get(target) or resolve.get(target.lower())
+        if qcode is None:
+            raise EvalError(
+                f"{path}:{number}: label {label!r} maps to {target!r}, which is not a QCode "
+                "or slug of the taxonomy (add a 'qcode' or a mapping line)"
+            )
+        examples.append(TopicExample(title or body.split("\n", 1)[0], body, label, qcode))
+        if limit is not None and len(examples) >= limit:
+            break
+    if not examples:
+        raise EvalError(f"{path} holds no labelled articles")
+    return examples
+
+
+def best_top_level(enriched: EnrichedArticle, top_level: set[str]) -> str:
+    """The QCode of the most relevant top-level topic, or ``NO_TOPIC``."""
+    for topic in enriched.topics:  # best first
+        if topic.qcode in top_level:
+            return topic.qcode
+    return NO_TOPIC
+
+
+def eval_topics(
+    path: Path | str,
+    *,
+    limit: int | None = None,
+    settings: Settings | None = None,
+    enricher: Enricher | None = None,
+) -> dict[str, Any]:
+    """Accuracy of the best top-level topic, per-class precision and recall, and
+    the confusion matrix, on a labelled JSONL file. Raises ``EvalError``."""
+    enricher = enricher or _enricher(settings, ner=False)
+    taxonomy = enricher.taxonomy
+    resolve = {t.qcode: t.qcode for t in taxonomy.topics} | {
+        t.slug: t.qcode for t in taxonomy.topics
+    }
+    examples = read_topic_file(path, resolve, limit)
+    articles = [_article(e.title, e.body, None, n) for n, e in enumerate(examples)]
+    started = time.perf_counter()
+    enriched = _enrich_all(enricher, articles)
+    elapsed = time.perf_counter() - started
+    top_level = {t.qcode for t in taxonomy.topics if t.top_level}
+    predicted = [best_top_level(a, top_level) for a in enriched]
+    gold = [e.qcode for e in examples]
+    confusion: dict[str, Counter[str]] = defaultdict(Counter)
+    for g, p in zip(gold, predicted, strict=True):
+        confusion[g][p] += 1
+    classes = sorted(set(gold) | (set(predicted) - {NO_TOPIC}))
+    per_class: dict[str, Any] = {}
+    for qcode in classes:
+        row = confusion.get(qcode, Counter())
+        tp = row[qcode]
+        fp = sum(confusion[g][qcode] for g in confusion if g != qcode)
+        fn = sum(row.values()) - tp
+        scores = _prf(tp, fp, fn)
+        per_class[qcode] = {"label": _label(taxonomy, qcode), **scores}
+    correct = sum(g == p for g, p in zip(gold, predicted, strict=True))
+    return {
+        "task": "topics",
+        "file": str(path),
+        "articles": len(examples),
+        "accuracy": round(correct / len(examples), 4),
+        "correct": correct,
+        "no_topic": predicted.count(NO_TOPIC),
+        "enrich_seconds": round(elapsed, 2),
+        "per_class": per_class,
+        "confusion": {g: dict(confusion[g]) for g in sorted(confusion)},
+        "labels": {q: _label(taxonomy, q) for q in classes},
+        "provenance": enriched[0].provenance.model_dump(mode="json", exclude={"enriched_at"}),
+    }
+
+
+def _label(taxonomy: Any, qcode: str) -> str:
+    try:
+        label: str = taxonomy.topic(qcode).label
+    except KeyError:
+        return qcode
+    return label
+
+
+# --- the command -----------------------------------------------------------------
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """``newsflow eval ner|topics FILE [--json] [--limit N]``: 0 done, 2 bad input."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    out = Console(highlight=False, soft_wrap=True)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    try:
+        if args.task == "ner":
+            report = eval_ner(args.file, limit=args.limit)
+        else:
+            report = eval_topics(args.file, limit=args.limit)
+    except (EvalError, RuntimeError) as exc:
+        err.print(f"[red]newsflow:[/red] {escape(str(exc))}")
+        return 2
+    if args.json:
+        sys.stdout.write(json.dumps(report, ensure_ascii=False) + "\n")
+        return 0
+    if report["task"] == "ner":
+        _print_ner(out, report)
+    else:
+        _print_topics(out, report)
+    return 0
+
+
+def _print_ner(out: Any, report: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"NER: {report['file']} ({report['documents']} documents)")
+    for column in ("type", "precision", "recall", "F1", "support", "bare F1"):
+        table.add_column(column, justify="left" if column == "type" else "right")
+    bare = report.get("bare")
+    rows = [(k, v) for k, v in report["per_type"].items() if v["support"] or v["fp"]]
+    rows += [("PER+ORG+LOC", report["per_org_loc"]), ("all", report["all"])]
+    for name, scores in rows:
+        if bare is None:
+            bare_f1 = "-"
+        elif name == "PER+ORG+LOC":
+            bare_f1 = f"{bare['per_org_loc']['f1']:.3f}"
+        elif name == "all":
+            bare_f1 = f"{bare['all']['f1']:.3f}"
+        else:
+            bare_f1 = f"{bare['per_type'].get(name, {'f1': 0.0})['f1']:.3f}"
+        table.add_row(
+            name,
+            f"{scores['precision']:.3f}",
+            f"{scores['recall']:.3f}",
+            f"{scores['f1']:.3f}",
+            str(scores["support"]),
+            bare_f1,
+        )
+    out.print(table)
+    out.print(f"model {report['provenance'].get('ner_model')}, {report['enrich_seconds']} s")
+
+
+def _print_topics(out: Any, report: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    labels: dict[str, str] = report["labels"]
+    out.print(
+        f"topics: {report['file']}: accuracy {report['accuracy']:.3f} "
+        f"({report['correct']}/{report['articles']}), no topic {report['no_topic']}, "
+        f"taxonomy {report['provenance'].get('taxonomy')}"
+    )
+    table = Table(title="per class")
+    for column in ("QCode", "label", "precision", "recall", "F1", "support"):
+        table.add_column(column, justify="right" if column not in ("QCode", "label") else "left")
+    for qcode, scores in report["per_class"].items():
+        table.add_row(
+            qcode,
+            labels.get(qcode, qcode),
+            f"{scores['precision']:.3f}",
+            f"{scores['recall']:.3f}",
+            f"{scores['f1']:.3f}",
+            str(scores["support"]),
+        )
+    out.print(table)
+    columns = [*labels, NO_TOPIC]
+    matrix = Table(title="confusion (rows: gold, columns: predicted)")
+    matrix.add_column("gold")
+    for qcode in columns:
+        matrix.add_column(qcode.removeprefix("medtop:"), justify="right")
+    for gold, row in report["confusion"].items():
+        matrix.add_row(gold.removeprefix("medtop:"), *(str(row.get(q, 0)) for q in columns))
+    out.print(matrix)

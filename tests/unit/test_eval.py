@@ -1,0 +1,211 @@
+"""The evaluation harness on tiny CoNLL and JSONL files written here."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from services.enrich.pipeline import Enricher
+from services.eval import (
+    EvalError,
+    _detokenize,
+    _entity_runs,
+    cmd_eval,
+    eval_ner,
+    eval_topics,
+    read_conll,
+    score_spans,
+)
+from shared.settings import Settings
+
+CONLL = """-DOCSTART- -X- -X- O
+
+SOCCER NN B-NP O
+- : O O
+JAPAN NNP B-NP B-LOC
+WIN VB B-VP O
+. . O O
+
+German JJ B-NP B-MISC
+Chancellor NNP I-NP O
+Angela NNP I-NP B-PER
+Merkel NNP I-NP I-PER
+met VBD B-VP O
+Emmanuel NNP B-NP B-PER
+Macron NNP I-NP I-PER
+in IN B-PP O
+Paris NNP B-NP B-LOC
+on IN B-PP O
+Monday NNP B-NP O
+. . O O
+
+Merkel NNP B-NP B-PER
+'s POS B-NP O
+party NN I-NP O
+, , O O
+the DT B-NP O
+CDU NNP I-NP B-ORG
+, , O O
+won VBD B-VP O
+. . O O
+
+-DOCSTART- -X- -X- O
+
+Apple NNP B-NP B-ORG
+sells VBZ B-VP O
+phones NNS B-NP O
+in IN B-PP O
+the DT B-NP O
+United NNP I-NP B-LOC
+States NNP I-NP I-LOC
+. . O O
+"""
+
+
+@pytest.fixture(scope="module")
+def enricher() -> Enricher:
+    return Enricher(Settings(ner="on", taxonomy_path=None))
+
+
+@pytest.fixture
+def conll_file(tmp_path: Path) -> Path:
+    path = tmp_path / "tiny.conll"
+    path.write_text(CONLL, encoding="utf-8")
+    return path
+
+
+def test_detokenize_keeps_token_offsets() -> None:
+    tokens = ["Merkel", "'s", "party", "(", "CDU", ")", "said", '"', "no", '"', "."]
+    text, offsets = _detokenize(tokens)
+    assert text == 'Merkel\'s party (CDU) said "no".'
+    assert [text[s:e] for s, e in offsets] == tokens
+
+
+def test_entity_runs_read_iob1_iob2_and_iobes() -> None:
+    assert list(_entity_runs(["I-PER", "I-PER", "O", "I-LOC"])) == [(0, 2, "PER"), (3, 4, "LOC")]
+    assert list(_entity_runs(["B-PER", "B-PER", "I-PER"])) == [(0, 1, "PER"), (1, 3, "PER")]
+    assert list(_entity_runs(["S-ORG", "B-LOC", "E-LOC", "I-ORG"])) == [
+        (0, 1, "ORG"),
+        (1, 3, "LOC"),
+        (3, 4, "ORG"),
+    ]
+
+
+def test_read_conll_builds_articles_with_exact_gold_spans(conll_file: Path) -> None:
+    first, second = read_conll(conll_file)
+    assert first.title == "SOCCER - JAPAN WIN."
+    assert first.body.startswith("German Chancellor Angela Merkel met")
+    assert "\nMerkel's party, the CDU, won." in first.body
+    texts = {
+        ((first.title if f == "title" else first.body)[s:e], kind) for f, s, e, kind in first.gold
+    }
+    assert texts == {
+        ("JAPAN", "LOC"),
+        ("German", "MISC"),
+        ("Angela Merkel", "PER"),
+        ("Emmanuel Macron", "PER"),
+        ("Paris", "LOC"),
+        ("Merkel", "PER"),
+        ("CDU", "ORG"),
+    }
+    assert second.body == "" and ("title", 0, 5, "ORG") in second.gold
+    assert len(read_conll(conll_file, limit=1)) == 1
+
+
+def test_score_spans_counts_exact_matches_only() -> None:
+    gold = [{("body", 0, 5, "PER"), ("body", 10, 15, "LOC"), ("body", 20, 25, "MISC")}]
+    predicted = [{("body", 0, 5, "PER"), ("body", 10, 14, "LOC"), ("body", 20, 25, "MISC")}]
+    report = score_spans(gold, predicted)
+    assert report["per_type"]["PER"]["f1"] == 1.0
+    assert report["per_type"]["LOC"] == {
+        "precision": 0.0,
+        "recall": 0.0,
+        "f1": 0.0,
+        "tp": 0,
+        "fp": 1,
+        "fn": 1,
+        "support": 1,
+    }
+    assert report["per_org_loc"]["tp"] == 1 and report["per_org_loc"]["fp"] == 1
+    assert report["all"]["tp"] == 2
+
+
+def test_eval_ner_runs_the_worker_code(conll_file: Path, enricher: Enricher) -> None:
+    report = eval_ner(conll_file, enricher=enricher)
+    assert report["documents"] == 2
+    per = report["per_type"]["PER"]
+    assert per["support"] == 3 and per["tp"] >= 2
+    assert 0.0 <= report["per_org_loc"]["f1"] <= 1.0
+    assert report["bare"]["per_org_loc"]["support"] == report["per_org_loc"]["support"]
+    assert report["provenance"]["ner_model"].startswith("en_core_web_sm")
+
+
+def write_topics(path: Path, rows: list[dict[str, Any]]) -> Path:
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    return path
+
+
+SPORT = (
+    "Liverpool beat Chelsea to go top of the league",
+    "Liverpool scored twice in the second half to beat Chelsea 2-1 at Anfield on Saturday. "
+    "The striker curled in the winner and the fans celebrated at the final whistle as the "
+    "team moved two points clear with eight matches of the season left.",
+)
+RATES = (
+    "Central bank raises interest rates",
+    "The central bank raised interest rates on Thursday as inflation stayed above target. "
+    "Economists expect borrowing costs and mortgage rates to stay high, and shares fell on "
+    "the stock market after the announcement.",
+)
+
+
+def test_eval_topics_accuracy_per_class_and_confusion(tmp_path: Path, enricher: Enricher) -> None:
+    path = write_topics(
+        tmp_path / "topics.jsonl",
+        [
+            {"mapping": {"sport": "medtop:15000000", "business": "medtop:04000000"}},
+            {"title": SPORT[0], "body": SPORT[1], "label": "sport"},
+            {"title": RATES[0], "body": RATES[1], "label": "business"},
+            # A label given as the slug of the taxonomy, and one scored wrong on purpose.
+            {"title": RATES[0], "body": RATES[1], "label": "sport", "qcode": "sport"},
+        ],
+    )
+    report = eval_topics(path, enricher=enricher)
+    assert report["articles"] == 3
+    assert report["accuracy"] == pytest.approx(2 / 3, abs=1e-3)
+    assert report["confusion"]["medtop:15000000"] == {"medtop:15000000": 1, "medtop:04000000": 1}
+    sport = report["per_class"]["medtop:15000000"]
+    assert (sport["precision"], sport["recall"], sport["support"]) == (1.0, 0.5, 2)
+    assert report["per_class"]["medtop:04000000"]["precision"] == 0.5
+    assert report["labels"]["medtop:15000000"] == "sport"
+
+
+def test_eval_topics_rejects_unmapped_labels(tmp_path: Path, enricher: Enricher) -> None:
+    path = write_topics(tmp_path / "t.jsonl", [{"title": "x", "body": "y", "label": "gardens"}])
+    with pytest.raises(EvalError, match="'gardens'"):
+        eval_topics(path, enricher=enricher)
+    with pytest.raises(EvalError, match="cannot read"):
+        eval_topics(tmp_path / "missing.jsonl", enricher=enricher)
+
+
+def test_cmd_eval_prints_json_and_tables(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_topics(
+        tmp_path / "t.jsonl", [{"title": SPORT[0], "body": SPORT[1], "label": "sport"}]
+    )
+    monkeypatch.setenv("NEWSFLOW_NER", "off")
+    args = argparse.Namespace(task="topics", file=path, json=True, limit=None)
+    assert cmd_eval(args) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["accuracy"] == 1.0
+    args.json = False
+    assert cmd_eval(args) == 0
+    out = capsys.readouterr().out
+    assert "accuracy 1.000" in out and "confusion" in out
+    args.file = tmp_path / "missing.jsonl"
+    assert cmd_eval(args) == 2

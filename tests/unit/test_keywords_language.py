@@ -1,0 +1,89 @@
+"""Keywords (yake-rust) and language detection (py3langid): offline and cheap."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from services.enrich.keywords import KeywordExtractor
+from services.enrich.language import LanguageDetector
+from shared.models import Entity
+
+TITLE = "Central bank raises interest rates to fight inflation"
+BODY = (
+    "The central bank raised interest rates by half a point on Thursday, its fifth increase "
+    "this year, as inflation stayed well above target. Governor Maria Lopez said interest "
+    "rates would stay high until inflation fell. Mortgage costs will rise for millions of "
+    "households, and economists expect slower growth next year."
+)
+
+
+@pytest.fixture(scope="module")
+def extractor() -> KeywordExtractor:
+    return KeywordExtractor()
+
+
+@pytest.fixture(scope="module")
+def detector() -> LanguageDetector:
+    return LanguageDetector()
+
+
+def person(name: str) -> Entity:
+    return Entity(name=name, type="PERSON", salience=0.5, mention_count=1, surface_forms=[name])
+
+
+def test_keywords_of_an_english_article(extractor: KeywordExtractor) -> None:
+    keywords = extractor.extract(TITLE, BODY, "en", [person("Maria Lopez")])
+    lowered = [k.lower() for k in keywords]
+    assert 0 < len(keywords) <= 10
+    assert any("interest rates" in k for k in lowered)
+    assert any("inflation" in k for k in lowered)
+    assert len(set(lowered)) == len(lowered)
+    # Pieces of a name are not keywords; the whole name may be.
+    assert "lopez" not in lowered and "governor maria" not in lowered
+
+
+def test_unsupported_language_gives_no_keywords(extractor: KeywordExtractor) -> None:
+    assert extractor.extract(TITLE, BODY, "sw", []) == []
+    assert not extractor.language_supported("sw")
+    assert extractor.language_supported("pt-BR")
+    assert extractor.extract("", "", "en", []) == []
+
+
+def test_keywords_are_cheap(extractor: KeywordExtractor) -> None:
+    long_body = " ".join([BODY] * 12)  # about 1,000 words
+    started = time.perf_counter()
+    for _ in range(5):
+        extractor.extract(TITLE, long_body, "en", [])
+    assert (time.perf_counter() - started) / 5 < 0.05
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "expected"),
+    [
+        (TITLE, BODY, "en"),
+        (
+            "Le gouvernement annonce une réforme",
+            "Le Premier ministre a présenté mardi une réforme des retraites très contestée "
+            "par les syndicats.",
+            "fr",
+        ),
+        (
+            "Die Regierung kündigt eine Reform an",
+            "Der Bundeskanzler hat am Dienstag eine umstrittene Rentenreform vorgestellt.",
+            "de",
+        ),
+    ],
+)
+def test_language_is_detected(
+    detector: LanguageDetector, title: str, body: str, expected: str
+) -> None:
+    code, confidence = detector.detect(title, body)
+    assert code == expected
+    assert confidence >= 0.8
+
+
+def test_too_little_text_is_unknown(detector: LanguageDetector) -> None:
+    assert detector.detect("Results", "Japan 2 Syria 1") == (None, 0.0)
+    assert detector.version.startswith("py3langid-")
