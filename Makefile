@@ -26,6 +26,10 @@ test-unit: install
 test-integration: install
 	$(PY) -m pytest tests/integration tests/e2e
 
+# Kill workers and restart Redis while 5,000 articles flow; prints the figures per scenario.
+test-faults: install
+	$(PY) -m pytest tests/faults -m faults -s
+
 # Throughput, latency and memory next to raw redis-py and bare spaCy; writes bench/results/.
 bench: install
 	$(PY) -m bench.bench $(BENCH_ARGS)

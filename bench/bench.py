@@ -35,7 +35,7 @@ import orjson
 import psutil
 import redis
 
-from services.embedded import RedisServer, free_port, start_redis
+from services.embedded import RedisServer, die_with_parent, free_port, start_redis
 from shared.streams import JSON_FIELD, StreamNames
 
 REPO = Path(__file__).resolve().parents[1]
@@ -143,6 +143,7 @@ class Stack:
                     cwd=REPO,
                     stdout=log,
                     stderr=subprocess.STDOUT,
+                    preexec_fn=die_with_parent,  # noqa: PLW1509 - one prctl call
                 )
                 self.procs.append(proc)
                 self.rss.watch(f"{service} ({self.label})", proc.pid)
@@ -264,8 +265,8 @@ def bench_pipeline(
     label: str,
 ) -> float:
     stack = Stack(server.url, workdir, ner=ner, enrich_workers=enrich_workers, rss=rss, label=label)
-    stack.start()
     try:
+        stack.start()
         client = redis.Redis.from_url(server.url)
         t0 = time.perf_counter()
         feeder = threading.Thread(target=feed_inbox, args=(client, stack.names.inbox, corpus))
@@ -283,7 +284,11 @@ def bench_latency(
 ) -> dict[str, float]:
     """Ingest-to-stored latency at ``rate`` articles/s offered through the inbox."""
     stack = Stack(server.url, workdir, ner="on", enrich_workers=1, rss=rss, label="latency")
-    stack.start()
+    try:
+        stack.start()
+    except BaseException:
+        stack.stop()
+        raise
     client = redis.Redis.from_url(server.url)
     sent: dict[str, float] = {}
     stored: dict[str, float] = {}

@@ -69,6 +69,12 @@ def configure_logging(settings: Settings, service: str) -> None:
     root.setLevel(settings.log_level)
     # FastStream writes "Received"/"Processed" for every message at INFO; one line
     # per batch from our handlers is enough, so its loggers start at WARNING.
+    # FastStream's own logger has a coloured handler and does not propagate: route it
+    # through ours so its warnings are JSON too.
+    for name in ("faststream", "faststream.access", "faststream.access.redis"):
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True
     if settings.log_level != "DEBUG":
         for name in ("faststream", "faststream.access", "faststream.access.redis", "httpx"):
             logging.getLogger(name).setLevel(logging.WARNING)
@@ -80,6 +86,20 @@ def make_broker(settings: Settings, url: str) -> RedisBroker:
         graceful_timeout=settings.graceful_timeout,
         logger=logging.getLogger("faststream.access.redis"),
     )
+
+
+async def keep_raw(
+    msg: Any, original: Callable[[Any], Awaitable[StreamMessage[Any]]]
+) -> StreamMessage[Any]:
+    """FastStream parser: build the message without decoding any entry.
+
+    FastStream's batch parser JSON-encodes every entry's fields and raises on bytes
+    that are not UTF-8, which would leave a whole batch of good entries pending for
+    one bad one. Entries are decoded by the handler, which dead-letters the bad ones.
+    """
+    message = await original({**msg, "data": [{} for _ in msg["data"]]})
+    message.raw_message = msg
+    return message
 
 
 async def raw_entries(msg: StreamMessage[Any]) -> list[Entry]:
@@ -173,6 +193,7 @@ class BatchConsumer:
 
         @broker.subscriber(
             stream=sub,
+            parser=keep_raw,
             decoder=raw_entries,
             ack_policy=AckPolicy.REJECT_ON_ERROR,
             title=f"{self.service}:{self.stream}",
@@ -183,6 +204,7 @@ class BatchConsumer:
             self.counts["batches"] += 1
 
     async def _run(self, entries: list[Entry]) -> None:
+        heartbeat = asyncio.create_task(self._keep_claimed([e[0] for e in entries]))
         try:
             await self.process(entries)
         except Exception as exc:
@@ -200,6 +222,31 @@ class BatchConsumer:
                 reason,
             )
             raise
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+
+    async def _keep_claimed(self, ids: list[Any]) -> None:
+        """While a batch is processed, reset its entries' idle time (XCLAIM JUSTID).
+
+        A slow batch (long articles, a busy machine) then never looks abandoned, so
+        no consumer claims it, processes it twice or counts a delivery against it.
+        """
+        period = self.settings.claim_idle_ms / 3000
+        while True:
+            await asyncio.sleep(period)
+            try:
+                await self.client.xclaim(
+                    self.stream,
+                    self.group,
+                    self.consumer,
+                    min_idle_time=0,
+                    message_ids=ids,
+                    justid=True,
+                )
+            except (RedisConnectionError, RedisTimeoutError) as exc:
+                log.warning("%s: could not refresh a slow batch's claim: %s", self.service, exc)
 
     # --- recovery loop --------------------------------------------------------------------
 

@@ -25,8 +25,8 @@ from rich.table import Table
 from shared.settings import Settings, get_settings
 from shared.streams import GROUP_ENRICH, GROUP_INGEST, GROUP_SINK, JSON_FIELD, StreamNames
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -188,7 +188,7 @@ def cmd_enrich(args: argparse.Namespace) -> int:
                 yield parse_article(decode_json(line), settings)
             except PermanentError as exc:
                 bad += 1
-                err.print(f"[red]skipped[/red] {name}:{number}: {exc}")
+                err.print(f"[red]skipped[/red] {escape(name)}:{number}: {escape(str(exc))}")
 
     try:
         for chunk in _chunks(articles(), settings.enrich_batch_size):

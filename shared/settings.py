@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     graceful_timeout: float = Field(default=15.0, gt=0)
     max_deliveries: int = Field(default=5, ge=1)
     # Entries pending this long (a dead or stuck consumer) are claimed by a live one.
-    claim_idle_ms: int = Field(default=60_000, ge=100)
+    claim_idle_ms: int = Field(default=15_000, ge=100)
     # Consumers with nothing pending and idle this long are removed from their group.
     stale_consumer_ms: int = Field(default=3_600_000, ge=1_000)
     # Backpressure: above this many raw entries not yet enriched the API answers 429.

@@ -166,7 +166,8 @@ def create_api(
         message = str(exc.detail)
         if exc.status_code in (404, 405):
             message = f"{message}: {request.method} {request.url.path}"
-        return ApiError(exc.status_code, code, message, headers=exc.headers).response()
+        headers = dict(exc.headers) if exc.headers else None
+        return ApiError(exc.status_code, code, message, headers=headers).response()
 
     @app.exception_handler(RedisConnectionError)
     @app.exception_handler(RedisTimeoutError)
@@ -204,7 +205,7 @@ def create_api(
             )
         body = await _read_body(request, settings.max_request_bytes)
         try:
-            data = decode_json(body)
+            data = decode_json(body, "request body")
         except InvalidMessage as exc:
             raise ApiError(400, "invalid_json", str(exc)) from exc
         article = _validate(data)
@@ -232,7 +233,7 @@ def create_api(
         body = await _read_body(request, settings.max_request_bytes)
         if media in _JSON_TYPES:
             try:
-                items = decode_json(body)
+                items = decode_json(body, "request body")
             except InvalidMessage as exc:
                 raise ApiError(400, "invalid_json", str(exc)) from exc
             if not isinstance(items, list):
@@ -240,11 +241,11 @@ def create_api(
             parsed: list[Any] = items
         elif media in _NDJSON_TYPES:
             parsed = []
-            for line in body.splitlines():
+            for number, line in enumerate(body.splitlines(), start=1):
                 if not line.strip():
                     continue
                 try:
-                    parsed.append(decode_json(line))
+                    parsed.append(decode_json(line, f"line {number}"))
                 except InvalidMessage as exc:
                     parsed.append(exc)
         else:

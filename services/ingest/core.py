@@ -39,6 +39,9 @@ return id
 
 Status = Literal["accepted", "duplicate"]
 
+# An upper bound on the JSON of every ArticleIn field but title, body and html.
+_MAX_OTHER_FIELDS_BYTES = 1024 * 1024
+
 
 @dataclass(frozen=True, slots=True)
 class Accepted:
@@ -118,12 +121,12 @@ def parse_article(data: Any, settings: Settings) -> Article:
         raise InvalidMessage(f"article could not be normalized: {type(exc).__name__}") from exc
 
 
-def decode_json(payload: bytes | str) -> Any:
-    """JSON text to Python, or ``InvalidMessage`` naming the problem."""
+def decode_json(payload: bytes | str, what: str = "input") -> Any:
+    """JSON text to Python, or ``InvalidMessage`` naming ``what`` and the problem."""
     try:
         return orjson.loads(payload)
     except orjson.JSONDecodeError as exc:
-        raise InvalidMessage(f"body is not valid JSON (or not UTF-8): {exc}") from exc
+        raise InvalidMessage(f"{what}: not valid JSON (or not UTF-8): {exc}") from exc
 
 
 def article_from_entry(fields: Mapping[bytes, bytes], settings: Settings) -> Article:
@@ -133,12 +136,16 @@ def article_from_entry(fields: Mapping[bytes, bytes], settings: Settings) -> Art
     """
     raw = fields.get(JSON_FIELD.encode())
     if raw is not None:
-        if len(raw) > settings.max_article_bytes * 2:
+        # Refused before decoding only when no article within the limit could be
+        # this big: JSON may spell a character as a 6-byte \uXXXX escape (Python's
+        # json.dumps does by default), and the other fields add up to about 1 MiB.
+        # A tighter bound would dead-letter here what the HTTP API accepts.
+        if len(raw) > settings.max_article_bytes * 6 + _MAX_OTHER_FIELDS_BYTES:
             raise TooLarge(
-                f"entry is {len(raw)} bytes; the limit is about "
-                f"{settings.max_article_bytes} (NEWSFLOW_MAX_ARTICLE_BYTES)"
+                f"entry is {len(raw)} bytes, too large for an article of at most "
+                f"{settings.max_article_bytes} characters (NEWSFLOW_MAX_ARTICLE_BYTES)"
             )
-        return parse_article(decode_json(raw), settings)
+        return parse_article(decode_json(raw, "entry field 'json'"), settings)
     data: dict[str, Any] = {}
     for key, value in fields.items():
         try:
@@ -149,7 +156,7 @@ def article_from_entry(fields: Mapping[bytes, bytes], settings: Settings) -> Art
     if "authors" in data:
         authors = data["authors"]
         data["authors"] = (
-            decode_json(authors)
+            decode_json(authors, "authors")
             if authors.startswith("[")
             else [a.strip() for a in authors.split(",") if a.strip()]
         )

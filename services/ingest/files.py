@@ -3,7 +3,8 @@
 ``.txt``: first line is the title, the rest the body (the seed format).
 ``.json``: one article object or an array of them. ``.jsonl``/``.ndjson``: one
 per line. ``.html``/``.htm``: the page, titled by its ``<title>`` or first ``<h1>``.
-Folders are walked recursively in name order; other files are skipped.
+Folders are walked recursively in name order; other files and hidden ones
+(names starting with ``.``) are skipped.
 """
 
 from __future__ import annotations
@@ -34,10 +35,16 @@ class FileItem:
 
 
 def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
+    """Each path as given; a folder as its article files in name order, hidden ones skipped."""
     for path in paths:
         if path.is_dir():
             yield from sorted(
-                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and p.suffix.lower() in SUFFIXES
+                # .git, editor state, macOS "._name.txt" resource forks: not articles.
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
         else:
             yield path

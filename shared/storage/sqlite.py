@@ -15,8 +15,6 @@ serialized by a lock, so the event loop never waits on the disk.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import contextlib
 import logging
 import sqlite3
@@ -24,15 +22,20 @@ import threading
 import time
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
-
-import orjson
 
 from shared import codec
 from shared.errors import RetryableError
 from shared.models import EnrichedArticle
+from shared.storage._common import (
+    decode_cursor,
+    encode_cursor,
+    fold_entity_name,
+    normalize_language,
+    utc_text,
+)
 from shared.storage.base import SearchPage, SearchQuery
 from shared.streams import slugify
 
@@ -199,24 +202,6 @@ def path_from_url(url: str) -> str:
     return path
 
 
-def fold_entity_name(name: str) -> str:
-    """The key that makes entity names match case-insensitively (Unicode casefold)."""
-    return name.casefold()
-
-
-def _normalize_language(language: str) -> str:
-    # Mirrors shared.normalize, so "en_US" finds articles stored as "en-us".
-    return language.lower().replace("_", "-")
-
-
-def _iso(value: datetime) -> str:
-    """UTC ISO-8601 with a fixed width, so text order is time order."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    naive = value.astimezone(UTC).replace(tzinfo=None)
-    return naive.isoformat(timespec="microseconds") + "Z"
-
-
 def _is_token_char(char: str) -> bool:
     # The characters FTS5's unicode61 tokenizer keeps (its default categories
     # "L* N* Co"); everything else separates tokens.
@@ -248,28 +233,6 @@ def fts_match_expression(q: str) -> str | None:
     return " AND ".join(terms) if terms else None
 
 
-def encode_cursor(sort_at: str, article_id: str) -> str:
-    """An opaque, URL-safe cursor for the position after ``(sort_at, article_id)``."""
-    raw = orjson.dumps([sort_at, article_id])
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
-
-
-def decode_cursor(cursor: str) -> tuple[str, str]:
-    """The ``(sort_at, id)`` in a cursor; raises ``ValueError`` naming ``cursor``."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        value = orjson.loads(raw)
-    except (binascii.Error, ValueError) as exc:
-        raise ValueError("cursor: not a next_cursor returned by a previous search") from exc
-    if (
-        not isinstance(value, list)
-        or len(value) != 2
-        or not all(isinstance(part, str) for part in value)
-    ):
-        raise ValueError("cursor: not a next_cursor returned by a previous search")
-    return value[0], value[1]
-
-
 def _is_busy(exc: sqlite3.Error) -> bool:
     code = getattr(exc, "sqlite_errorcode", None)
     if isinstance(code, int):
@@ -293,8 +256,8 @@ def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
 
 
 def _article_row(article: EnrichedArticle) -> tuple[Any, ...]:
-    published = _iso(article.published_at) if article.published_at else None
-    received = _iso(article.received_at)
+    published = utc_text(article.published_at) if article.published_at else None
+    received = utc_text(article.received_at)
     return (
         article.id,
         published or received,
@@ -302,7 +265,7 @@ def _article_row(article: EnrichedArticle) -> tuple[Any, ...]:
         article.language,
         published,
         received,
-        _iso(article.provenance.enriched_at),
+        utc_text(article.provenance.enriched_at),
         article.content_hash,
         article.url,
         article.canonical_url,
@@ -529,16 +492,16 @@ class SQLiteStorage:
             params.append(match)
         if query.since is not None:
             where.append("a.sort_at >= ?")
-            params.append(_iso(query.since))
+            params.append(utc_text(query.since))
         if query.until is not None:
             where.append("a.sort_at < ?")
-            params.append(_iso(query.until))
+            params.append(utc_text(query.until))
         if query.source is not None:
             where.append("a.source = ?")
             params.append(query.source)
         if query.language is not None:
             where.append("a.language = ?")
-            params.append(_normalize_language(query.language))
+            params.append(normalize_language(query.language))
         if query.cursor is not None:
             where.append("(a.sort_at, a.id) < (?, ?)")
             params += decode_cursor(query.cursor)
@@ -609,5 +572,5 @@ class SQLiteStorage:
             return "", []
         return (
             f" JOIN articles AS a ON a.id = {alias}.article_id WHERE a.sort_at >= ?",
-            [_iso(since)],
+            [utc_text(since)],
         )

@@ -75,7 +75,12 @@ def workers(redis_url: str, prefix: str, tmp_path: Path) -> Iterator[dict[str, s
     api = f"http://127.0.0.1:{port}"
     try:
         _wait(lambda: _get_ok(f"{api}/readyz"), 60, "the API to be ready")
-        yield {"api": api, "prefix": prefix, "redis_url": redis_url}
+        yield {
+            "api": api,
+            "prefix": prefix,
+            "redis_url": redis_url,
+            "database_url": env["DATABASE_URL"],
+        }
     finally:
         for proc in procs.values():
             proc.send_signal(signal.SIGTERM)

@@ -184,3 +184,29 @@ async def test_backlog_counts_unread_and_pending(
     major = int((await redis_client.info("server"))["redis_version"].split(".")[0])
     # Redis 7 reports the group's lag; before that the (trimmed) stream length stands in.
     assert await raw_backlog(redis_client, stream) == (4 if major >= 7 else 7)
+
+
+async def test_a_slow_batch_in_progress_is_not_claimed_by_another_consumer(
+    settings: Settings, redis_client: aioredis.Redis
+) -> None:
+    stream = StreamNames(settings.prefix).raw
+    await _fill(redis_client, stream, 4)
+
+    async def slow(entries: list[Entry]) -> None:
+        await asyncio.sleep(0.8)
+
+    async def never(entries: list[Entry]) -> None:
+        raise AssertionError("a live batch was claimed")
+
+    busy = _consumer(settings, redis_client, stream, slow, claim_idle_ms=150)
+    other = _consumer(settings, redis_client, stream, never, claim_idle_ms=150)
+    other.consumer = "another-replica"
+    reply = await redis_client.xreadgroup(GROUP, busy.consumer, {stream: ">"}, count=4)
+    working = asyncio.create_task(busy._run(reply[0][1]))
+    for _ in range(6):
+        await asyncio.sleep(0.12)
+        assert await other.sweep() == 0
+    await working
+    pending = await redis_client.xpending_range(stream, GROUP, "-", "+", 10)
+    assert {p["consumer"] for p in pending} == {busy.consumer.encode()}
+    assert {p["times_delivered"] for p in pending} == {1}

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import orjson
 import pytest
-from hypothesis import assume, example, given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
@@ -56,14 +56,14 @@ hosts = st.one_of(
 )
 segment = st.text(
     alphabet=st.characters(exclude_categories=("Cs", "Cc"), exclude_characters="/?#%\\ "),
-    max_size=12,
+    max_size=6,
 )
 query_keys = st.one_of(
     st.sampled_from(["utm_source", "UTM_Medium", "fbclid", "gclid", "ref", "id", "page", "q"]),
     st.text(alphabet="abcxyz_", min_size=1, max_size=6),
 )
 query_values = st.text(
-    alphabet=st.characters(exclude_categories=("Cs", "Cc"), exclude_characters="&#"), max_size=12
+    alphabet=st.characters(exclude_categories=("Cs", "Cc"), exclude_characters="&#"), max_size=6
 )
 
 
@@ -72,17 +72,19 @@ def http_urls(draw: st.DrawFn) -> str:
     scheme = draw(st.sampled_from(["http", "https", "HTTP", "Https"]))
     host = draw(hosts)
     port = draw(st.sampled_from(["", ":80", ":443", ":8080", ":1"]))
-    path = "/".join(quote(s, safe="") for s in draw(st.lists(segment, max_size=5)))
+    path = "/".join(quote(s, safe="") for s in draw(st.lists(segment, max_size=4)))
     slashes = draw(st.sampled_from(["/", "//", "/./"]))
     query = "&".join(
         f"{quote(k)}={quote(v)}"
-        for k, v in draw(st.lists(st.tuples(query_keys, query_values), max_size=5))
+        for k, v in draw(st.lists(st.tuples(query_keys, query_values), max_size=3))
     )
     fragment = draw(st.sampled_from(["", "#top", "#a?b=c"]))
     trailing = draw(st.sampled_from(["", "/"]))
-    return f"{scheme}://{host}{port}{slashes}{path}{trailing}" + (
-        f"?{query}" if query else ""
-    ) + fragment
+    return (
+        f"{scheme}://{host}{port}{slashes}{path}{trailing}"
+        + (f"?{query}" if query else "")
+        + fragment
+    )
 
 
 @given(http_urls())
@@ -99,7 +101,7 @@ def test_canonical_url_is_a_fixed_point(url: str) -> None:
 
 @given(http_urls(), st.sampled_from(["utm_campaign=x", "fbclid=1", "gclid=2", "ref=rss"]))
 def test_tracking_parameters_and_fragments_do_not_change_the_id(url: str, tracking: str) -> None:
-    base = url.split("#")[0]
+    base = url.split("#", maxsplit=1)[0]
     tracked = f"{base}{'&' if '?' in base else '?'}{tracking}#section-2"
     a = normalize(ArticleIn(title="T", body="B", url=url))
     b = normalize(ArticleIn(title="Other", body="Other body", url=tracked))
@@ -125,9 +127,9 @@ def test_clean_text_is_a_fixed_point_in_nfc(text: str) -> None:
 @given(world_texts)
 def test_clean_text_keeps_every_visible_character(text: str) -> None:
     """Nothing but control characters and whitespace is dropped: no script is lost."""
-    kept = unicodedata.normalize("NFC", clean_text(text))
+    kept = re.sub(r"\s", "", clean_text(text))
     visible = re.sub(r"[\s\x00-\x1f\x7f-\x9f\u200b\u2060\ufeff]", "", text)
-    assert re.sub(r"\s", "", kept) == unicodedata.normalize("NFC", visible)
+    assert unicodedata.normalize("NFC", kept) == unicodedata.normalize("NFC", visible)
 
 
 @pytest.mark.parametrize(
@@ -166,7 +168,7 @@ def html_fragments(draw: st.DrawFn, depth: int = 0) -> str:
     kind = draw(st.sampled_from(["text", "block", "inline", "script", "style", "attr", "head"]))
     if kind == "text" or depth > 3:
         return draw(text_nodes)
-    inner = "".join(draw(st.lists(html_fragments(depth + 1), max_size=3)))  # type: ignore[arg-type]
+    inner = "".join(draw(st.lists(html_fragments(depth + 1), max_size=3)))
     if kind == "block":
         tag = draw(st.sampled_from(["p", "div", "h1", "li", "blockquote", "section"]))
         return f"<{tag}>{inner}</{tag}>"
@@ -175,7 +177,8 @@ def html_fragments(draw: st.DrawFn, depth: int = 0) -> str:
         return f"<{tag}>{inner}</{tag}>"
     if kind == "script":
         opener = draw(st.sampled_from(["<script>", "<SCRIPT type='module'>", "<script src=x>"]))
-        return f"{opener}{SECRET}('<script>', '<p>'){draw(st.sampled_from(['</script>', '']))}"
+        # Always closed: a cut anywhere below leaves some scripts unclosed.
+        return f"{opener}{SECRET}('<script>', '<p>')</script>"
     if kind == "style":
         return f"<style>{SECRET} {{ color: red }}</style>"
     if kind == "attr":
@@ -199,7 +202,10 @@ def test_html_to_text_never_keeps_scripts_or_markup(html: str, cut: int) -> None
     [
         # </head> and </body> are optional in HTML5.
         ("<html><head><title>Title</title><body><p>Kept text</p>", "Kept text"),
-        ("<head><meta charset=utf-8><title>T</title><p>After an unclosed head</p>", "After an unclosed head"),
+        (
+            "<head><meta charset=utf-8><title>T</title><p>After an unclosed head</p>",
+            "After an unclosed head",
+        ),
         ("<p>Truncated page</p><script src='https://evil.test/x.js'", "Truncated page"),
         # An escaped tag is text the article is about, not markup: it stays, as text.
         ("<p>Writers use &lt;script&gt; tags</p>", "Writers use <script> tags"),
@@ -225,7 +231,9 @@ def article_inputs(draw: st.DrawFn) -> dict[str, object]:
     if draw(st.booleans()):
         data["url"] = draw(http_urls())
     if draw(st.booleans()):
-        data["source"] = draw(st.text(max_size=20, alphabet=st.characters(exclude_categories=("Cs",))))
+        data["source"] = draw(
+            st.text(max_size=20, alphabet=st.characters(exclude_categories=("Cs",)))
+        )
     if draw(st.booleans()):
         moment = draw(st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)))
         zone = draw(zones)
@@ -295,18 +303,22 @@ def test_dead_letter_payload_gives_back_the_original_entry_bytes(raw: dict[str, 
     assert encode_fields(payload) == raw
 
 
-@given(st.datetimes(timezones=st.just(timezone(timedelta(hours=14)))))
+EAST, WEST = timezone(timedelta(hours=14)), timezone(timedelta(hours=-12))
+
+
+@given(st.datetimes(timezones=st.sampled_from([EAST, WEST, timezone(timedelta(hours=5.5))])))
+@example(datetime(1, 1, 1, 0, 0, tzinfo=EAST))  # 0000-12-31 in UTC
+@example(datetime(9999, 12, 31, 23, 0, tzinfo=WEST))  # 10000-01-01 in UTC
+@example(datetime(1, 1, 1, 14, 0, tzinfo=EAST))  # exactly the first moment in UTC
 def test_any_offset_date_is_stored_in_utc_or_rejected_naming_the_field(moment: datetime) -> None:
     data = {"title": "T", "body": "B", "published_at": moment.isoformat()}
     try:
         article = parse_article(data, SETTINGS)
     except InvalidMessage as exc:
-        assert str(exc).startswith("published_at:")
-        assert moment.year == 1
+        assert str(exc) == (
+            "published_at: Value error, is outside years 0001-9999 once converted to UTC"
+        )
+        assert moment.year in (1, 9999)
         return
     assert article.published_at == moment
     assert article.published_at is not None and article.published_at.tzinfo == UTC
-
-
-def test_assume_is_used_for_documentation_only() -> None:
-    assume(True)

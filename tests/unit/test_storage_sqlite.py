@@ -1,9 +1,11 @@
 """Storage contract tests, plus SQLite specifics.
 
 The first part talks only to the ``Storage`` protocol through ``open_storage`` and
-the ``storage`` fixture, so a PostgreSQL backend can run it unchanged: add its
-name to ``BACKENDS`` and a URL to ``_storage_url``. The second part checks what
-only SQLite has (the file, its schema version, locking, the FTS index).
+the ``storage`` fixture, and runs once per backend in ``BACKENDS``: SQLite in a
+temporary file, PostgreSQL in a fresh schema of the run's own database (see
+``tests/unit/conftest.py``; skipped, with the reason, when no server answers).
+The second part checks what only SQLite has (the file, its schema version,
+locking, the FTS index); test_storage_postgres.py has PostgreSQL's.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from pydantic import ValidationError
 
 from shared.errors import RetryableError
 from shared.models import EnrichedArticle, Entity, Mention, Provenance, Topic
-from shared.storage import SearchQuery, SQLiteStorage, Storage, open_storage
+from shared.storage import PostgresStorage, SearchQuery, SQLiteStorage, Storage, open_storage
 from shared.storage.sqlite import (
     SCHEMA_VERSION,
     decode_cursor,
@@ -192,21 +194,25 @@ async def walk(storage: Storage, **filters: object) -> list[list[str]]:
 
 # -- backends --------------------------------------------------------------------
 
-# A PostgreSQL backend adds "postgresql" here (skipping when no server is set up)
-# and every contract test below runs against it too.
-BACKENDS = ["sqlite"]
-
-
-def _storage_url(backend: str, tmp_path: Path) -> str:
-    if backend == "sqlite":
-        # tmp_path is absolute, so this is the four-slash form; "db/" does not exist yet.
-        return f"sqlite:///{tmp_path / 'db' / 'newsflow.db'}"
-    raise AssertionError(f"unknown backend {backend}")
+# Every contract test below runs against each of these.
+BACKENDS = ["sqlite", "postgresql"]
 
 
 @pytest.fixture(params=BACKENDS)
-async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Storage]:
-    store = open_storage(_storage_url(request.param, tmp_path))
+def storage_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A DATABASE_URL of an empty store of the backend, the same for the whole test."""
+    if request.param == "sqlite":
+        # tmp_path is absolute, so this is the four-slash form; "db/" does not exist yet.
+        return f"sqlite:///{tmp_path / 'db' / 'newsflow.db'}"
+    if request.param == "postgresql":
+        # Skips every PostgreSQL case, with the reason, when no server answers.
+        return str(request.getfixturevalue("postgres_schema_url"))
+    raise AssertionError(f"unknown backend {request.param}")
+
+
+@pytest.fixture
+async def storage(storage_url: str) -> AsyncIterator[Storage]:
+    store = open_storage(storage_url)
     await store.open()
     try:
         yield store
@@ -609,9 +615,8 @@ async def test_topic_counts(loaded: Storage) -> None:
     ]
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-async def test_data_survives_close_and_reopen(backend: str, tmp_path: Path) -> None:
-    url = _storage_url(backend, tmp_path)
+async def test_data_survives_close_and_reopen(storage_url: str) -> None:
+    url = storage_url
     first = open_storage(url)
     await first.open()
     await first.upsert_many(corpus())
@@ -648,16 +653,32 @@ async def test_any_free_text_query_is_safe(loaded: Storage) -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["postgresql://u:secret@db/newsflow", "postgres://db/newsflow", "postgresql+psycopg://x"]
+    "url",
+    [
+        "postgresql://u:secret@db/newsflow",
+        "postgres://db/newsflow",
+        "POSTGRESQL://u:secret@db:6543/newsflow?sslmode=require",
+    ],
 )
-def test_postgresql_urls_say_it_is_not_in_this_version(url: str) -> None:
-    with pytest.raises(NotImplementedError, match="PostgreSQL") as info:
-        open_storage(url)
-    assert "secret" not in str(info.value)
+def test_postgresql_urls_give_a_postgres_storage_that_never_shows_the_password(url: str) -> None:
+    store = open_storage(url)  # parsing only: nothing connects before open()
+    assert isinstance(store, PostgresStorage)
+    assert "db" in repr(store)
+    assert "secret" not in repr(store)
 
 
 @pytest.mark.parametrize(
-    "url", ["mysql://u:secret@db/x", "newsflow.db", "", "sqlite://relative.db", "sqlite:///"]
+    "url",
+    [
+        "mysql://u:secret@db/x",
+        "newsflow.db",
+        "",
+        "sqlite://relative.db",
+        "sqlite:///",
+        "postgresql+psycopg://u:secret@db/x",
+        "postgresql://u:pa%zzsecret@db/x",  # libpq would quote the bad password back
+        "postgresql://u:secret@db/x?sslmod=require",  # unknown parameter
+    ],
 )
 def test_other_urls_are_value_errors_naming_database_url(url: str) -> None:
     with pytest.raises(ValueError, match="DATABASE_URL") as info:
@@ -821,7 +842,7 @@ _VOCABULARY = (
 _WORDS = _VOCABULARY.split()
 
 
-async def test_measure_upsert_rate_and_search_latency(tmp_path: Path) -> None:
+async def test_measure_upsert_rate_and_search_latency(storage_url: str) -> None:
     rng = random.Random(42)
     people = [f"Person {i}" for i in range(200)]
     orgs = [f"Org {i}" for i in range(100)]
@@ -844,7 +865,7 @@ async def test_measure_upsert_rate_and_search_latency(tmp_path: Path) -> None:
             )
         )
 
-    store = SQLiteStorage(tmp_path / "bench.db")
+    store = open_storage(storage_url)
     await store.open()
     try:
         started = time.perf_counter()
@@ -869,6 +890,7 @@ async def test_measure_upsert_rate_and_search_latency(tmp_path: Path) -> None:
             "no filter, limit 500": SearchQuery(limit=500),
         }
         lines = [
+            f"backend: {storage_url.partition(':')[0]}",
             f"upsert: 5000 articles in batches of 500: {upsert_s:.2f} s "
             f"= {5000 / upsert_s:,.0f} articles/s",
             f"re-upsert of 500 unchanged articles: {redelivery_s * 1000:.0f} ms",

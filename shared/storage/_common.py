@@ -1,0 +1,72 @@
+"""What every storage backend does the same way: cursors, name and time keys.
+
+A cursor is the same for every backend (the sort time as fixed-width UTC text and
+the article id), so a page fetched from one backend can be continued on another
+holding the same articles.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import UTC, datetime
+
+import orjson
+
+_BAD_CURSOR = "cursor: not a next_cursor returned by a previous search"
+
+
+def fold_entity_name(name: str) -> str:
+    """The key that makes entity names match case-insensitively (Unicode casefold)."""
+    return name.casefold()
+
+
+def normalize_language(language: str) -> str:
+    """A language code as articles store it: ``en_US`` -> ``en-us``."""
+    # Mirrors shared.normalize, so "en_US" finds articles stored as "en-us".
+    return language.lower().replace("_", "-")
+
+
+def as_utc(value: datetime) -> datetime:
+    """``value`` in UTC; a naive datetime is taken as UTC."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def utc_text(value: datetime) -> str:
+    """UTC ISO-8601 with a fixed width, so text order is time order."""
+    naive = as_utc(value).replace(tzinfo=None)
+    return naive.isoformat(timespec="microseconds") + "Z"
+
+
+def encode_cursor(sort_at: str, article_id: str) -> str:
+    """An opaque, URL-safe cursor for the position after ``(sort_at, article_id)``."""
+    raw = orjson.dumps([sort_at, article_id])
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def decode_cursor(cursor: str) -> tuple[str, str]:
+    """The ``(sort_at, id)`` in a cursor; raises ``ValueError`` naming ``cursor``."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value = orjson.loads(raw)
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError(_BAD_CURSOR) from exc
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or not all(isinstance(part, str) for part in value)
+    ):
+        raise ValueError(_BAD_CURSOR)
+    return value[0], value[1]
+
+
+def decode_cursor_time(cursor: str) -> tuple[datetime, str]:
+    """The cursor's position with its time parsed (UTC); ``ValueError`` naming ``cursor``."""
+    sort_at, article_id = decode_cursor(cursor)
+    try:
+        when = datetime.fromisoformat(sort_at)
+    except ValueError as exc:
+        raise ValueError(_BAD_CURSOR) from exc
+    return as_utc(when), article_id

@@ -1,0 +1,749 @@
+"""PostgreSQL storage: a psycopg 3 connection pool, full-text search with a tsvector.
+
+Layout (schema version 1, recorded in ``schema_migrations``):
+
+    articles            one row per article id; ``doc`` holds the whole EnrichedArticle
+                        (jsonb), the other columns are copies for filtering and sorting;
+                        ``search`` is the tsvector of title and body (GIN index)
+    article_entities    (article_id, name, type) -> salience, mention count
+    article_topics      (article_id, qcode) -> slug, label, relevance
+    schema_migrations   one row per applied schema version
+
+Full text follows SQLite's rules (see ``SearchQuery``): words are runs of letters
+and digits, compared without case or diacritics and without stemming; every word
+of ``q`` must occur, ``word*`` is a prefix. The folding is done here, in Python,
+for the stored text and the query alike, and PostgreSQL's ``simple`` configuration
+indexes the folded words; ``q`` reaches the server only as quoted lexemes passed
+as a parameter of ``to_tsquery``. Private-use characters, which SQLite's tokenizer
+keeps, separate words here.
+
+Errors: a connection that fails, drops or times out, a server that is starting or
+shutting down, a deadlock or a lock timeout raise ``RetryableError``; a URL that
+cannot be parsed, or a login the server refuses, ``ValueError`` naming
+DATABASE_URL. Messages name the host, port and database, never the password.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import hashlib
+import logging
+import re
+import sys
+import time
+import unicodedata
+from collections.abc import AsyncIterator, Iterable, Sequence
+from datetime import datetime
+from typing import Any, NamedTuple
+
+import psycopg
+from psycopg.abc import Buffer
+from psycopg.adapt import Loader
+from psycopg.conninfo import conninfo_to_dict
+from psycopg_pool import AsyncConnectionPool
+
+from shared import codec
+from shared.errors import InvalidMessage, RetryableError
+from shared.models import EnrichedArticle
+from shared.storage._common import (
+    as_utc,
+    decode_cursor_time,
+    encode_cursor,
+    fold_entity_name,
+    normalize_language,
+    utc_text,
+)
+from shared.storage.base import SearchPage, SearchQuery
+from shared.streams import slugify
+
+logger = logging.getLogger(__name__)
+
+URL_SCHEMES = ("postgresql", "postgres")
+DEFAULT_MIN_CONNECTIONS = 1
+DEFAULT_MAX_CONNECTIONS = 10
+DEFAULT_TIMEOUT_S = 10.0
+
+# pg_advisory_xact_lock key that serializes migrations of one database
+# (the bytes of "newsflow"); held only inside the migrating transaction.
+MIGRATION_LOCK_KEY = 0x6E657773666C6F77
+
+# One tuple of statements per schema version; migration N runs on a database at
+# version N-1, in one transaction with the version row. Append, never edit: a
+# released step has already run somewhere.
+_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        # Keys and codes use the "C" collation: byte order, as SQLite compares
+        # them, so ids sort and page the same on both backends, and btree
+        # comparisons skip the locale. ``body`` is not copied out of ``doc``:
+        # only the index needs it, and ``doc->>'body'`` has it for ad-hoc queries.
+        # ``doc_hash`` (BLAKE2b of the document's JSON) lets a redelivered batch
+        # be recognised without sending or indexing it again.
+        """
+        CREATE TABLE articles (
+            id            text COLLATE "C" PRIMARY KEY,
+            sort_at       timestamptz NOT NULL,
+            source        text COLLATE "C",
+            language      text COLLATE "C",
+            published_at  timestamptz,
+            received_at   timestamptz NOT NULL,
+            enriched_at   timestamptz NOT NULL,
+            content_hash  text NOT NULL,
+            url           text,
+            canonical_url text,
+            title         text NOT NULL,
+            doc           jsonb NOT NULL,
+            doc_hash      bytea NOT NULL,
+            search        tsvector NOT NULL
+        )
+        """,
+        # Each index ends in the sort key, so a filtered, newest-first page is a
+        # backward walk down one index with no sort step.
+        "CREATE INDEX articles_sort ON articles (sort_at, id)",
+        "CREATE INDEX articles_source ON articles (source, sort_at, id)",
+        "CREATE INDEX articles_language ON articles (language, sort_at, id)",
+        "CREATE INDEX articles_search ON articles USING gin (search)",
+        """
+        CREATE TABLE article_entities (
+            article_id    text COLLATE "C" NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+            name          text COLLATE "C" NOT NULL,
+            name_lower    text COLLATE "C" NOT NULL,
+            type          text COLLATE "C" NOT NULL,
+            salience      double precision NOT NULL,
+            mention_count integer NOT NULL,
+            PRIMARY KEY (article_id, name, type)
+        )
+        """,
+        "CREATE INDEX article_entities_name ON article_entities (name_lower, article_id)",
+        """
+        CREATE TABLE article_topics (
+            article_id text COLLATE "C" NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+            qcode      text COLLATE "C" NOT NULL,
+            slug       text COLLATE "C" NOT NULL,
+            label      text COLLATE "C" NOT NULL,
+            relevance  double precision NOT NULL,
+            PRIMARY KEY (article_id, qcode)
+        )
+        """,
+        "CREATE INDEX article_topics_slug ON article_topics (slug, article_id)",
+        "CREATE INDEX article_topics_qcode ON article_topics (qcode, article_id)",
+    ),
+)
+SCHEMA_VERSION = len(_MIGRATIONS)
+
+_CREATE_MIGRATIONS_TABLE = """
+    CREATE TABLE IF NOT EXISTS schema_migrations (
+        version    integer PRIMARY KEY,
+        applied_at timestamptz NOT NULL DEFAULT now()
+    )
+"""
+
+# Rows travel as parallel arrays, one statement per table and batch, in binary
+# (%b: a text array literal of 500 documents costs ten times more to build and
+# parse). The arrays are sorted by id and a plain unnest keeps their order, so row
+# locks are taken in one global order: two writers whose batches share ids wait
+# for each other instead of deadlocking. A document already stored is skipped
+# twice over: by the hash check before the upsert, and by its WHERE for a copy
+# written in between by another process. RETURNING names the rows written, whose
+# entities and topics are then replaced.
+_STORED_HASHES = "SELECT id, doc_hash FROM articles WHERE id = ANY (%b::text[])"
+_UPSERT_ARTICLES = """
+    INSERT INTO articles (
+        id, sort_at, source, language, published_at, received_at, enriched_at,
+        content_hash, url, canonical_url, title, doc, doc_hash, search
+    )
+    SELECT t.id, t.sort_at, t.source, t.language, t.published_at, t.received_at,
+           t.enriched_at, t.content_hash, t.url, t.canonical_url, t.title,
+           t.doc::jsonb, t.doc_hash, to_tsvector('simple', t.search_text)
+    FROM unnest(
+        %b::text[], %b::timestamptz[], %b::text[], %b::text[], %b::timestamptz[],
+        %b::timestamptz[], %b::timestamptz[], %b::text[], %b::text[], %b::text[],
+        %b::text[], %b::text[], %b::bytea[], %b::text[]
+    ) AS t (
+        id, sort_at, source, language, published_at, received_at, enriched_at,
+        content_hash, url, canonical_url, title, doc, doc_hash, search_text
+    )
+    ON CONFLICT (id) DO UPDATE SET
+        sort_at = excluded.sort_at,
+        source = excluded.source,
+        language = excluded.language,
+        published_at = excluded.published_at,
+        received_at = excluded.received_at,
+        enriched_at = excluded.enriched_at,
+        content_hash = excluded.content_hash,
+        url = excluded.url,
+        canonical_url = excluded.canonical_url,
+        title = excluded.title,
+        doc = excluded.doc,
+        doc_hash = excluded.doc_hash,
+        search = excluded.search
+    WHERE articles.doc_hash <> excluded.doc_hash
+    RETURNING id
+"""
+_DELETE_ENTITIES = "DELETE FROM article_entities WHERE article_id = ANY (%b::text[])"
+_DELETE_TOPICS = "DELETE FROM article_topics WHERE article_id = ANY (%b::text[])"
+_INSERT_ENTITIES = """
+    INSERT INTO article_entities (article_id, name, name_lower, type, salience, mention_count)
+    SELECT * FROM unnest(
+        %b::text[], %b::text[], %b::text[], %b::text[], %b::float8[], %b::integer[]
+    )
+"""
+_INSERT_TOPICS = """
+    INSERT INTO article_topics (article_id, qcode, slug, label, relevance)
+    SELECT * FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[], %b::float8[])
+"""
+
+# PostgreSQL indexes a word of at most 2046 bytes and a tsvector of at most 1 MB.
+# The first 100,000 characters of folded title and body (some 15,000 words; tsvector
+# positions stop counting at 16,383) stay well under that whatever the script.
+_MAX_LEXEME_BYTES = 2046
+_MAX_SEARCH_TEXT_CHARS = 100_000
+
+# Letters and digits of any script: Python's \w without the underscore.
+_WORD = re.compile(r"[^\W_]+")
+# Control characters end a word of ``q``, as they do for SQLite.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# A NUL anywhere in a document: orjson writes it as \u0000, and an escaped
+# backslash before "u0000" is text, not a NUL.
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+# Server messages that mean the URL itself cannot work (wrong database, user or
+# password), as opposed to a server that is away for a while.
+_REFUSED_LOGIN = re.compile(
+    r"authentication failed|does not exist|no pg_hba\.conf entry|permission denied"
+    r"|password|role .* is not permitted",
+    re.IGNORECASE,
+)
+
+
+@functools.cache
+def _combining_marks() -> re.Pattern[str]:
+    """Every nonspacing mark (category Mn): what NFKD splits off as a diacritic."""
+    ranges: list[tuple[int, int]] = []
+    for code in range(sys.maxunicode + 1):
+        if unicodedata.category(chr(code)) == "Mn":
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1] = (ranges[-1][0], code)
+            else:
+                ranges.append((code, code))
+    return re.compile(
+        "[" + "".join(f"{re.escape(chr(lo))}-{re.escape(chr(hi))}" for lo, hi in ranges) + "]"
+    )
+
+
+def _fold(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    if not folded.isascii():
+        folded = _combining_marks().sub("", folded)
+    return folded
+
+
+def search_words(text: str) -> list[str]:
+    """The words full-text search sees in ``text``: case and diacritics folded.
+
+    ``"Zürich's 2nd"`` -> ``["zurich", "s", "2nd"]``. Compatibility forms are
+    unfolded too (``"ﬁ"`` -> ``"fi"``, ``"²"`` -> ``"2"``).
+    """
+    return _WORD.findall(_fold(text))
+
+
+def _fits(word: str) -> bool:
+    # Cheap test first: no character is wider than 4 bytes in UTF-8.
+    return len(word) * 4 <= _MAX_LEXEME_BYTES or len(word.encode()) <= _MAX_LEXEME_BYTES
+
+
+def search_text(title: str, body: str) -> str:
+    """Title and body as folded words joined by spaces, for ``to_tsvector('simple')``.
+
+    The same words as ``search_words``, less any too long to be indexed.
+    """
+    words = search_words(title) + search_words(body)
+    # Any word over a quarter of the limit in characters may be over it in bytes.
+    if max(map(len, words), default=0) * 4 > _MAX_LEXEME_BYTES:
+        words = [word for word in words if _fits(word)]
+    text = " ".join(words)
+    if len(text) > _MAX_SEARCH_TEXT_CHARS:
+        text = text[:_MAX_SEARCH_TEXT_CHARS].rpartition(" ")[0]
+    return text
+
+
+def tsquery_text(q: str) -> str | None:
+    """Free text as a ``to_tsquery`` expression of quoted lexemes, or None if it
+    can match nothing.
+
+    Each whitespace-separated word becomes its folded lexemes, in a row (``<->``)
+    when it has several (``title:climate``, ``U.S.``); words are AND-ed; a
+    trailing ``*`` makes the word's last lexeme a prefix. Words with no letter or
+    digit are dropped; quotes, operators and brackets are never syntax. None when
+    no word is left, or a word is too long to ever be indexed.
+    """
+    terms: list[str] = []
+    for word in _CONTROL.sub(" ", q).split():
+        core = word.rstrip("*")
+        lexemes = search_words(core)
+        if not lexemes:
+            continue
+        if not all(_fits(lexeme) for lexeme in lexemes):
+            return None
+        # Lexemes are letters and digits only; escaping is a second line of defence.
+        quoted = ["'" + x.replace("\\", "\\\\").replace("'", "''") + "'" for x in lexemes]
+        term = " <-> ".join(quoted)
+        if core != word:
+            term += ":*"
+        terms.append(f"({term})" if len(quoted) > 1 else term)
+    return " & ".join(terms) if terms else None
+
+
+def describe_url(url: str) -> str:
+    """``host:port/dbname`` of a PostgreSQL URL, for messages; never the password.
+
+    Raises ``ValueError`` naming DATABASE_URL (and not echoing it) when libpq
+    cannot parse the URL.
+    """
+    params = _parse_url(url)
+    host = params.get("host") or "localhost"
+    port = params.get("port") or "5432"
+    dbname = params.get("dbname") or params.get("user") or ""
+    return f"{host}:{port}/{dbname}"
+
+
+def _libpq_url(url: str) -> str:
+    """``url`` with its scheme in lower case, as libpq wants it."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.lower() not in URL_SCHEMES:
+        raise ValueError(
+            "DATABASE_URL: a PostgreSQL URL starts with postgresql:// "
+            "(postgresql://user:password@host:5432/dbname)"
+        )
+    return f"{scheme.lower()}://{rest}"
+
+
+def _parse_url(url: str) -> dict[str, str]:
+    try:
+        params = conninfo_to_dict(_libpq_url(url))
+    except psycopg.Error:
+        # libpq's message may quote the part it could not read: the password.
+        raise ValueError(
+            "DATABASE_URL: not a valid PostgreSQL URL "
+            "(postgresql://user:password@host:5432/dbname; percent-encode special "
+            "characters in the password)"
+        ) from None
+    return {key: str(value) for key, value in params.items() if value is not None}
+
+
+class _RawJsonLoader(Loader):
+    """Loads jsonb as its JSON text, for pydantic to parse, instead of a dict."""
+
+    def load(self, data: Buffer) -> bytes:
+        return bytes(data)
+
+
+async def _configure(conn: psycopg.AsyncConnection[Any]) -> None:
+    conn.adapters.register_loader("jsonb", _RawJsonLoader)
+
+
+class PostgresStorage:
+    """``Storage`` on a PostgreSQL database, through a pool of connections.
+
+    Any number of processes may share the database: writes of one batch are one
+    transaction, and concurrent batches that share ids wait for each other. Within
+    a process, calls run concurrently on up to ``max_connections`` connections.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        min_connections: int = DEFAULT_MIN_CONNECTIONS,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+    ) -> None:
+        """A storage for ``url`` (``postgresql://`` or ``postgres://``); not yet open.
+
+        ``timeout_s`` bounds connecting and waiting for a free pooled connection.
+        Raises ``ValueError`` naming DATABASE_URL when the URL cannot be parsed.
+        """
+        self._where = describe_url(url)
+        params = _parse_url(url)
+        self._password = params.get("password", "")
+        # Keyword arguments override the URL's parameters, so only defaults go here.
+        self._connect_kwargs: dict[str, Any] = {"fallback_application_name": "newsflow"}
+        if "connect_timeout" not in params:
+            self._connect_kwargs["connect_timeout"] = max(1, round(timeout_s))
+        self._url = _libpq_url(url)
+        self.min_connections = min_connections
+        self.max_connections = max_connections
+        self.timeout_s = timeout_s
+        self._pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]] | None = None
+        self._open_lock = asyncio.Lock()
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs: Any) -> PostgresStorage:
+        """A storage for ``postgresql://...``; raises ``ValueError`` naming DATABASE_URL."""
+        return cls(url, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"PostgresStorage({self._where!r})"
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Connect, create or migrate the schema, and fill the pool.
+
+        Safe when several processes open the same database at once: migrations
+        take an advisory lock. Raises ``RetryableError`` when the server cannot be
+        reached in ``timeout_s``, ``ValueError`` naming DATABASE_URL when it refuses
+        the login or has no such database, ``RuntimeError`` when the database's
+        schema is newer than this code. Opening an open storage does nothing.
+        """
+        async with self._open_lock:
+            if self._pool is not None:
+                return
+            try:
+                conn = await psycopg.AsyncConnection.connect(
+                    self._url, autocommit=True, **self._connect_kwargs
+                )
+            except psycopg.OperationalError as exc:
+                raise self._connect_error(exc) from exc
+            try:
+                async with conn:
+                    await self._migrate(conn)
+            except psycopg.OperationalError as exc:
+                raise self._retryable(exc) from exc
+            pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]] = AsyncConnectionPool(
+                self._url,
+                kwargs={"autocommit": True, **self._connect_kwargs},
+                min_size=self.min_connections,
+                max_size=self.max_connections,
+                timeout=self.timeout_s,
+                configure=_configure,
+                # A connection the server dropped (restart, failover) is replaced
+                # before use instead of failing the call.
+                check=AsyncConnectionPool.check_connection,
+                name=f"newsflow {self._where}",
+                open=False,
+            )
+            try:
+                await pool.open(wait=True, timeout=self.timeout_s)
+            except BaseException as exc:
+                await pool.close()
+                if isinstance(exc, psycopg.OperationalError):
+                    raise self._retryable(exc) from exc
+                raise
+            self._pool = pool
+            logger.debug("opened PostgreSQL %s at schema version %d", self._where, SCHEMA_VERSION)
+
+    async def close(self) -> None:
+        """Close every pooled connection; idempotent."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.close()
+
+    async def _migrate(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        # The common case, a current schema, takes no lock and writes nothing, so
+        # a role that may only read (an API replica, a reporting user) opens too.
+        if await self._schema_version(conn) == SCHEMA_VERSION:
+            return
+        async with conn.transaction():
+            # Two processes opening a new database at once: the second waits here,
+            # then finds the schema in place.
+            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK_KEY,))
+            await conn.execute(_CREATE_MIGRATIONS_TABLE)
+            version = await self._schema_version(conn)
+            if version > SCHEMA_VERSION:
+                raise RuntimeError(
+                    f"PostgreSQL {self._where} has schema version {version}; this newsflow "
+                    f"knows up to {SCHEMA_VERSION}. Upgrade newsflow or use another DATABASE_URL."
+                )
+            for target in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in _MIGRATIONS[target - 1]:
+                    await conn.execute(statement)
+                await conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (target,))
+                logger.info("migrated PostgreSQL %s to schema version %d", self._where, target)
+
+    @staticmethod
+    async def _schema_version(conn: psycopg.AsyncConnection[Any]) -> int:
+        cur = await conn.execute("SELECT to_regclass('schema_migrations') IS NOT NULL")
+        row = await cur.fetchone()
+        if row is None or not row[0]:
+            return 0
+        cur = await conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations")
+        row = await cur.fetchone()
+        return 0 if row is None else int(row[0])
+
+    # -- errors ------------------------------------------------------------------
+
+    def _message(self, exc: BaseException) -> str:
+        text = " ".join(str(exc).split()) or type(exc).__name__
+        # libpq does not quote passwords in its messages; this is a second guard.
+        if len(self._password) >= 4:
+            text = text.replace(self._password, "***")
+        return text
+
+    def _retryable(self, exc: BaseException) -> RetryableError:
+        return RetryableError(f"PostgreSQL {self._where} is unavailable: {self._message(exc)}")
+
+    def _connect_error(self, exc: psycopg.OperationalError) -> Exception:
+        message = self._message(exc)
+        if _REFUSED_LOGIN.search(message):
+            return ValueError(f"DATABASE_URL: PostgreSQL {self._where} refused it: {message}")
+        return self._retryable(exc)
+
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        """A pooled connection; failures of the server or the network become
+        ``RetryableError`` (psycopg's OperationalError: connection lost, pool
+        timeout, deadlock, serialization failure, lock or statement timeout)."""
+        pool = self._pool
+        if pool is None:
+            raise RuntimeError(f"{self!r} is not open; await open() first")
+        try:
+            async with pool.connection() as conn:
+                yield conn
+        except psycopg.OperationalError as exc:
+            raise self._retryable(exc) from exc
+
+    # -- writes ------------------------------------------------------------------
+
+    async def upsert_many(self, articles: Sequence[EnrichedArticle]) -> int:
+        """Insert or replace by ``id`` in one transaction; returns distinct ids written.
+
+        A rewrite replaces the row, its entities and topics and its full-text
+        entry; nothing is duplicated. Within a batch the last copy of an id wins.
+        Raises ``InvalidMessage`` naming the article when a document holds a NUL
+        character (PostgreSQL text cannot), before anything is written;
+        ``RetryableError`` when the server is unavailable, after which nothing
+        of the batch is written.
+        """
+        if not articles:
+            return 0
+        started = time.perf_counter()
+        latest = {article.id: article for article in articles}
+        # Encoding is CPU work that needs no connection; do it before taking one.
+        encoded = [_Encoded.of(latest[article_id]) for article_id in sorted(latest)]
+        changed: list[str] = []
+        entity_rows = topic_rows = 0
+        async with self._connection() as conn, conn.transaction():
+            cur = await conn.execute(_STORED_HASHES, ([e.article.id for e in encoded],))
+            stored = {article_id: bytes(digest) for article_id, digest in await cur.fetchall()}
+            encoded = [e for e in encoded if stored.get(e.article.id) != e.digest]
+            if encoded:
+                cur = await conn.execute(_UPSERT_ARTICLES, _article_columns(encoded))
+                changed = sorted(row[0] for row in await cur.fetchall())
+            if changed:
+                rewritten = [latest[article_id] for article_id in changed]
+                await conn.execute(_DELETE_ENTITIES, (changed,))
+                await conn.execute(_DELETE_TOPICS, (changed,))
+                entities = _entity_columns(rewritten)
+                topics = _topic_columns(rewritten)
+                entity_rows, topic_rows = len(entities[0]), len(topics[0])
+                if entity_rows:
+                    await conn.execute(_INSERT_ENTITIES, entities)
+                if topic_rows:
+                    await conn.execute(_INSERT_TOPICS, topics)
+        logger.debug(
+            "upserted %d articles (%d changed, %d entities, %d topics) in %.1f ms",
+            len(latest),
+            len(changed),
+            entity_rows,
+            topic_rows,
+            (time.perf_counter() - started) * 1000,
+        )
+        return len(latest)
+
+    # -- reads -------------------------------------------------------------------
+
+    async def get(self, article_id: str) -> EnrichedArticle | None:
+        """The stored document, or None. A stored document that no longer validates
+        raises ``pydantic.ValidationError``."""
+        if "\x00" in article_id:
+            return None  # PostgreSQL text cannot hold it, so no id has it
+        async with self._connection() as conn:
+            cur = await conn.execute("SELECT doc FROM articles WHERE id = %s", (article_id,))
+            row = await cur.fetchone()
+        return None if row is None else codec.loads(EnrichedArticle, row[0])
+
+    async def count(self) -> int:
+        """How many articles are stored."""
+        async with self._connection() as conn:
+            cur = await conn.execute("SELECT count(*) FROM articles")
+            row = await cur.fetchone()
+        return 0 if row is None else int(row[0])
+
+    async def search(self, query: SearchQuery) -> SearchPage:
+        """Articles matching every filter of ``query``, newest first, one page.
+
+        Raises ``ValueError`` naming ``cursor`` for a cursor no search issued.
+        ``q`` is always taken as plain words (see ``tsquery_text``); a ``q`` with no
+        letter or digit in it matches nothing.
+        """
+        where: list[str] = []
+        params: list[Any] = []
+        if query.topic is not None:
+            # Slugs are lower case; slugifying also lets a label ("Conflict, war
+            # and peace") find its topic.
+            where.append(
+                "a.id IN (SELECT article_id FROM article_topics WHERE slug = %s OR qcode = %s)"
+            )
+            params += [slugify(query.topic), query.topic]
+        if query.entity is not None:
+            where.append("a.id IN (SELECT article_id FROM article_entities WHERE name_lower = %s)")
+            params.append(fold_entity_name(query.entity))
+        if query.q is not None:
+            tsquery = tsquery_text(query.q)
+            if tsquery is None:
+                return SearchPage(items=[])
+            where.append("a.search @@ to_tsquery('simple', %s)")
+            params.append(tsquery)
+        if query.since is not None:
+            where.append("a.sort_at >= %s")
+            params.append(as_utc(query.since))
+        if query.until is not None:
+            where.append("a.sort_at < %s")
+            params.append(as_utc(query.until))
+        if query.source is not None:
+            where.append("a.source = %s")
+            params.append(query.source)
+        if query.language is not None:
+            where.append("a.language = %s")
+            params.append(normalize_language(query.language))
+        if query.cursor is not None:
+            where.append("(a.sort_at, a.id) < (%s, %s)")
+            params += decode_cursor_time(query.cursor)
+
+        # Only fixed fragments above are joined into the SQL; every value is a
+        # parameter. One extra row tells whether another page exists.
+        sql = (
+            "SELECT a.doc, a.sort_at, a.id FROM articles AS a"
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY a.sort_at DESC, a.id DESC LIMIT %s"
+        )
+        params.append(query.limit + 1)
+        async with self._connection() as conn:
+            cur = await conn.execute(sql, params)
+            rows = await cur.fetchall()
+        page, more = rows[: query.limit], len(rows) > query.limit
+        items = [codec.loads(EnrichedArticle, row[0]) for row in page]
+        next_cursor = encode_cursor(utc_text(page[-1][1]), page[-1][2]) if more else None
+        return SearchPage(items=items, next_cursor=next_cursor)
+
+    async def top_entities(self, since: datetime | None, limit: int) -> list[tuple[str, str, int]]:
+        """``(name, type, article count)``, most articles first, at most ``limit``.
+
+        Raises ``ValueError`` if ``limit`` is below 1.
+        """
+        if limit < 1:
+            raise ValueError(f"limit: must be at least 1, got {limit}")
+        join, params = _since_join("e", since)
+        # count(DISTINCT) because name_lower groups names that differ only by case.
+        sql = (
+            "SELECT min(e.name), e.type, count(DISTINCT e.article_id) AS n"
+            f" FROM article_entities AS e{join}"
+            " GROUP BY e.name_lower, e.type ORDER BY n DESC, e.name_lower, e.type LIMIT %s"
+        )
+        async with self._connection() as conn:
+            cur = await conn.execute(sql, [*params, limit])
+            rows = await cur.fetchall()
+        return [(str(name), str(type_), int(n)) for name, type_, n in rows]
+
+    async def topic_counts(self, since: datetime | None) -> list[tuple[str, str, int]]:
+        """``(slug, label, article count)`` for every topic in use, most articles first."""
+        join, params = _since_join("t", since)
+        sql = (
+            "SELECT t.slug, min(t.label), count(DISTINCT t.article_id) AS n"
+            f" FROM article_topics AS t{join}"
+            " GROUP BY t.slug ORDER BY n DESC, t.slug"
+        )
+        async with self._connection() as conn:
+            cur = await conn.execute(sql, params)
+            rows = await cur.fetchall()
+        return [(str(slug), str(label), int(n)) for slug, label, n in rows]
+
+
+def _since_join(alias: str, since: datetime | None) -> tuple[str, list[Any]]:
+    if since is None:
+        return "", []
+    return (
+        f" JOIN articles AS a ON a.id = {alias}.article_id WHERE a.sort_at >= %s",
+        [as_utc(since)],
+    )
+
+
+class _Encoded(NamedTuple):
+    """An article with its document JSON and that JSON's hash."""
+
+    article: EnrichedArticle
+    doc: bytes
+    digest: bytes
+
+    @classmethod
+    def of(cls, article: EnrichedArticle) -> _Encoded:
+        """Encode ``article``; ``InvalidMessage`` if PostgreSQL could not store it."""
+        doc = codec.dumps(article)
+        if b"\\u0000" in doc and _JSON_NUL.search(doc):
+            raise InvalidMessage(
+                f"article {article.id!r}: PostgreSQL cannot store text with a NUL character"
+            )
+        return cls(article, doc, hashlib.blake2b(doc, digest_size=16).digest())
+
+
+def _article_columns(encoded: Iterable[_Encoded]) -> tuple[list[Any], ...]:
+    """The parallel arrays ``_UPSERT_ARTICLES`` takes, one element per article."""
+    columns: tuple[list[Any], ...] = tuple([] for _ in range(14))
+    for article, doc, digest in encoded:
+        published = article.published_at
+        values = (
+            article.id,
+            published or article.received_at,
+            article.source,
+            article.language,
+            published,
+            article.received_at,
+            article.provenance.enriched_at,
+            article.content_hash,
+            article.url,
+            article.canonical_url,
+            article.title,
+            doc.decode(),
+            digest,
+            search_text(article.title, article.body),
+        )
+        for column, value in zip(columns, values, strict=True):
+            column.append(value)
+    return columns
+
+
+def _entity_columns(articles: Iterable[EnrichedArticle]) -> tuple[list[Any], ...]:
+    # An enricher should emit each (name, type) once per article; if one repeats,
+    # merging keeps the batch writable (one INSERT cannot touch a row twice).
+    merged: dict[tuple[str, str, str], tuple[float, int]] = {}
+    for article in articles:
+        for entity in article.entities:
+            key = (article.id, entity.name, entity.type)
+            salience, mentions = merged.get(key, (entity.salience, 0))
+            merged[key] = (max(salience, entity.salience), mentions + entity.mention_count)
+    columns: tuple[list[Any], ...] = ([], [], [], [], [], [])
+    for (article_id, name, type_), (salience, mentions) in merged.items():
+        for column, value in zip(
+            columns,
+            (article_id, name, fold_entity_name(name), type_, float(salience), mentions),
+            strict=True,
+        ):
+            column.append(value)
+    return columns
+
+
+def _topic_columns(articles: Iterable[EnrichedArticle]) -> tuple[list[Any], ...]:
+    merged: dict[tuple[str, str], tuple[str, str, float]] = {}
+    for article in articles:
+        for topic in article.topics:
+            key = (article.id, topic.qcode)
+            slug, label, relevance = merged.get(key, (topic.slug, topic.label, topic.relevance))
+            merged[key] = (slug, label, max(relevance, topic.relevance))
+    columns: tuple[list[Any], ...] = ([], [], [], [], [])
+    for (article_id, qcode), (slug, label, relevance) in merged.items():
+        for column, value in zip(
+            columns, (article_id, qcode, slug, label, float(relevance)), strict=True
+        ):
+            column.append(value)
+    return columns
