@@ -275,38 +275,60 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_subscribe(args: argparse.Namespace) -> int:
-    """Follow ``topics:<slug>``: pretty lines, or NDJSON with --json."""
+    """Follow ``topics:<slug>``: pretty lines, or NDJSON with --json; --group acknowledges."""
+    import re
+
     import redis
 
-    from shared.redis import read_entries
+    from shared.client import subscribe
 
     settings = get_settings()
     url = _redis_url(settings)
     if not url:
         return _fail("no Redis: set REDIS_URL or start 'newsflow up'")
-    names = StreamNames(settings.prefix)
-    stream = names.topic(args.topic)
-    client = redis.Redis.from_url(url)
-    last_id: bytes | str = "0" if args.from_start else "$"
-    seen = 0
-    try:
-        while args.count is None or seen < args.count:
-            for entry_id, fields in read_entries(client, stream, last_id, block=1000, count=100):
-                last_id = entry_id
-                doc = orjson.loads(fields[JSON_FIELD.encode()])
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,99}", args.topic):
+        return _fail(f"--topic: a slug is lower-case letters, digits and '-', not {args.topic!r}")
+    if args.since and args.from_start:
+        return _fail("--since and --from-start exclude each other")
+    since: datetime | None = None
+    if args.since:
+        try:
+            since = datetime.fromisoformat(args.since.replace("Z", "+00:00"))
+        except ValueError:
+            return _fail(f"--since: not an ISO 8601 time: {args.since!r}")
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+    if args.count is not None and args.count <= 0:
+        return 0
+
+    async def follow() -> None:
+        seen = 0
+        async with subscribe(
+            topic=args.topic,
+            group=args.group,
+            consumer=args.consumer,
+            redis_url=url,
+            prefix=settings.prefix,
+            from_start=args.from_start,
+            since=since,
+        ) as articles:
+            async for article in articles:
                 if args.json:
-                    sys.stdout.buffer.write(orjson.dumps(doc) + b"\n")
+                    sys.stdout.buffer.write(orjson.dumps(article.model_dump(mode="json")) + b"\n")
                     sys.stdout.flush()
                 else:
-                    ents = ", ".join(e["name"] for e in doc.get("entities", [])[:4])
-                    tops = ", ".join(t["slug"] for t in doc.get("topics", []))
+                    ents = ", ".join(e.name for e in article.entities[:4])
+                    tops = ", ".join(t.slug for t in article.topics)
                     out.print(
-                        f"[bold]{doc['title']}[/bold] [dim]{doc.get('source') or ''}"
-                        f"[/dim] | {ents} | [cyan]{tops}[/cyan]"
+                        f"[bold]{escape(article.title)}[/bold] [dim]{escape(article.source or '')}"
+                        f"[/dim] | {escape(ents)} | [cyan]{escape(tops)}[/cyan]"
                     )
                 seen += 1
                 if args.count is not None and seen >= args.count:
                     break
+
+    try:
+        asyncio.run(follow())
     except KeyboardInterrupt:
         pass
     except redis.ConnectionError as exc:
@@ -354,8 +376,8 @@ def cmd_dlq(args: argparse.Namespace) -> int:
                 )
             else:
                 out.print(
-                    f"{entry_id.decode()}  {letter['source_stream']}  "
-                    f"[red]{letter['error_class']}[/red]: {letter['error'][:160]}"
+                    f"{entry_id.decode()}  {escape(letter['source_stream'])}  "
+                    f"[red]{escape(letter['error_class'])}[/red]: {escape(letter['error'][:160])}"
                 )
         if not args.json:
             out.print(f"{len(selected)} dead letter(s)")
