@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-unit test-integration test-faults lint format bench clean
+.PHONY: install run test test-unit test-integration test-faults lint format bench docs clean
 
 # A .venv with the pinned dependencies (constraints.txt) and newsflow itself.
 $(STAMP): pyproject.toml constraints.txt
@@ -42,6 +42,10 @@ lint: install
 format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# The AsyncAPI document of the streams (checked in; a test fails when it is stale).
+docs: install
+	$(VENV)/bin/newsflow docs --output docs/asyncapi.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

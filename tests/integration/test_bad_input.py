@@ -728,7 +728,7 @@ async def test_batch_shapes(
         ("/v1/articles/<script>alert(1)", 404, "not_found", "no stored article with id '<script>alert(1)'"),
         ("/v1/articles/..%2F..%2Fetc%2Fpasswd", 404, "not_found", "Not Found: GET /v1/articles/../../etc/passwd"),
         ("/v1/articles/%00", 404, "not_found", "no stored article with id '\\x00'"),
-        ("/v1/articles/x?format=ninjs%27--", 422, "invalid_parameter", "format: only 'json'"),
+        ("/v1/articles/x?format=ninjs%27--", 422, "invalid_parameter", "format: must be 'json'"),
         ("/v1/nothing-here", 404, "not_found", "GET /v1/nothing-here"),
     ],
 )  # fmt: skip
