@@ -69,6 +69,19 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="replay what the stream still holds before following",
     )
+    subscribe.add_argument(
+        "--since", help="start at this time (ISO 8601; no offset means UTC), e.g. 2026-11-27T09:00"
+    )
+    subscribe.add_argument(
+        "--group",
+        help="read in this consumer group and acknowledge: readers of a group share the "
+        "articles, a restarted reader resumes where it stopped",
+    )
+    subscribe.add_argument(
+        "--consumer",
+        help="consumer name in --group (default: per host and process; give a stable one "
+        "so a restart takes back its own unacknowledged articles)",
+    )
     subscribe.add_argument("--json", action="store_true", help="NDJSON output")
     subscribe.add_argument("--count", type=int, help="exit after this many articles")
 
@@ -89,6 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     stats = sub.add_parser("stats", help="streams, groups, lag, pending, DLQ size, stored count")
     stats.add_argument("--json", action="store_true", help="JSON output")
+
+    docs = sub.add_parser("docs", help="write the AsyncAPI document of the streams (offline)")
+    docs.add_argument(
+        "--output", type=Path, help="where to write it ('-' for stdout; default docs/asyncapi.json)"
+    )
     return parser
 
 
@@ -121,6 +139,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from services.eval import cmd_eval
 
         return cmd_eval(args)
+    if command == "docs":
+        from services.docs import cmd_docs
+
+        return cmd_docs(args)
     from services import tools
 
     handler = getattr(tools, f"cmd_{command}")

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 import sys
+from types import FrameType
 
 from shared.settings import Settings, get_settings
 
@@ -39,7 +40,14 @@ def run_worker(service: str) -> int:
         # previous handler can act; ours records nothing and the exit code stays 0.
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: None)
-        uvicorn.run(
+        from services.ingest.sse import STOPPING
+
+        class Server(uvicorn.Server):
+            def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+                STOPPING.set()  # open SSE streams end, so shutdown need not wait them out
+                super().handle_exit(sig, frame)
+
+        config = uvicorn.Config(
             build_api(settings, url),
             host=settings.api_host,
             port=settings.api_port,
@@ -47,6 +55,7 @@ def run_worker(service: str) -> int:
             access_log=False,
             timeout_graceful_shutdown=int(settings.graceful_timeout),
         )
+        Server(config).run()
         return 0
     if service == "enrich":
         from services.enrich.app import build_app

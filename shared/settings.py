@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     # Topic streams keep entries this long (and at most topic_maxlen, if set).
     topic_retention_hours: float = Field(default=168.0, gt=0)
     topic_maxlen: int | None = Field(default=None, ge=1)
+    # Server-Sent Events: a ': keepalive' comment after this many idle seconds.
+    sse_keepalive_seconds: float = Field(default=15.0, gt=0)
 
     @field_validator("prefix")
     @classmethod

@@ -291,9 +291,13 @@ def create_api(
 
     @app.get("/v1/articles/{article_id}", summary="One stored, enriched article")
     async def get_article(article_id: str, format: str = "json") -> Response:
-        if format != "json":
+        if format not in ("json", "ninjs"):
             raise ApiError(
-                422, "invalid_parameter", "format: only 'json' is supported in this version"
+                422,
+                "invalid_parameter",
+                f"format: must be 'json' (newsflow's model) or 'ninjs' (IPTC ninjs 3.1),"
+                f" not {format!r}",
+                fields=[{"field": "format", "message": "must be 'json' or 'ninjs'"}],
             )
         doc = await storage_holder["s"].get(article_id)
         if doc is None:
@@ -302,6 +306,10 @@ def create_api(
                 "not_found",
                 f"no stored article with id {article_id!r} (it may still be in the pipeline)",
             )
+        if format == "ninjs":
+            from shared.ninjs import to_ninjs
+
+            return Response(orjson.dumps(to_ninjs(doc)), media_type="application/json")
         return Response(orjson.dumps(doc.model_dump(mode="json")), media_type="application/json")
 
     @app.get("/v1/search", summary="Search stored articles")
@@ -362,4 +370,7 @@ def create_api(
             )
         return JSONResponse({"status": "ready"})
 
+    from services.ingest.sse import topic_stream_router
+
+    app.include_router(topic_stream_router(settings, redis_factory))
     return app

@@ -256,3 +256,51 @@ def test_killing_newsflow_up_leaves_no_orphans(tmp_path: Path) -> None:
         finally:
             if up.poll() is None:
                 up.kill()
+
+
+def test_ingest_stops_promptly_with_an_sse_client_connected(
+    redis_url: str, prefix: str, tmp_path: Path
+) -> None:
+    import threading
+
+    port = free_port()
+    env = _env(
+        REDIS_URL=redis_url,
+        NEWSFLOW_PREFIX=prefix,
+        NEWSFLOW_DATA_DIR=str(tmp_path),
+        NEWSFLOW_API_PORT=str(port),
+        NEWSFLOW_GRACEFUL_TIMEOUT="60",
+    )
+    with (tmp_path / "ingest.log").open("wb") as log:
+        ingest = subprocess.Popen(
+            [*NEWSFLOW, "worker", "ingest"], env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            api = f"http://127.0.0.1:{port}"
+            _wait(lambda: _get_ok(f"{api}/readyz"), 60, "the API")
+            connected = threading.Event()
+
+            def listen() -> None:
+                with httpx.stream(
+                    "GET", f"{api}/v1/streams/topics/politics-and-government", timeout=None
+                ) as response:
+                    for _ in response.iter_lines():
+                        connected.set()
+
+            reader = threading.Thread(target=listen, daemon=True)
+            reader.start()
+            assert connected.wait(10)
+            started = time.monotonic()
+            ingest.send_signal(signal.SIGTERM)
+            code = ingest.wait(60)
+            elapsed = time.monotonic() - started
+            reader.join(10)
+        finally:
+            if ingest.poll() is None:
+                ingest.kill()
+    text = (tmp_path / "ingest.log").read_text(errors="replace")
+    assert code == 0, text[-2000:]
+    # Far inside the 60 s graceful timeout: the open stream ended on its own.
+    assert elapsed < 30, text[-2000:]
+    assert not reader.is_alive()
+    assert "Traceback" not in text, text[-2000:]

@@ -1,0 +1,144 @@
+"""Server-Sent Events: follow one topic stream over HTTP.
+
+``GET /v1/streams/topics/{slug}`` answers ``text/event-stream``. Each entry of
+``<prefix>topics:<slug>`` becomes one event::
+
+    id: 1732690000000-0
+    event: article
+    data: {"id": "...", "title": "...", ...}      (the EnrichedArticle JSON)
+
+The ``id`` is the Redis stream entry id, so a client that reconnects with the
+``Last-Event-ID`` header (browsers' ``EventSource`` does this by itself), or
+``?last_event_id=``, gets every entry after it: nothing missed, nothing twice,
+as long as the stream still holds it (topic streams are trimmed after
+``NEWSFLOW_TOPIC_RETENTION_HOURS``). Without one the stream starts at the
+entries written after the request (``?from=start``: everything the stream
+holds). A ``: keepalive`` comment is sent after ``NEWSFLOW_SSE_KEEPALIVE_SECONDS``
+without entries so proxies keep the connection open; the server stops reading
+Redis as soon as the client goes away.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi.responses import StreamingResponse
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from services.ingest.api import ApiError
+from shared.codec import entry_json
+from shared.settings import Settings
+from shared.streams import StreamNames
+
+log = logging.getLogger(__name__)
+
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,99}$"
+_ENTRY_ID = re.compile(r"^\d{1,20}(-\d{1,20})?$")
+_READ_COUNT = 100
+
+
+def format_event(entry_id: str, data: bytes | str, event: str = "article") -> bytes:
+    """One SSE event; a ``data`` value with line breaks becomes several ``data:`` lines."""
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    lines = [f"id: {entry_id}", f"event: {event}"]
+    lines += [f"data: {line}" for line in text.splitlines() or [""]]
+    return ("\n".join(lines) + "\n\n").encode("utf-8")
+
+
+async def last_entry_id(client: Any, stream: str) -> str:
+    """The id of the newest entry of ``stream``, ``0-0`` when it is empty or missing."""
+    newest = await client.xrevrange(stream, count=1)
+    if not newest:
+        return "0-0"
+    entry_id = newest[0][0]
+    return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+
+
+# Set when the server begins to shut down: open streams end so the server can stop
+# without waiting out its graceful timeout (clients reconnect with Last-Event-ID).
+STOPPING = threading.Event()
+
+
+def topic_stream_router(settings: Settings, redis_factory: Callable[[], Any]) -> APIRouter:
+    """The router with ``GET /v1/streams/topics/{slug}`` (auth comes from the app's middleware)."""
+    names = StreamNames(settings.prefix)
+    keepalive_ms = max(1, int(settings.sse_keepalive_seconds * 1000))
+    router = APIRouter()
+
+    async def events(
+        request: Request, client: Any, stream: str, start: str
+    ) -> AsyncIterator[bytes]:
+        last = start
+        # Tells the client the subscription is live (and EventSource to wait 1 s to reconnect).
+        yield b"retry: 1000\n: connected\n\n"
+        quiet_since = time.monotonic()
+        try:
+            while not STOPPING.is_set() and not await request.is_disconnected():
+                # Short blocks, so a shutdown or a disconnect is noticed within a second.
+                reply = await client.xread(
+                    {stream: last}, block=min(keepalive_ms, 1000), count=_READ_COUNT
+                )
+                if not reply:
+                    if (time.monotonic() - quiet_since) * 1000 >= keepalive_ms:
+                        quiet_since = time.monotonic()
+                        yield b": keepalive\n\n"
+                    continue
+                quiet_since = time.monotonic()
+                for _, entries in reply:
+                    for raw_id, fields in entries:
+                        entry_id = raw_id.decode() if isinstance(raw_id, bytes) else str(raw_id)
+                        last = entry_id
+                        data = entry_json(fields)
+                        if data is None:
+                            log.warning("SSE: %s entry %s has no json field", stream, entry_id)
+                            continue
+                        yield format_event(entry_id, data)
+        except (RedisConnectionError, RedisTimeoutError) as exc:
+            # The response has started: end it; the client reconnects with Last-Event-ID.
+            log.warning("SSE on %s ended, Redis unreachable: %s", stream, exc)
+        finally:
+            log.debug("SSE on %s closed at %s", stream, last)
+
+    @router.get(
+        "/v1/streams/topics/{slug}",
+        summary="Follow a topic live (Server-Sent Events, resumable with Last-Event-ID)",
+        response_class=StreamingResponse,
+    )
+    async def follow_topic(
+        request: Request,
+        slug: Annotated[str, Path(pattern=SLUG_PATTERN)],
+        last_event_id_header: Annotated[str | None, Header(alias="last-event-id")] = None,
+        last_event_id: str | None = None,
+        from_: Annotated[Literal["start", "now"], Query(alias="from")] = "now",
+    ) -> StreamingResponse:
+        resume = last_event_id_header or last_event_id
+        if resume is not None and not _ENTRY_ID.match(resume.strip()):
+            raise ApiError(
+                422,
+                "invalid_parameter",
+                f"last_event_id: must be a stream entry id like 1732690000000-0, not {resume!r}",
+                fields=[{"field": "last_event_id", "message": "must be a stream entry id"}],
+            )
+        client = redis_factory()
+        stream = names.topic(slug)
+        if resume is not None:
+            start = resume.strip()
+        elif from_ == "start":
+            start = "0-0"
+        else:
+            # Pin "$" now, so entries written between this answer and the first XREAD count.
+            start = await last_entry_id(client, stream)
+        return StreamingResponse(
+            events(request, client, stream, start),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+    return router
