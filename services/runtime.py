@@ -15,18 +15,21 @@ import signal
 import sys
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, cast
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeVar, cast
 
 import orjson
 import redis.asyncio as aioredis
 from faststream import AckPolicy, FastStream
 from faststream.message import StreamMessage
 from faststream.redis import RedisBroker, StreamSub
+from pydantic import BaseModel, ValidationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from shared.codec import entry_json, loads
+from shared.models import DeadLetter
 from shared.redis import add_dead_letter, connect, dead_letter, ensure_pipeline_groups
 from shared.settings import Settings
 from shared.streams import StreamNames, consumer_name
@@ -100,6 +103,36 @@ async def keep_raw(
     message = await original({**msg, "data": [{} for _ in msg["data"]]})
     message.raw_message = msg
     return message
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def decode_entries(
+    entries: Sequence[Entry], model: type[M], *, service: str, stream: str, group: str
+) -> tuple[list[tuple[bytes, M]], list[DeadLetter]]:
+    """Each entry's ``json`` field as ``model``; a dead letter for each that is not one."""
+    good: list[tuple[bytes, M]] = []
+    bad: list[DeadLetter] = []
+    for entry_id, fields in entries:
+        payload = entry_json(fields)
+        try:
+            if payload is None:
+                raise ValueError("entry has no 'json' field")
+            good.append((entry_id, loads(model, payload)))
+        except (ValidationError, ValueError) as exc:
+            bad.append(
+                dead_letter(
+                    service=service,
+                    stream=stream,
+                    group=group,
+                    entry_id=entry_id,
+                    fields=fields,
+                    error=exc,
+                    error_class="InvalidMessage",
+                )
+            )
+    return good, bad
 
 
 async def raw_entries(msg: StreamMessage[Any]) -> list[Entry]:

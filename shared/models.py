@@ -11,7 +11,7 @@ Field names here are read by users and scripts (see DESIGN.md); keep them.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -24,19 +24,6 @@ from pydantic import (
 
 SCHEMA_VERSION = 1
 
-ENTITY_TYPES = (
-    "PERSON",
-    "ORG",
-    "GPE",
-    "LOC",
-    "NORP",
-    "FAC",
-    "EVENT",
-    "PRODUCT",
-    "WORK_OF_ART",
-    "LAW",
-    "LANGUAGE",
-)
 EntityType = Literal[
     "PERSON",
     "ORG",
@@ -50,6 +37,7 @@ EntityType = Literal[
     "LAW",
     "LANGUAGE",
 ]
+ENTITY_TYPES: tuple[str, ...] = get_args(EntityType)
 
 MAX_TITLE_CHARS = 1_000
 MAX_SHORT_FIELD_CHARS = 500

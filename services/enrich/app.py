@@ -14,11 +14,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from faststream import FastStream
-from pydantic import ValidationError
 
 from services.enrich.pipeline import Enricher
-from services.runtime import Entry, worker_app
-from shared.codec import entry_json, loads, to_fields
+from services.runtime import Entry, decode_entries, worker_app
+from shared.codec import to_fields
 from shared.models import Article, DeadLetter, EnrichedArticle
 from shared.redis import add_dead_letter, connect, dead_letter
 from shared.settings import Settings
@@ -33,27 +32,7 @@ def decode_articles(
     entries: Sequence[Entry], stream: str
 ) -> tuple[list[tuple[bytes, Article]], list[DeadLetter]]:
     """Split a batch into decodable articles and dead letters for the rest."""
-    good: list[tuple[bytes, Article]] = []
-    bad: list[DeadLetter] = []
-    for entry_id, fields in entries:
-        payload = entry_json(fields)
-        try:
-            if payload is None:
-                raise ValueError("entry has no 'json' field")
-            good.append((entry_id, loads(Article, payload)))
-        except (ValidationError, ValueError) as exc:
-            bad.append(
-                dead_letter(
-                    service=SERVICE,
-                    stream=stream,
-                    group=GROUP_ENRICH,
-                    entry_id=entry_id,
-                    fields=fields,
-                    error=exc,
-                    error_class="InvalidMessage",
-                )
-            )
-    return good, bad
+    return decode_entries(entries, Article, service=SERVICE, stream=stream, group=GROUP_ENRICH)
 
 
 def enrich_resilient(

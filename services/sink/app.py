@@ -14,12 +14,10 @@ from typing import Any
 
 import orjson
 from faststream import FastStream
-from pydantic import ValidationError
 
-from services.runtime import Entry, worker_app
-from shared.codec import entry_json, loads
+from services.runtime import Entry, decode_entries, worker_app
 from shared.models import DeadLetter, EnrichedArticle
-from shared.redis import add_dead_letter, connect, dead_letter
+from shared.redis import add_dead_letter, connect
 from shared.settings import Settings
 from shared.storage import Storage, open_storage
 from shared.streams import GROUP_SINK, JSON_FIELD, StreamNames
@@ -36,29 +34,10 @@ def decode_documents(
     entries: Sequence[Entry], stream: str
 ) -> tuple[list[EnrichedArticle], list[DeadLetter]]:
     """The batch's documents (last version of each id wins) and dead letters for the rest."""
-    docs: dict[str, EnrichedArticle] = {}
-    bad: list[DeadLetter] = []
-    for entry_id, fields in entries:
-        payload = entry_json(fields)
-        try:
-            if payload is None:
-                raise ValueError("entry has no 'json' field")
-            doc = loads(EnrichedArticle, payload)
-        except (ValidationError, ValueError) as exc:
-            bad.append(
-                dead_letter(
-                    service=SERVICE,
-                    stream=stream,
-                    group=GROUP_SINK,
-                    entry_id=entry_id,
-                    fields=fields,
-                    error=exc,
-                    error_class="InvalidMessage",
-                )
-            )
-            continue
-        docs[doc.id] = doc
-    return list(docs.values()), bad
+    good, bad = decode_entries(
+        entries, EnrichedArticle, service=SERVICE, stream=stream, group=GROUP_SINK
+    )
+    return list({doc.id: doc for _, doc in good}.values()), bad
 
 
 def stored_event(doc: EnrichedArticle) -> dict[Any, Any]:
