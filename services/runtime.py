@@ -197,8 +197,10 @@ class BatchConsumer:
         settings: Settings,
         client: aioredis.Redis,
         process: Process,
+        on_group_lost: Callable[[], None] | None = None,
     ) -> None:
         self.service, self.stream, self.group = service, stream, group
+        self.on_group_lost = on_group_lost or _stop_this_process
         self.batch_size = batch_size
         self.settings = settings
         self.client = client
@@ -316,6 +318,21 @@ class BatchConsumer:
                     await self.remove_stale_consumers()
             except (RedisConnectionError, RedisTimeoutError) as exc:
                 log.warning("%s: recovery sweep skipped, Redis unreachable: %s", self.service, exc)
+            except ResponseError as exc:
+                if "NOGROUP" not in str(exc):
+                    log.exception("%s: recovery sweep failed", self.service)
+                else:
+                    # Redis lost its data (restarted without AOF, or flushed). Stop so
+                    # the supervisor (newsflow up, compose) restarts us: start-up
+                    # recreates the groups and the subscription.
+                    log.critical(
+                        "%s: consumer group %s on %s is gone; stopping to restart",
+                        self.service,
+                        self.group,
+                        self.stream,
+                    )
+                    self.on_group_lost()
+                    return
             except Exception:
                 log.exception("%s: recovery sweep failed", self.service)
             sweeps += 1
@@ -452,6 +469,10 @@ class BatchConsumer:
             removed += 1
             log.info("%s: removed stale consumer %s (idle %d s)", self.service, name, idle // 1000)
         return removed
+
+
+def _stop_this_process() -> None:
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def install_signal_handlers(exit_app: Callable[[], None], service: str) -> None:

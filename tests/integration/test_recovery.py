@@ -210,3 +210,33 @@ async def test_a_slow_batch_in_progress_is_not_claimed_by_another_consumer(
     pending = await redis_client.xpending_range(stream, GROUP, "-", "+", 10)
     assert {p["consumer"] for p in pending} == {busy.consumer.encode()}
     assert {p["times_delivered"] for p in pending} == {1}
+
+
+async def test_lost_consumer_group_asks_for_a_restart(
+    settings: Settings, redis_client: aioredis.Redis
+) -> None:
+    stream = StreamNames(settings.prefix).raw
+    await _fill(redis_client, stream, 1)
+    lost: list[str] = []
+
+    async def process(entries: list[Entry]) -> None:
+        return None
+
+    consumer = BatchConsumer(
+        service="enrich",
+        stream=stream,
+        group=GROUP,
+        batch_size=10,
+        settings=settings.model_copy(update={"claim_idle_ms": 200}),
+        client=redis_client,
+        process=process,
+        on_group_lost=lambda: lost.append("restart"),
+    )
+    await redis_client.delete(stream)  # what a Redis restart without AOF looks like
+    consumer.start()
+    for _ in range(50):
+        if lost:
+            break
+        await asyncio.sleep(0.05)
+    await consumer.stop()
+    assert lost == ["restart"]
