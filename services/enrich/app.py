@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from faststream import FastStream
@@ -26,6 +27,17 @@ from shared.streams import GROUP_ENRICH, StreamNames
 log = logging.getLogger(__name__)
 
 SERVICE = "enrich"
+
+
+def _warmup_article() -> Article:
+    return Article(
+        id="warmup",
+        title="Ministers meet in Paris",
+        body="The French government met union leaders in Paris on Monday, officials said.",
+        received_at=datetime.now(UTC),
+        content_hash="warmup",
+        word_count=16,
+    )
 
 
 def decode_articles(
@@ -105,6 +117,9 @@ def build_app(settings: Settings, redis_url: str) -> FastStream:
 
     async def load() -> None:
         state["enricher"] = await asyncio.to_thread(Enricher, settings)
+        # The first call into spaCy is several times slower than the rest: pay it
+        # now, so the first real article is not a second late for its subscribers.
+        await asyncio.to_thread(state["enricher"].enrich_batch, [_warmup_article()])
         log.info("enrich worker loaded (NER %s)", settings.ner)
 
     return worker_app(
