@@ -70,3 +70,41 @@ def decode_cursor_time(cursor: str) -> tuple[datetime, str]:
     except ValueError as exc:
         raise ValueError(_BAD_CURSOR) from exc
     return as_utc(when), article_id
+
+
+def encode_offset_cursor(offset: int) -> str:
+    """An opaque cursor for relevance-sorted pages: the number of results already seen.
+
+    It cannot be mistaken for a time cursor (a list of two strings), nor one for it.
+    """
+    raw = orjson.dumps([offset])
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def decode_offset_cursor(cursor: str) -> int:
+    """The offset in a relevance cursor; raises ``ValueError`` naming ``cursor``."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value = orjson.loads(raw)
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError(_BAD_CURSOR) from exc
+    if (
+        not isinstance(value, list)
+        or len(value) != 1
+        or not isinstance(value[0], int)
+        or isinstance(value[0], bool)
+        or value[0] < 0
+    ):
+        raise ValueError(_BAD_CURSOR)
+    return value[0]
+
+
+def check_relevance_sort(q: str | None, sort: str) -> None:
+    """``ValueError`` naming ``sort`` when relevance order is asked for without ``q``."""
+    if sort == "relevance" and q is None:
+        raise ValueError("sort: 'relevance' needs full-text words in q; use sort=time without q")
+
+
+def bucket_text(value: datetime) -> str:
+    """A bucket start as ISO-8601 UTC with seconds: ``2024-05-01T10:00:00Z``."""
+    return as_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -31,8 +31,14 @@ class SearchQuery(BaseModel):
     - ``language``: a code compared as articles store it, lower case with ``-``
       (``EN_us`` finds ``en-us``).
 
-    Blank strings count as absent. Results are newest first (``t`` descending, then
-    ``id`` descending); ``cursor`` is the opaque ``next_cursor`` of the previous page.
+    Blank strings count as absent. ``sort="time"`` (the default) gives newest first
+    (``t`` descending, then ``id`` descending); ``sort="relevance"`` gives the best
+    full-text matches of ``q`` first (SQLite FTS5 ``bm25``, title weighted above
+    body; PostgreSQL ``ts_rank_cd``), ties newest first, and needs ``q``: without
+    it ``search`` raises ``ValueError`` naming ``sort``. ``cursor`` is the opaque
+    ``next_cursor`` of the previous page of the same query and sort. Time cursors
+    are keyset positions, stable while new articles arrive; relevance cursors are
+    offsets into the ranking, so articles stored between two pages may shift it.
     """
 
     topic: str | None = None
@@ -44,6 +50,7 @@ class SearchQuery(BaseModel):
     language: str | None = None
     limit: int = Field(default=20, ge=1, le=MAX_SEARCH_LIMIT)
     cursor: str | None = None
+    sort: Literal["time", "relevance"] = "time"
 
     @field_validator("topic", "entity", "q", "source", "language", "cursor")
     @classmethod
@@ -109,3 +116,14 @@ class Storage(Protocol):
 
     async def topic_counts(self, since: datetime | None) -> list[tuple[str, str, int]]:
         """``(slug, label, article count)`` for every topic in use, most articles first."""
+
+    async def topic_counts_by_interval(
+        self, since: datetime | None, interval: Literal["hour", "day"]
+    ) -> list[tuple[str, str, str, int]]:
+        """``(bucket start, slug, label, article count)`` per UTC hour or day bucket.
+
+        The bucket start is ISO-8601 UTC (``2024-05-01T10:00:00Z``); ``since``
+        filters on the same time as search and the buckets use that time too.
+        Oldest bucket first, then most articles first, then slug. Raises
+        ``ValueError`` naming ``interval`` for anything but ``hour`` or ``day``.
+        """

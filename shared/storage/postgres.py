@@ -36,7 +36,7 @@ import time
 import unicodedata
 from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import psycopg
 from psycopg.abc import Buffer
@@ -49,8 +49,12 @@ from shared.errors import InvalidMessage, RetryableError
 from shared.models import EnrichedArticle
 from shared.storage._common import (
     as_utc,
+    bucket_text,
+    check_relevance_sort,
     decode_cursor_time,
+    decode_offset_cursor,
     encode_cursor,
+    encode_offset_cursor,
     fold_entity_name,
     normalize_language,
     utc_text,
@@ -577,6 +581,10 @@ class PostgresStorage:
         ``q`` is always taken as plain words (see ``tsquery_text``); a ``q`` with no
         letter or digit in it matches nothing.
         """
+        check_relevance_sort(query.q, query.sort)
+        relevance = query.sort == "relevance"
+        offset = decode_offset_cursor(query.cursor) if relevance and query.cursor else 0
+        tsquery: str | None = None
         where: list[str] = []
         params: list[Any] = []
         if query.topic is not None:
@@ -607,9 +615,27 @@ class PostgresStorage:
         if query.language is not None:
             where.append("a.language = %s")
             params.append(normalize_language(query.language))
-        if query.cursor is not None:
+        if query.cursor is not None and not relevance:
             where.append("(a.sort_at, a.id) < (%s, %s)")
             params += decode_cursor_time(query.cursor)
+
+        if relevance:
+            # Best cover-density rank first; ties newest first, then by id, so the
+            # order (and with it every offset page) is total.
+            sql = (
+                "SELECT a.doc FROM articles AS a WHERE "
+                + " AND ".join(where)
+                + " ORDER BY ts_rank_cd(a.search, to_tsquery('simple', %s)) DESC,"
+                " a.sort_at DESC, a.id DESC LIMIT %s OFFSET %s"
+            )
+            async with self._connection() as conn:
+                cur = await conn.execute(sql, [*params, tsquery, query.limit + 1, offset])
+                rel_rows = await cur.fetchall()
+            more = len(rel_rows) > query.limit
+            return SearchPage(
+                items=[codec.loads(EnrichedArticle, row[0]) for row in rel_rows[: query.limit]],
+                next_cursor=encode_offset_cursor(offset + query.limit) if more else None,
+            )
 
         # Only fixed fragments above are joined into the SQL; every value is a
         # parameter. One extra row tells whether another page exists.
@@ -658,6 +684,25 @@ class PostgresStorage:
             cur = await conn.execute(sql, params)
             rows = await cur.fetchall()
         return [(str(slug), str(label), int(n)) for slug, label, n in rows]
+
+    async def topic_counts_by_interval(
+        self, since: datetime | None, interval: Literal["hour", "day"]
+    ) -> list[tuple[str, str, str, int]]:
+        """``(bucket start, slug, label, article count)``, oldest bucket first."""
+        if interval not in ("hour", "day"):
+            raise ValueError(f"interval: must be 'hour' or 'day', not {interval!r}")
+        where, params = ("WHERE a.sort_at >= %s", [as_utc(since)]) if since else ("", [])
+        # UTC buckets whatever the session's time zone.
+        sql = (
+            "SELECT date_trunc(%s, a.sort_at AT TIME ZONE 'UTC') AS bucket, t.slug,"
+            " min(t.label), count(DISTINCT t.article_id) AS n"
+            f" FROM article_topics AS t JOIN articles AS a ON a.id = t.article_id {where}"
+            " GROUP BY bucket, t.slug ORDER BY bucket, n DESC, t.slug"
+        )
+        async with self._connection() as conn:
+            cur = await conn.execute(sql, [interval, *params])
+            rows = await cur.fetchall()
+        return [(bucket_text(b), str(slug), str(label), int(n)) for b, slug, label, n in rows]
 
 
 def _since_join(alias: str, since: datetime | None) -> tuple[str, list[Any]]:

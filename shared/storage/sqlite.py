@@ -24,14 +24,17 @@ import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from shared import codec
 from shared.errors import RetryableError
 from shared.models import EnrichedArticle
 from shared.storage._common import (
+    check_relevance_sort,
     decode_cursor,
+    decode_offset_cursor,
     encode_cursor,
+    encode_offset_cursor,
     fold_entity_name,
     normalize_language,
     utc_text,
@@ -46,6 +49,10 @@ T = TypeVar("T")
 URL_PREFIX = "sqlite:///"
 MEMORY = ":memory:"
 DEFAULT_BUSY_TIMEOUT_S = 5.0
+# bm25 column weights (title, body) for sort="relevance": a title word counts more.
+_BM25_WEIGHTS = (5.0, 1.0)
+# strftime patterns of the topic_counts_by_interval buckets, on sort_at.
+_BUCKETS = {"hour": "%Y-%m-%dT%H:00:00Z", "day": "%Y-%m-%dT00:00:00Z"}
 
 # One tuple of statements per schema version; migration N runs on a database at
 # version N-1. Append, never edit: a released step has already run somewhere.
@@ -472,6 +479,10 @@ class SQLiteStorage:
         return await asyncio.to_thread(self._search_sync, query)
 
     def _search_sync(self, query: SearchQuery) -> SearchPage:
+        check_relevance_sort(query.q, query.sort)
+        relevance = query.sort == "relevance"
+        offset = decode_offset_cursor(query.cursor) if relevance and query.cursor else 0
+        match: str | None = None
         where: list[str] = []
         params: list[Any] = []
         if query.topic is not None:
@@ -488,8 +499,9 @@ class SQLiteStorage:
             match = fts_match_expression(query.q)
             if match is None:
                 return SearchPage(items=[])
-            where.append("a.rid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
-            params.append(match)
+            if not relevance:
+                where.append("a.rid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
+                params.append(match)
         if query.since is not None:
             where.append("a.sort_at >= ?")
             params.append(utc_text(query.since))
@@ -502,9 +514,26 @@ class SQLiteStorage:
         if query.language is not None:
             where.append("a.language = ?")
             params.append(normalize_language(query.language))
-        if query.cursor is not None:
+        if query.cursor is not None and not relevance:
             where.append("(a.sort_at, a.id) < (?, ?)")
             params += decode_cursor(query.cursor)
+
+        if relevance:
+            # bm25 is lower for a better match; ties newest first, then by id, so
+            # the order (and with it every offset page) is total.
+            sql = (
+                "SELECT a.doc FROM articles_fts JOIN articles AS a ON a.rid = articles_fts.rowid"
+                " WHERE articles_fts MATCH ?"
+                + "".join(" AND " + clause for clause in where)
+                + " ORDER BY bm25(articles_fts, ?, ?), a.sort_at DESC, a.id DESC LIMIT ? OFFSET ?"
+            )
+            rel_params = [match, *params, *_BM25_WEIGHTS, query.limit + 1, offset]
+            rows = self._locked(lambda conn: conn.execute(sql, rel_params).fetchall())
+            more = len(rows) > query.limit
+            return SearchPage(
+                items=[codec.loads(EnrichedArticle, row[0]) for row in rows[: query.limit]],
+                next_cursor=encode_offset_cursor(offset + query.limit) if more else None,
+            )
 
         # Only fixed fragments above are joined into the SQL; every value is a parameter.
         # The inner query picks the page by key alone, so when it must sort many
@@ -565,6 +594,25 @@ class SQLiteStorage:
             self._locked, lambda conn: conn.execute(sql, params).fetchall()
         )
         return [(str(slug), str(label), int(n)) for slug, label, n in rows]
+
+    async def topic_counts_by_interval(
+        self, since: datetime | None, interval: Literal["hour", "day"]
+    ) -> list[tuple[str, str, str, int]]:
+        """``(bucket start, slug, label, article count)``, oldest bucket first."""
+        if interval not in _BUCKETS:
+            raise ValueError(f"interval: must be 'hour' or 'day', not {interval!r}")
+        where, params = ("WHERE a.sort_at >= ?", [utc_text(since)]) if since else ("", [])
+        sql = (
+            "SELECT strftime(?, a.sort_at) AS bucket, t.slug, min(t.label),"
+            " count(DISTINCT t.article_id) AS n"
+            f" FROM article_topics AS t JOIN articles AS a ON a.id = t.article_id {where}"
+            " GROUP BY bucket, t.slug ORDER BY bucket, n DESC, t.slug"
+        )
+        args = [_BUCKETS[interval], *params]
+        rows = await asyncio.to_thread(
+            self._locked, lambda conn: conn.execute(sql, args).fetchall()
+        )
+        return [(str(b), str(slug), str(label), int(n)) for b, slug, label, n in rows]
 
     @staticmethod
     def _since_join(alias: str, since: datetime | None) -> tuple[str, list[Any]]:

@@ -615,6 +615,98 @@ async def test_topic_counts(loaded: Storage) -> None:
     ]
 
 
+async def test_topic_counts_by_hour_and_day(storage: Storage) -> None:
+    await storage.upsert_many(
+        [
+            make_article("h1", published_at=T0 + timedelta(minutes=5), topics=[POLITICS]),
+            make_article("h2", published_at=T0 + timedelta(minutes=55), topics=[POLITICS, SPORT]),
+            make_article("h3", published_at=T0 + timedelta(hours=1, minutes=1), topics=[SPORT]),
+            make_article("h4", published_at=T0 + timedelta(days=1), topics=[SPORT]),
+        ]
+    )
+    assert await storage.topic_counts_by_interval(None, "hour") == [
+        ("2024-05-01T10:00:00Z", "politics", "politics", 2),
+        ("2024-05-01T10:00:00Z", "sport", "sport", 1),
+        ("2024-05-01T11:00:00Z", "sport", "sport", 1),
+        ("2024-05-02T10:00:00Z", "sport", "sport", 1),
+    ]
+    assert await storage.topic_counts_by_interval(None, "day") == [
+        ("2024-05-01T00:00:00Z", "politics", "politics", 2),
+        ("2024-05-01T00:00:00Z", "sport", "sport", 2),
+        ("2024-05-02T00:00:00Z", "sport", "sport", 1),
+    ]
+    assert await storage.topic_counts_by_interval(T0 + timedelta(hours=1), "day") == [
+        ("2024-05-01T00:00:00Z", "sport", "sport", 1),
+        ("2024-05-02T00:00:00Z", "sport", "sport", 1),
+    ]
+    with pytest.raises(ValueError, match="interval"):
+        await storage.topic_counts_by_interval(None, "week")  # type: ignore[arg-type]
+
+
+async def test_relevance_ranks_the_best_match_first(storage: Storage) -> None:
+    await storage.upsert_many(
+        [
+            make_article(
+                "r-best",
+                title="Glacier melt: glacier scientists warn",
+                body="The glacier lost mass; every glacier in the range melt faster, melt again.",
+                published_at=T0,
+            ),
+            make_article(
+                "r-once",
+                title="Weekly roundup",
+                body="Among other news, one glacier showed some melt this spring.",
+                published_at=T0 + timedelta(days=2),
+            ),
+            make_article(
+                "r-other",
+                title="Markets",
+                body="Stocks rose; glacier tourism and ice melt were not discussed much.",
+                published_at=T0 + timedelta(days=1),
+            ),
+            make_article("r-none", title="Glacier", body="No other word here.", published_at=T0),
+        ]
+    )
+    by_time = await search_ids(storage, q="glacier melt")
+    assert by_time == ["r-once", "r-other", "r-best"]
+    by_relevance = await search_ids(storage, q="glacier melt", sort="relevance")
+    assert by_relevance[0] == "r-best"
+    assert sorted(by_relevance) == sorted(by_time)
+
+
+async def test_relevance_pagination_returns_every_match_once(storage: Storage) -> None:
+    articles = [
+        make_article(
+            f"rp{i:02d}",
+            title="Storm" if i % 3 == 0 else "Weather",
+            body=" ".join(["storm"] * (1 + i % 5)) + " hit the coast" + (" again" * i),
+            published_at=T0 + timedelta(hours=i // 4),
+        )
+        for i in range(23)
+    ]
+    await storage.upsert_many([*articles, make_article("calm", body="A calm day.")])
+    whole = await search_ids(storage, q="storm", sort="relevance", limit=100)
+    pages = await walk(storage, q="storm", sort="relevance", limit=5)
+    assert [len(page) for page in pages] == [5, 5, 5, 5, 3]
+    assert [article_id for page in pages for article_id in page] == whole
+    assert sorted(whole) == sorted(a.id for a in articles)
+
+
+async def test_relevance_needs_q_and_its_own_cursors(storage: Storage) -> None:
+    await storage.upsert_many([make_article(f"c{i}", body="storm") for i in range(3)])
+    with pytest.raises(ValueError, match="sort"):
+        await storage.search(SearchQuery(sort="relevance"))
+    time_page = await storage.search(SearchQuery(q="storm", limit=1))
+    rel_page = await storage.search(SearchQuery(q="storm", limit=1, sort="relevance"))
+    assert time_page.next_cursor is not None and rel_page.next_cursor is not None
+    with pytest.raises(ValueError, match="cursor"):
+        await storage.search(SearchQuery(q="storm", sort="relevance", cursor=time_page.next_cursor))
+    with pytest.raises(ValueError, match="cursor"):
+        await storage.search(SearchQuery(q="storm", cursor=rel_page.next_cursor))
+    with pytest.raises(ValidationError):
+        SearchQuery.model_validate({"q": "storm", "sort": "best"})
+
+
 async def test_data_survives_close_and_reopen(storage_url: str) -> None:
     url = storage_url
     first = open_storage(url)
