@@ -60,10 +60,20 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--source", help="source name")
     search.add_argument("--language", help="language code, e.g. en")
     search.add_argument("--limit", type=int, default=20, help="at most this many (1-500)")
+    search.add_argument(
+        "--sort",
+        choices=("time", "relevance"),
+        default="time",
+        help="newest first (default) or best --q match first",
+    )
     search.add_argument("--json", action="store_true", help="one EnrichedArticle per line (NDJSON)")
 
     subscribe = sub.add_parser("subscribe", help="follow a topic stream live")
-    subscribe.add_argument("--topic", required=True, help="topic slug, e.g. politics")
+    what = subscribe.add_mutually_exclusive_group(required=True)
+    what.add_argument("--topic", help="topic slug, e.g. politics")
+    what.add_argument(
+        "--subscription", help="a saved filter subscription's name ('newsflow subscriptions add')"
+    )
     subscribe.add_argument(
         "--from-start",
         action="store_true",
@@ -84,6 +94,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subscribe.add_argument("--json", action="store_true", help="NDJSON output")
     subscribe.add_argument("--count", type=int, help="exit after this many articles")
+
+    subs = sub.add_parser("subscriptions", help="add, list or remove saved filter subscriptions")
+    subs_sub = subs.add_subparsers(dest="action", required=True, metavar="ACTION")
+    subs_add = subs_sub.add_parser("add", help="save a filter (replaces one of the same name)")
+    subs_add.add_argument("name", help="lower-case letters, digits, '-' and '_'")
+    subs_add.add_argument(
+        "--topic", action="append", default=[], help="topic slug or QCode (repeatable; any)"
+    )
+    subs_add.add_argument(
+        "--all-topics", action="store_true", help="require every --topic, not any"
+    )
+    subs_add.add_argument(
+        "--entity", action="append", default=[], help="canonical entity name (repeatable; any)"
+    )
+    subs_add.add_argument(
+        "--keyword", action="append", default=[], help="keyword or title word (repeatable; any)"
+    )
+    subs_add.add_argument("--language", help="language code, e.g. en")
+    subs_add.add_argument("--source", help="source name")
+    subs_list = subs_sub.add_parser("list", help="show the saved filters")
+    subs_list.add_argument("--json", action="store_true", help="one filter per line (NDJSON)")
+    subs_rm = subs_sub.add_parser("rm", help="delete a saved filter (its stream is kept)")
+    subs_rm.add_argument("name")
 
     dlq = sub.add_parser("dlq", help="inspect, replay or purge dead letters")
     dlq.add_argument("action", choices=("list", "replay", "purge"))

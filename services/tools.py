@@ -232,6 +232,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             source=args.source,
             language=args.language,
             limit=args.limit,
+            sort=args.sort,
         )
     except (ValueError, ValidationError) as exc:
         return _fail(str(exc))
@@ -286,7 +287,11 @@ def cmd_subscribe(args: argparse.Namespace) -> int:
     url = _redis_url(settings)
     if not url:
         return _fail("no Redis: set REDIS_URL or start 'newsflow up'")
-    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,99}", args.topic):
+    subscription = getattr(args, "subscription", None)
+    if subscription is not None:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", subscription):
+            return _fail(f"--subscription: not a subscription name: {subscription!r}")
+    elif not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,99}", args.topic):
         return _fail(f"--topic: a slug is lower-case letters, digits and '-', not {args.topic!r}")
     if args.since and args.from_start:
         return _fail("--since and --from-start exclude each other")
@@ -305,6 +310,7 @@ def cmd_subscribe(args: argparse.Namespace) -> int:
         seen = 0
         async with subscribe(
             topic=args.topic,
+            subscription=subscription,
             group=args.group,
             consumer=args.consumer,
             redis_url=url,
@@ -492,3 +498,77 @@ def _stored_count(settings: Settings) -> int | None:
         return asyncio.run(run())
     except Exception:  # noqa: BLE001 - stats still shows Redis when storage is away
         return None
+
+
+# --- subscriptions ------------------------------------------------------------------------
+
+
+def cmd_subscriptions(args: argparse.Namespace) -> int:
+    """Add (or replace), list or remove saved filter subscriptions, in Redis directly."""
+    import redis
+    import redis.asyncio as aioredis
+    from pydantic import ValidationError
+
+    from shared import subscriptions
+
+    settings = get_settings()
+    url = _redis_url(settings)
+    if not url:
+        return _fail("no Redis: set REDIS_URL or start 'newsflow up'")
+    names = StreamNames(settings.prefix)
+    new: subscriptions.SavedFilter | None = None
+    if args.action == "add":
+        try:
+            new = subscriptions.SavedFilter(
+                name=args.name,
+                topics=args.topic,
+                topics_mode="all" if args.all_topics else "any",
+                entities=args.entity,
+                keywords=args.keyword,
+                language=args.language,
+                source=args.source,
+            )
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                for e in exc.errors(include_url=False)
+            )
+            return _fail(f"invalid subscription: {problems}")
+
+    async def run() -> int:
+        client = aioredis.Redis.from_url(url)
+        try:
+            if new is not None:
+                await subscriptions.save(client, names, new, replace=True)
+                stream = names.subs(new.name)
+                out.print(f"saved {escape(new.name)}: articles go to {escape(stream)}")
+                return 0
+            if args.action == "rm":
+                if not await subscriptions.delete(client, names, args.name):
+                    return _fail(f"no subscription called {args.name!r}", 1)
+                out.print(f"removed {escape(args.name)}")
+                return 0
+            subs = await subscriptions.list_all(client, names)
+        finally:
+            await client.aclose()
+        for sub in subs:
+            if args.json:
+                sys.stdout.buffer.write(orjson.dumps(sub.model_dump(mode="json")) + b"\n")
+                continue
+            criteria = [
+                f"topics {sub.topics_mode} of {', '.join(sub.topics)}" if sub.topics else "",
+                f"entities {', '.join(sub.entities)}" if sub.entities else "",
+                f"keywords {', '.join(sub.keywords)}" if sub.keywords else "",
+                f"language {sub.language}" if sub.language else "",
+                f"source {sub.source}" if sub.source else "",
+            ]
+            text = "; ".join(c for c in criteria if c) or "every article"
+            out.print(f"[bold]{escape(sub.name)}[/bold]  {escape(text)}")
+        if not args.json:
+            out.print(f"{len(subs)} subscription(s)")
+        return 0
+
+    try:
+        return asyncio.run(run())
+    except redis.ConnectionError as exc:
+        return _fail(f"Redis unreachable at {url}: {exc}", 1)

@@ -8,6 +8,9 @@ Follow a topic (``EnrichedArticle`` objects, as the enrich service writes them):
         async for article in articles:
             print(article.title, [t.slug for t in article.topics])
 
+``subscribe(subscription="iran-conflict")`` follows a saved filter subscription
+(``newsflow subscriptions add``) the same way.
+
 Without ``group`` the subscription reads the stream with ``XREAD``: from new
 entries (or ``from_start``, ``since`` or after ``last_id``), and every reader
 sees every entry. ``Subscription.last_id`` is the id of the last entry handed
@@ -84,7 +87,8 @@ class Subscription:
     def __init__(
         self,
         *,
-        topic: str,
+        topic: str | None = None,
+        subscription: str | None = None,
         group: str | None = None,
         consumer: str | None = None,
         redis_url: str | None = None,
@@ -100,8 +104,12 @@ class Subscription:
         url = redis_url or settings.resolved_redis_url()
         if not url:
             raise ValueError("no Redis: pass redis_url, set REDIS_URL or start 'newsflow up'")
+        if (topic is None) == (subscription is None):
+            raise ValueError("give exactly one of topic and subscription")
         self.topic = topic
-        self.stream = StreamNames(prefix or settings.prefix).topic(topic)
+        self.subscription = subscription
+        names = StreamNames(prefix or settings.prefix)
+        self.stream = names.topic(topic) if topic is not None else names.subs(str(subscription))
         self.group = group
         self.consumer = consumer or consumer_name("subscribe")
         self.block_ms = block_ms
@@ -263,7 +271,8 @@ class Subscription:
 
 def subscribe(
     *,
-    topic: str,
+    topic: str | None = None,
+    subscription: str | None = None,
     group: str | None = None,
     consumer: str | None = None,
     redis_url: str | None = None,
@@ -276,6 +285,9 @@ def subscribe(
 ) -> Subscription:
     """Follow ``<prefix>topics:<topic>``: ``async for article in subscribe(topic=...)``.
 
+    Or, with ``subscription=NAME`` (instead of ``topic``), ``<prefix>subs:<NAME>``:
+    the articles matching that saved filter subscription.
+
     Use it as ``async with subscribe(...) as articles`` so the last article is
     acknowledged (with a group) and the connection closed when the block ends.
     ``count`` entries are fetched per read (with a group they are delivered to this
@@ -284,6 +296,7 @@ def subscribe(
     """
     return Subscription(
         topic=topic,
+        subscription=subscription,
         group=group,
         consumer=consumer,
         redis_url=redis_url,

@@ -62,6 +62,10 @@ class StreamNames:
     def topic(self, slug: str) -> str:
         return f"{self.prefix}topics:{slug}"
 
+    def subs(self, name: str) -> str:
+        """The stream of the articles matching the saved filter ``name``."""
+        return f"{self.prefix}subs:{name}"
+
     def seen(self, article_id: str) -> str:
         """The duplicate-detection key of one article id."""
         return f"{self.prefix}seen:{article_id}"

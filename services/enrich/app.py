@@ -23,6 +23,7 @@ from shared.models import Article, DeadLetter, EnrichedArticle
 from shared.redis import add_dead_letter, connect, dead_letter
 from shared.settings import Settings
 from shared.streams import GROUP_ENRICH, StreamNames
+from shared.subscriptions import SubscriptionIndex
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,7 @@ def build_app(settings: Settings, redis_url: str) -> FastStream:
     client = connect(redis_url)
     state: dict[str, Enricher] = {}
     retention_ms = int(settings.topic_retention_hours * 3600 * 1000)
+    subscriptions = SubscriptionIndex(client, names)
 
     async def process(entries: list[Entry]) -> None:
         started = time.perf_counter()
@@ -101,6 +103,8 @@ def build_app(settings: Settings, redis_url: str) -> FastStream:
                 for topic in doc.topics:
                     topics.add(names.topic(topic.slug))
                     pipe.xadd(names.topic(topic.slug), fields, minid=minid, approximate=True)
+                for name in await subscriptions.matching(doc):
+                    pipe.xadd(names.subs(name), fields, minid=minid, approximate=True)
             if settings.topic_maxlen:
                 for stream in topics:
                     pipe.xtrim(stream, maxlen=settings.topic_maxlen, approximate=True)

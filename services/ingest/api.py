@@ -12,7 +12,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import FastAPI, Query, Request, Response
@@ -323,6 +323,7 @@ def create_api(
         language: str | None = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 20,
         cursor: str | None = None,
+        sort: Literal["time", "relevance"] = "time",
     ) -> Response:
         try:
             query = SearchQuery(
@@ -335,6 +336,7 @@ def create_api(
                 language=language,
                 limit=limit,
                 cursor=cursor,
+                sort=sort,
             )
             page = await storage_holder["s"].search(query)
         except ValidationError as exc:
@@ -343,6 +345,10 @@ def create_api(
         except ValueError as exc:
             raise ApiError(422, "invalid_parameter", str(exc)) from exc
         return Response(orjson.dumps(page.model_dump(mode="json")), media_type="application/json")
+
+    from services.ingest.query_api import build_query_router  # imports ApiError from here
+
+    app.include_router(build_query_router(storage_holder))
 
     @app.get("/healthz", summary="The process is alive")
     async def healthz() -> dict[str, str]:
@@ -373,4 +379,7 @@ def create_api(
     from services.ingest.sse import topic_stream_router
 
     app.include_router(topic_stream_router(settings, redis_factory))
+    from services.ingest.subscriptions_api import subscriptions_router
+
+    app.include_router(subscriptions_router(settings, redis_factory))
     return app

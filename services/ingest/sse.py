@@ -1,4 +1,4 @@
-"""Server-Sent Events: follow one topic stream over HTTP.
+"""Server-Sent Events: follow one topic stream (or saved filter stream) over HTTP.
 
 ``GET /v1/streams/topics/{slug}`` answers ``text/event-stream``. Each entry of
 ``<prefix>topics:<slug>`` becomes one event::
@@ -13,7 +13,9 @@ The ``id`` is the Redis stream entry id, so a client that reconnects with the
 as long as the stream still holds it (topic streams are trimmed after
 ``NEWSFLOW_TOPIC_RETENTION_HOURS``). Without one the stream starts at the
 entries written after the request (``?from=start``: everything the stream
-holds). A ``: keepalive`` comment is sent after ``NEWSFLOW_SSE_KEEPALIVE_SECONDS``
+holds). ``GET /v1/streams/subscriptions/{name}`` does the same for
+``<prefix>subs:<name>``, the articles matching a saved filter (404 when there is
+no such filter). A ``: keepalive`` comment is sent after ``NEWSFLOW_SSE_KEEPALIVE_SECONDS``
 without entries so proxies keep the connection open; the server stops reading
 Redis as soon as the client goes away.
 """
@@ -40,6 +42,7 @@ from shared.streams import StreamNames
 log = logging.getLogger(__name__)
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,99}$"
+SUBSCRIPTION_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 _ENTRY_ID = re.compile(r"^\d{1,20}(-\d{1,20})?$")
 _READ_COUNT = 100
 
@@ -67,7 +70,10 @@ STOPPING = threading.Event()
 
 
 def topic_stream_router(settings: Settings, redis_factory: Callable[[], Any]) -> APIRouter:
-    """The router with ``GET /v1/streams/topics/{slug}`` (auth comes from the app's middleware)."""
+    """The router with ``GET /v1/streams/topics/{slug}`` and ``.../subscriptions/{name}``.
+
+    Auth comes from the app's middleware.
+    """
     names = StreamNames(settings.prefix)
     keepalive_ms = max(1, int(settings.sse_keepalive_seconds * 1000))
     router = APIRouter()
@@ -118,7 +124,34 @@ def topic_stream_router(settings: Settings, redis_factory: Callable[[], Any]) ->
         last_event_id: str | None = None,
         from_: Annotated[Literal["start", "now"], Query(alias="from")] = "now",
     ) -> StreamingResponse:
-        resume = last_event_id_header or last_event_id
+        return await respond(
+            request, names.topic(slug), last_event_id_header or last_event_id, from_
+        )
+
+    @router.get(
+        "/v1/streams/subscriptions/{name}",
+        summary="Follow a saved filter live (Server-Sent Events, resumable with Last-Event-ID)",
+        response_class=StreamingResponse,
+    )
+    async def follow_subscription(
+        request: Request,
+        name: Annotated[str, Path(pattern=SUBSCRIPTION_PATTERN)],
+        last_event_id_header: Annotated[str | None, Header(alias="last-event-id")] = None,
+        last_event_id: str | None = None,
+        from_: Annotated[Literal["start", "now"], Query(alias="from")] = "now",
+    ) -> StreamingResponse:
+        from shared.subscriptions import get
+
+        if await get(redis_factory(), names, name) is None:
+            raise ApiError(404, "not_found", f"no subscription called {name!r}")
+        return await respond(
+            request, names.subs(name), last_event_id_header or last_event_id, from_
+        )
+
+    async def respond(
+        request: Request, stream: str, resume: str | None, from_: str
+    ) -> StreamingResponse:
+        """The event stream of ``stream`` from ``resume``, the start or now."""
         if resume is not None and not _ENTRY_ID.match(resume.strip()):
             raise ApiError(
                 422,
@@ -127,7 +160,6 @@ def topic_stream_router(settings: Settings, redis_factory: Callable[[], Any]) ->
                 fields=[{"field": "last_event_id", "message": "must be a stream entry id"}],
             )
         client = redis_factory()
-        stream = names.topic(slug)
         if resume is not None:
             start = resume.strip()
         elif from_ == "start":
