@@ -24,6 +24,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.ingest.core import Ingestor, decode_json, describe, field_errors, parse_article
+from services.ingest.metrics import ApiMetrics, metrics_router
 from shared.errors import InvalidMessage, TooLarge
 from shared.redis import raw_backlog
 from shared.settings import Settings
@@ -103,6 +104,7 @@ def create_api(
 ) -> FastAPI:
     """The FastAPI app. ``ingestor_factory``/``redis_factory`` return live objects once started."""
     names = StreamNames(settings.prefix)
+    api_metrics = ApiMetrics()
     backlog_cache = {"value": 0, "at": -1.0}
 
     async def check_backlog() -> None:
@@ -211,6 +213,7 @@ def create_api(
         article = _validate(data)
         await check_backlog()
         (result,) = await ingestor_factory().submit_many([article])
+        api_metrics.count(result.status)
         return JSONResponse({"id": result.id, "status": result.status}, status_code=202)
 
     def _validate(data: Any) -> Any:
@@ -287,6 +290,8 @@ def create_api(
             s: sum(1 for r in results if r["status"] == s)
             for s in ("accepted", "duplicate", "rejected")
         }
+        for status, n in counts.items():
+            api_metrics.count(status, n)
         return JSONResponse({**counts, "results": results})
 
     @app.get("/v1/articles/{article_id}", summary="One stored, enriched article")
@@ -349,6 +354,7 @@ def create_api(
     from services.ingest.query_api import build_query_router  # imports ApiError from here
 
     app.include_router(build_query_router(storage_holder))
+    app.include_router(metrics_router(names, redis_factory, api_metrics))
 
     @app.get("/healthz", summary="The process is alive")
     async def healthz() -> dict[str, str]:

@@ -257,3 +257,24 @@ async def test_redis_unreachable_gives_503_and_readyz_fails(settings: Settings) 
         assert ready.status_code == 503
         assert "unreachable" in ready.text
         assert (await client.get("/healthz")).status_code == 200
+
+
+async def test_metrics_show_streams_groups_dead_letters_and_api_counts(
+    api: httpx.AsyncClient, redis_client: aioredis.Redis, settings: Settings
+) -> None:
+    names = StreamNames(settings.prefix)
+    assert (await api.post("/v1/articles", json=ARTICLE)).status_code == 202
+    assert (await api.post("/v1/articles", json=ARTICLE)).json()["status"] == "duplicate"
+    await api.post("/v1/articles/batch", json=[{"title": "x", "body": "y"}, {"title": "z"}])
+    await redis_client.xadd(names.dlq, {"json": b"{}"})
+    response = await api.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    text = response.text
+    assert f'newsflow_stream_length{{stream="{names.raw}"}} 2.0' in text
+    assert f'newsflow_group_pending{{group="enrich",stream="{names.raw}"}} 0.0' in text
+    assert f'newsflow_group_lag{{group="enrich",stream="{names.raw}"}} 2.0' in text
+    assert "newsflow_dlq_entries 1.0" in text
+    assert 'newsflow_api_articles_total{status="accepted"} 2.0' in text
+    assert 'newsflow_api_articles_total{status="duplicate"} 1.0' in text
+    assert 'newsflow_api_articles_total{status="rejected"} 1.0' in text
