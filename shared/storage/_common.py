@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 
@@ -40,19 +41,27 @@ def utc_text(value: datetime) -> str:
     return naive.isoformat(timespec="microseconds") + "Z"
 
 
+def _pack(value: list[Any]) -> str:
+    """A JSON list as unpadded URL-safe base64: the opaque form of every cursor."""
+    return base64.urlsafe_b64encode(orjson.dumps(value)).rstrip(b"=").decode("ascii")
+
+
+def _unpack(cursor: str) -> Any:
+    """The JSON value inside a cursor; raises ``ValueError`` naming ``cursor``."""
+    try:
+        return orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError(_BAD_CURSOR) from exc
+
+
 def encode_cursor(sort_at: str, article_id: str) -> str:
     """An opaque, URL-safe cursor for the position after ``(sort_at, article_id)``."""
-    raw = orjson.dumps([sort_at, article_id])
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+    return _pack([sort_at, article_id])
 
 
 def decode_cursor(cursor: str) -> tuple[str, str]:
     """The ``(sort_at, id)`` in a cursor; raises ``ValueError`` naming ``cursor``."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        value = orjson.loads(raw)
-    except (binascii.Error, ValueError) as exc:
-        raise ValueError(_BAD_CURSOR) from exc
+    value = _unpack(cursor)
     if (
         not isinstance(value, list)
         or len(value) != 2
@@ -77,17 +86,12 @@ def encode_offset_cursor(offset: int) -> str:
 
     It cannot be mistaken for a time cursor (a list of two strings), nor one for it.
     """
-    raw = orjson.dumps([offset])
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+    return _pack([offset])
 
 
 def decode_offset_cursor(cursor: str) -> int:
     """The offset in a relevance cursor; raises ``ValueError`` naming ``cursor``."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        value = orjson.loads(raw)
-    except (binascii.Error, ValueError) as exc:
-        raise ValueError(_BAD_CURSOR) from exc
+    value = _unpack(cursor)
     if (
         not isinstance(value, list)
         or len(value) != 1
