@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 
 NAME = "iptc-mediatopic"
-LEXICON_VERSION = "newsflow.2"
+LEXICON_VERSION = "newsflow.3"
 DEFAULT_RELEASE = "2025-10-09"
 DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "services/enrich/data/taxonomy.json"
 ATTRIBUTION = (
@@ -317,433 +317,412 @@ LEXICON: dict[str, str] = {
 # Terms for the active second-level topics, on top of each topic's own label.
 NARROWER: dict[str, str] = {
     "medtop:20000002": (
-        "film; films; movie; movies; actor; actress; box office; album; albums; chart; "
-        "singles chart; band; singer; pop; rock; hip hop; rapper; concert; gig; oscar; "
-        "oscars; bafta; golden globes; grammy; brit awards; starring; screenplay; "
-        "comedy; drama; soap opera; sitcom; musical; theatre; west end; broadway; dance; "
-        "ballet; opera; orchestra; festival; record label; music industry; pop star; "
-        "film star; hollywood star; nominated; nominations; nominee; best actor; "
-        "best actress; best film; best director; soundtrack; tv drama; reality tv; "
-        "reality show; talent show; comedian; novel; author; book; books; poet; "
-        "painting; exhibition; gallery; museum;"
+        "film; movie; movies; actor; actress; box office; album; chart; singles chart; band; "
+        "singer; pop; rock; hip hop; rapper; concert; gig; oscar; bafta; golden globes; "
+        "grammy; brit awards; starring; screenplay; comedy; drama; soap opera; sitcom; "
+        "musical; theatre; west end; broadway; dance; ballet; opera; orchestra; festival; "
+        "record label; music industry; pop star; film star; hollywood star; nominated; "
+        "nominations; nominee; best actor; best actress; best film; best director; "
+        "soundtrack; tv drama; reality tv; reality show; talent show; comedian; novel; "
+        "author; book; poet; painting; exhibition; gallery; museum; book award; literary "
+        "prize; literary award; music award; film award; awards ceremony; award-winning; "
+        "music video; record company; record deal; number one single; top 10 single; top 40; "
+        "album chart; box set; children's book; children's author; fairytale; fairy tale; "
+        "composer; conductor; pianist; guitarist; drummer; vocalist; frontman; lead singer; "
+        "rock star; pop group; boy band; girl group; world tour; concert tour; stand-up; "
+        "stand-up comedian; tv presenter; chat show; talk show; game show; quiz show; soap "
+        "star; film-maker; movie star; big screen; animated film; animation; cartoon; "
+        "blockbuster; remake; film studio; dvd release; cinema-goers; cinemagoers; "
+        "moviegoers; screen actors guild; directed by; film version; stage version; west end "
+        "show; hit single; hit song; chart-topping; debut album; new album; studio album; "
+        "greatest hits; album sales; record sales; single sales; dvd sales; box-office "
+        "takings; film industry; film-making; entertainment industry; showbiz; showbusiness; "
+        "show business; a-list; red carpet; paparazzi; oscar nomination; oscar-winning; best "
+        "supporting actor; best supporting actress; best picture; film critic; crime drama; "
+        "crime thriller; crime novel; crime writer; crime fiction; detective series; "
+        "detective novel; detective drama; murder mystery; courtroom drama; police drama; cop "
+        "show; legal drama; horror film; war film; spy film; spy thriller;"
     ),
     "medtop:20000038": (
-        "culture; cultural heritage; heritage site; folklore; traditions; language; "
-        "literature; arts council; cultural festival;"
+        "cultural heritage; heritage site; folklore; traditions; language; literature; arts "
+        "council; cultural festival;"
     ),
     "medtop:20000045": (
-        "media; broadcaster; broadcasters; bbc; itv; channel 4; channel 5; sky; cnn; "
-        "newspaper; newspapers; tabloid; editor; journalist; journalists; reporter; "
-        "magazine; television; tv; tv channel; radio; radio station; viewers; ratings; "
-        "audience; press freedom; publisher; media group; episode; presenter; "
-        "documentary; broadcast; aired; licence fee;"
+        "media; broadcaster; bbc; itv; channel 4; channel 5; sky; cnn; newspaper; tabloid; "
+        "editor; journalist; reporter; magazine; television; tv; tv channel; radio; radio "
+        "station; viewers; ratings; audience; press freedom; publisher; media group; episode; "
+        "presenter; documentary; broadcast; aired; licence fee;"
     ),
     "medtop:20000053": (
-        "terrorism; terrorist; terrorists; terror attack; suicide bomber; "
-        "suicide bombing; bomb attack; car bomb; al-qaeda; jihadist; extremists; "
-        "hostage taking; anti-terror;"
+        "terrorism; terrorist; terror attack; suicide bomber; suicide bombing; bomb attack; "
+        "car bomb; al-qaeda; jihadist; extremists; hostage taking; anti-terror;"
     ),
     "medtop:20000056": (
-        "armed conflict; war; troops; soldiers; army; military; offensive; airstrike; "
-        "shelling; artillery; fighting; battle; invasion; insurgents; rebels; militia; "
-        "ceasefire violation; frontline;"
+        "war; troops; soldiers; army; military; offensive; airstrike; shelling; artillery; "
+        "fighting; battle; invasion; insurgents; rebels; militia; ceasefire violation; "
+        "frontline;"
     ),
     "medtop:20000065": (
-        "civil unrest; protest; protests; protesters; demonstration; demonstrators; "
-        "riot; riots; rioting; tear gas; clashes with police; uprising; crackdown; "
-        "curfew;"
+        "protest; protesters; demonstration; demonstrators; riot; tear gas; clashes with "
+        "police; uprising; crackdown; curfew;"
     ),
     "medtop:20000070": (
-        "coup d'etat; coup; military coup; coup attempt; junta; seized power; ousted; overthrow;"
+        "coup; military coup; coup attempt; junta; seized power; ousted; overthrow;"
     ),
-    "medtop:20000071": (
-        "massacre; mass killing; genocide; ethnic cleansing; mass grave; atrocities;"
-    ),
+    "medtop:20000071": ("mass killing; genocide; ethnic cleansing; mass grave; atrocities;"),
     "medtop:20000073": (
-        "peace process; peace talks; ceasefire; truce; peace deal; peace agreement; "
-        "negotiations; mediators; peace plan; armistice;"
+        "peace talks; ceasefire; truce; peace deal; peace agreement; negotiations; mediators; "
+        "peace plan; armistice;"
     ),
-    "medtop:20000077": (
-        "post-war reconstruction; reconstruction; rebuilding; demining; disarmament; "
-        "demobilisation;"
-    ),
-    "medtop:20001361": (
-        "cyber warfare; cyberwarfare; state-sponsored hackers; cyber attack; "
-        "cyberattack; cyber espionage;"
-    ),
-    "medtop:20001377": (
-        "war victims; civilian casualties; civilians killed; displaced; refugees; "
-        "war dead; war widows; wounded;"
-    ),
+    "medtop:20000077": ("reconstruction; rebuilding; demining; disarmament; demobilisation;"),
     "medtop:20000082": (
-        "crime; criminal; murder; murdered; killing; robbery; burglary; theft; fraud; "
-        "drug dealing; gang; assault; rape; kidnapping; smuggling; shooting; stabbing; "
-        "arson; victim; suspect; suspects; offender; offenders;"
+        "criminal; murder; killing; robbery; burglary; theft; fraud; drug dealing; gang; "
+        "assault; rape; kidnapping; smuggling; shooting; stabbing; arson; victim; suspect; "
+        "offender;"
     ),
     "medtop:20000106": (
-        "judiciary; judge; judges; trial; jury; verdict; sentenced; "
-        "court of appeal; supreme court; high court; magistrates; "
-        "prosecutor; prosecution; defence lawyer; lawyer; lawyers; acquitted; convicted; "
+        "judge; trial; jury; verdict; sentenced; court of appeal; supreme court; high court; "
+        "magistrates; prosecutor; prosecution; defence lawyer; lawyer; acquitted; convicted; "
         "guilty; pleaded guilty; lawsuit; sued;"
     ),
     "medtop:20000121": ("regulations; statute; loophole; copyright law;"),
     "medtop:20000129": (
-        "law enforcement; police; police officers; officers; detectives; arrested; "
-        "arrest; arrests; raid; investigation; investigators; fbi; scotland yard; "
-        "interpol; custody; patrol;"
+        "police; police officers; officers; detectives; arrested; raid; investigation; "
+        "investigators; fbi; scotland yard; interpol; custody; patrol;"
     ),
     "medtop:20000139": (
         "accident; crash; car crash; plane crash; train crash; collision; derailed; "
-        "explosion; blast; blaze; drowned; killed; death toll; survivors; wreckage; "
-        "capsized;"
+        "explosion; blast; blaze; drowned; killed; death toll; survivors; wreckage; capsized;"
     ),
     "medtop:20000148": (
-        "disaster; natural disaster; earthquake; quake; tsunami; flood; floods; "
-        "flooding; landslide; hurricane; cyclone; typhoon; volcano; eruption; wildfire; "
-        "drought; famine; avalanche;"
+        "natural disaster; earthquake; quake; tsunami; flood; landslide; hurricane; cyclone; "
+        "typhoon; volcano; eruption; wildfire; drought; famine; avalanche;"
     ),
     "medtop:20000168": (
-        "emergency response; rescue; rescuers; rescue workers; evacuation; evacuated; "
-        "emergency services; firefighters; aid agencies; relief effort; "
-        "humanitarian aid; disaster relief;"
+        "rescue; rescuers; rescue workers; evacuation; evacuated; emergency services; "
+        "firefighters; aid agencies; relief effort; humanitarian aid; disaster relief;"
     ),
     "medtop:20000170": (
-        "business information; annual report; results; earnings; quarterly results; "
-        "forecast; outlook; guidance; profit warning;"
+        "annual report; results; earnings; quarterly results; forecast; outlook; guidance; "
+        "profit warning;"
     ),
     "medtop:20000209": (
-        "products and services; retail; retailer; retailers; supermarket; shops; "
-        "consumer; consumers; airline; airlines; carmaker; car maker; car sales; brewer; "
-        "telecoms; energy firm; oil firm; drugmaker; insurer; insurance; manufacturing; "
-        "manufacturer; steel; mining; property market; housing market; house prices; "
-        "tourism;"
+        "retail; retailer; supermarket; shops; consumer; airline; carmaker; car maker; car "
+        "sales; brewer; telecoms; energy firm; oil firm; drugmaker; insurer; insurance; "
+        "manufacturing; manufacturer; steel; mining; property market; housing market; house "
+        "prices; tourism;"
     ),
     "medtop:20000344": (
-        "economy; economic; economic growth; growth; gdp; recession; inflation; "
-        "interest rates; interest rate; central bank; bank of england; federal reserve; "
-        "ecb; unemployment rate; jobless; budget deficit; deficit; public spending; "
-        "trade deficit; exports; imports; consumer spending; economists; exchange rate; "
-        "currency; dollar; euro; sterling; yen; imf; world bank; fiscal; "
-        "monetary policy; wto; trade talks; tariffs; chancellor; budget; tax; taxes; "
-        "borrowing; debt;"
+        "economic; economic growth; growth; gdp; recession; inflation; interest rates; "
+        "central bank; bank of england; federal reserve; ecb; unemployment rate; jobless; "
+        "budget deficit; deficit; public spending; trade deficit; exports; imports; consumer "
+        "spending; economists; exchange rate; currency; dollar; euro; sterling; yen; imf; "
+        "world bank; fiscal; monetary policy; wto; trade talks; tariffs; chancellor; budget; "
+        "tax; borrowing; debt; trade minister; trade secretary; industry minister; industry "
+        "secretary; agriculture minister; energy minister; finance minister; economy "
+        "minister; treasury secretary; economic reforms; economic policy; economic slowdown; "
+        "slowdown; downturn; upturn; trade surplus; current account deficit; fuel prices; "
+        "energy prices; commodity prices; crude prices; interest rate rise; rate rise; rise "
+        "in interest rates; eurozone; euro zone; single currency; stability pact; stability "
+        "and growth pact; g7; group of seven; pre-budget report; spending review; budget "
+        "surplus;"
     ),
     "medtop:20000349": (
-        "business enterprise; company; companies; firm; firms; corporation; "
-        "chief executive; executive; chairman; board; shareholders; shareholder; "
-        "takeover; takeover bid; merger; acquisition; deal; bid; stake; profit; profits; "
-        "pre-tax profits; revenue; revenues; turnover; sales; bankruptcy; bankrupt; "
-        "restructuring; job cuts; layoffs; subsidiary; brand; investors; investment;"
+        "company; firm; corporation; chief executive; executive; chairman; board; "
+        "shareholders; takeover; takeover bid; merger; acquisition; deal; bid; stake; profit; "
+        "pre-tax profits; revenue; turnover; sales; bankruptcy; bankrupt; restructuring; job "
+        "cuts; layoffs; subsidiary; brand; investors; investment; chief executive officer; "
+        "chief financial officer; chief operating officer; financial officer; finance "
+        "director; managing director; regulator; competition watchdog; competition "
+        "commission; competition authorities; antitrust; anti-trust; monopoly; office of fair "
+        "trading; annual profits; quarterly profit; full-year profits; market share; earnings "
+        "per share; per share; dividend; banks; stock market listing; stock market flotation; "
+        "business confidence; consumer confidence;"
     ),
     "medtop:20000385": (
-        "market and exchange; shares; share price; stock; stocks; stock market; "
-        "stock exchange; ftse; dow jones; nasdaq; nikkei; trading; traders; investors; "
-        "bonds; oil price; oil prices; crude; barrel; commodities; gold price; analysts; "
-        "hedge fund; ipo; flotation; market value; valuation;"
+        "shares; share price; stock; stock market; stock exchange; ftse; dow jones; nasdaq; "
+        "nikkei; trading; traders; investors; bonds; oil price; crude; barrel; commodities; "
+        "gold price; analysts; hedge fund; ipo; flotation; market value; valuation; pension "
+        "fund; pension scheme; pension deficit; pensions industry; pension provider; annuity; "
+        "savers; fund manager; asset management; private equity; venture capital; accounting "
+        "scandal; accounting irregularities; accounting fraud; insider trading; securities "
+        "and exchange commission; financial services authority; financial regulator; stock "
+        "market regulator; shareholder lawsuit; class action lawsuit;"
     ),
-    "medtop:20000398": ("parents group; parent-teacher; parents' association; school governors;"),
-    "medtop:20000399": (
-        "religious education; faith school; faith schools; religious school; madrassa;"
-    ),
+    "medtop:20000398": ("parent-teacher; parents' association; school governors;"),
+    "medtop:20000399": ("faith school; religious school; madrassa;"),
     "medtop:20000400": (
-        "school; schools; primary school; secondary school; high school; pupils; "
-        "classroom; head teacher; headteacher; state schools; private schools;"
+        "primary school; secondary school; high school; pupils; classroom; head teacher; "
+        "headteacher; state schools; private schools;"
     ),
-    "medtop:20000410": ("social learning; adult education; lifelong learning; literacy;"),
-    "medtop:20000412": ("curriculum; syllabus; national curriculum; lessons;"),
-    "medtop:20000413": (
-        "educational testing and examinations; exam; exams; examinations; gcse; "
-        "a-levels; test scores;"
-    ),
-    "medtop:20000414": ("entrance examination; admissions test; entrance exam;"),
+    "medtop:20000410": ("adult education; lifelong learning; literacy;"),
+    "medtop:20000412": ("syllabus; national curriculum; lessons;"),
+    "medtop:20000413": ("exam; examinations; gcse; a-levels; test scores;"),
+    "medtop:20000414": ("admissions test; entrance exam;"),
     "medtop:20000415": (
-        "students; student; pupils; graduates; tuition fees; student loans; university; "
-        "universities; college; campus;"
+        "pupils; graduates; tuition fees; student loans; university; college; campus;"
     ),
-    "medtop:20000416": ("teachers; teacher; teaching; lecturers; academics; teaching union;"),
-    "medtop:20001216": (
-        "vocational education; apprenticeships; apprenticeship; vocational training;"
-    ),
-    "medtop:20001217": ("educational grading; grades; league tables; grade inflation;"),
-    "medtop:20001337": (
-        "online and remote learning; e-learning; distance learning; online courses;"
-    ),
+    "medtop:20000416": ("teaching; lecturers; academics; teaching union;"),
     "medtop:20000418": (
-        "climate change; global warming; greenhouse gases; carbon emissions; emissions; "
-        "kyoto protocol; carbon dioxide; co2; fossil fuels;"
+        "global warming; greenhouse gases; carbon emissions; emissions; kyoto protocol; "
+        "carbon dioxide; co2; fossil fuels;"
     ),
     "medtop:20000420": (
-        "conservation; endangered species; wildlife; habitat; national park; "
-        "protected area; conservationists; extinction;"
+        "endangered species; wildlife; habitat; national park; protected area; "
+        "conservationists; extinction;"
     ),
     "medtop:20000424": (
-        "environmental pollution; pollution; air pollution; oil spill; toxic waste; "
-        "contamination; smog; litter;"
+        "pollution; air pollution; oil spill; toxic waste; contamination; smog; litter;"
     ),
-    "medtop:20000430": (
-        "natural resource; natural resources; water supply; deforestation; logging; "
-        "fisheries; overfishing;"
-    ),
-    "medtop:20000441": (
-        "nature; forest; forests; rainforest; species; animals; birds; plants; ecosystem;"
-    ),
-    "medtop:20001374": (
-        "sustainability; renewable energy; wind power; wind farm; solar power; "
-        "recycling; green energy; sustainable;"
-    ),
+    "medtop:20000430": ("water supply; deforestation; logging; fisheries; overfishing;"),
+    "medtop:20000441": ("forest; rainforest; species; animals; birds; plants; ecosystem;"),
     "medtop:20000446": (
-        "disease and condition; disease; illness; cancer; diabetes; heart disease; "
-        "virus outbreak; flu; bird flu; hiv; aids; malaria; obesity; dementia; "
-        "infection; epidemic; pandemic; symptoms; patients;"
+        "disease; illness; cancer; diabetes; heart disease; virus outbreak; flu; bird flu; "
+        "hiv; aids; malaria; obesity; dementia; infection; epidemic; pandemic; symptoms; "
+        "patients;"
     ),
-    "medtop:20000461": (
-        "health facility; hospital; hospitals; clinic; clinics; ward; a&e; care home;"
-    ),
-    "medtop:20000463": (
-        "health organisation; world health organization; nhs; health authority; health service;"
-    ),
+    "medtop:20000461": ("hospital; clinic; ward; a&e; care home;"),
+    "medtop:20000463": ("world health organization; nhs; health authority; health service;"),
     "medtop:20000464": (
-        "health treatment and procedure; treatment; surgery; transplant; therapy; "
-        "drug trial; clinical trial; vaccine; vaccination; prescription; medication;"
+        "treatment; surgery; transplant; therapy; drug trial; clinical trial; vaccine; "
+        "vaccination; prescription; medication;"
     ),
     "medtop:20000480": (
-        "government health care; nhs; health service; health secretary; health minister; "
-        "waiting lists; waiting times; medicare;"
+        "nhs; health service; health secretary; health minister; waiting lists; waiting "
+        "times; medicare;"
     ),
-    "medtop:20000483": ("health insurance; medical insurance; health cover;"),
-    "medtop:20000484": ("private health care; private hospital; private clinic; private patients;"),
-    "medtop:20000485": (
-        "medical profession; doctors; doctor; nurses; nurse; gps; surgeons; "
-        "medical staff; physicians;"
-    ),
-    "medtop:20001339": ("wellness; wellbeing; mental health; healthy eating;"),
-    "medtop:20001358": (
-        "public health; health officials; public health warning; smoking ban; smoking; "
-        "alcohol; binge drinking;"
-    ),
-    "medtop:20000498": (
-        "award and prize; prize; prizes; honoured; honour; knighthood; medal of honour;"
-    ),
-    "medtop:20000499": (
-        "record and achievement; world record; record-breaking; guinness world record; "
-        "oldest; youngest;"
-    ),
-    "medtop:20000501": (
-        "ceremony; ceremonies; celebration; wedding; royal wedding; funeral; memorial service;"
-    ),
-    "medtop:20000503": ("human mishap; mishap; blunder; gaffe;"),
-    "medtop:20000504": ("high society; aristocracy; socialite; royal family;"),
-    "medtop:20000505": ("celebrity; celebrities; famous; fame; tabloids; paparazzi; gossip;"),
-    "medtop:20001237": ("anniversary; anniversaries; commemoration; centenary;"),
-    "medtop:20001238": ("birthday; birthdays; turned 100;"),
+    "medtop:20000483": ("medical insurance; health cover;"),
+    "medtop:20000484": ("private hospital; private clinic; private patients;"),
+    "medtop:20000485": ("doctors; nurses; gps; surgeons; medical staff; physicians;"),
+    "medtop:20000498": ("prize; honoured; knighthood; medal of honour;"),
+    "medtop:20000499": ("world record; record-breaking; guinness world record; oldest; youngest;"),
+    "medtop:20000501": ("celebration; wedding; royal wedding; funeral; memorial service;"),
+    "medtop:20000503": ("mishap; blunder; gaffe;"),
+    "medtop:20000504": ("aristocracy; socialite; royal family;"),
+    "medtop:20000505": ("famous; fame; tabloids; paparazzi; gossip;"),
     "medtop:20000509": (
-        "employment; jobs; workers; workforce; employees; staff; hiring; recruitment; "
-        "wages; pay; minimum wage; salary; pay rise;"
+        "jobs; workers; workforce; employees; staff; hiring; recruitment; wages; pay; minimum "
+        "wage; salary; pay rise;"
     ),
-    "medtop:20000521": (
-        "employment legislation; working time directive; employment law; labour law;"
-    ),
-    "medtop:20000523": (
-        "labour market; job market; jobs market; job creation; vacancies; skills shortage;"
-    ),
-    "medtop:20000524": (
-        "labour relations; strike; strikes; industrial action; walkout; pay dispute; "
-        "collective bargaining;"
-    ),
-    "medtop:20000531": (
-        "retirement; pension; pensions; pensioners; retirement age; state pension;"
-    ),
-    "medtop:20000533": ("unemployment; unemployed; jobless; redundancies; laid off; job losses;"),
-    "medtop:20000536": ("unions; union; trade union; trade unions; tuc; union leaders;"),
+    "medtop:20000521": ("working time directive; employment law; labour law;"),
+    "medtop:20000523": ("job market; job creation; vacancies; skills shortage;"),
+    "medtop:20000524": ("strike; industrial action; walkout; pay dispute; collective bargaining;"),
+    "medtop:20000531": ("pension; pensioners; retirement age; state pension;"),
+    "medtop:20000533": ("unemployed; jobless; redundancies; laid off; job losses;"),
+    "medtop:20000536": ("union; trade union; trade unions; tuc; union leaders;"),
     "medtop:20000538": (
-        "leisure; hobby; hobbies; holiday; holidays; travel; tourists; gardening; "
-        "cooking; recipes; dining; games; gaming;"
+        "hobby; holiday; travel; tourists; gardening; cooking; recipes; dining; games;"
     ),
-    "medtop:20000565": ("lifestyle; fashion; diet; beauty; shopping; food; drink;"),
+    "medtop:20000565": ("fashion; diet; beauty; shopping; food; drink;"),
     "medtop:20000574": (
-        "election; elections; general election; poll; polls; opinion poll; voters; vote; "
-        "votes; voting; ballot; campaign; campaigning; candidate; candidates; manifesto; "
-        "constituency; seats; marginal seats; turnout; polling day; election campaign; "
-        "re-election; electoral commission;"
+        "general election; poll; opinion poll; voters; vote; ballot; campaign; candidate; "
+        "manifesto; constituency; seats; marginal seats; turnout; polling day; election "
+        "campaign; re-election; electoral commission; election date; election day; "
+        "canvassing; hustings; electorate; by-election; postal votes; postal ballot; swing "
+        "voters; party conference; spring conference; party members; party activists; "
+        "election pledge; manifesto pledge; election battle; polling station; poll lead; poll "
+        "rating; election broadcast; party election broadcast; election poster; poster "
+        "campaign; voting system; electoral reform;"
     ),
     "medtop:20000587": (
-        "fundamental rights; civil liberties; human rights; freedom of speech; "
-        "free speech; privacy; id cards; identity cards; right to protest;"
+        "civil liberties; human rights; freedom of speech; free speech; privacy; id cards; "
+        "identity cards; right to protest;"
     ),
     "medtop:20000593": (
-        "government; ministers; minister; cabinet; parliament; mps; mp; peers; "
-        "house of commons; commons; house of lords; lords; labour; tories; tory; "
-        "conservatives; conservative; lib dems; liberal democrats; party; parties; "
-        "party leader; prime minister; chancellor; home secretary; foreign secretary; "
-        "shadow; opposition; downing street; whitehall; westminster; senate; congress; "
-        "white house; president; backbenchers; backbench; whip;"
+        "ministers; cabinet; parliament; mps; mp; peers; house of commons; commons; house of "
+        "lords; lords; labour; tories; conservatives; lib dems; liberal democrats; party; "
+        "party leader; prime minister; chancellor; home secretary; foreign secretary; shadow; "
+        "opposition; downing street; whitehall; westminster; senate; congress; white house; "
+        "president; backbenchers; backbench; whip; government minister; junior minister; "
+        "minister for; ministerial; home office; foreign office; cabinet office; cabinet "
+        "secretary; deputy prime minister; health secretary; education secretary; culture "
+        "secretary; trade secretary; industry secretary; transport secretary; environment "
+        "secretary; defence secretary; pensions secretary; work and pensions secretary; "
+        "northern ireland secretary; international development secretary; constitutional "
+        "affairs secretary; health minister; education minister; culture minister; sports "
+        "minister; environment minister; trade minister; industry minister; transport "
+        "minister; employment minister; pensions minister; immigration minister; home office "
+        "minister; defence minister; energy minister; agriculture minister; tourism minister; "
+        "e-commerce minister; technology minister; science minister; media minister; shadow "
+        "chancellor; shadow home secretary; shadow foreign secretary; shadow cabinet; shadow "
+        "health secretary; shadow education secretary; shadow culture secretary; frontbench; "
+        "frontbencher; chief whip; commons vote; free vote; select committee; public accounts "
+        "committee; committee of mps; cross-party; all-party; tory leader; tory party; tory "
+        "mp; labour mp; labour leader; labour government; labour peer; labour backbencher; "
+        "new labour; lib dem leader; snp; ukip; plaid cymru; green party; sinn fein; scottish "
+        "parliament; welsh assembly; holyrood; stormont; msp; assembly member; first "
+        "minister; devolution; devolved; prime minister's questions; government spokesman; "
+        "tory spokesman; lib dem spokesman; labour spokesman; party spokesman; home affairs "
+        "spokesman; health spokesman; education spokesman; health policy; education policy; "
+        "crime bill; education bill; health bill; draft bill; government bill; private "
+        "member's bill; royal assent; second reading; lobbying; lobbyists; pressure group; "
+        "cabinet reshuffle; reshuffle; spin doctor; sleaze; u-turn; local elections; local "
+        "government; councillor; council leader; freedom of information; eu constitution; eu "
+        "referendum; eurosceptic; pro-european; europe minister; prime ministerial;"
     ),
     "medtop:20000621": (
-        "government policy; policy; policies; reform; reforms; proposals; white paper; "
-        "green paper; public services; spending plans; tax cuts; council tax; "
-        "immigration policy; asylum policy;"
+        "policy; reform; proposals; white paper; green paper; public services; spending "
+        "plans; tax cuts; council tax; immigration policy; asylum policy; government plans; "
+        "government proposals; government spending; government funding; government targets; "
+        "government review; consultation paper; policy document; public sector; civil "
+        "service; quango; nanny state; identity cards; anti-terror laws; terror laws; new "
+        "law; law change; change the law; changes to the law; draft law; proposed law; "
+        "emergency laws; public inquiry; parliamentary inquiry;"
     ),
     "medtop:20000638": (
-        "international relations; diplomacy; diplomatic; diplomats; foreign policy; "
-        "ambassador; embassy; summit; bilateral; sanctions; united nations; un; nato; "
-        "european union; eu; g8; treaty;"
+        "diplomacy; diplomatic; diplomats; foreign policy; ambassador; embassy; summit; "
+        "bilateral; sanctions; united nations; un; nato; european union; eu; g8; treaty;"
     ),
     "medtop:20000646": (
-        "non-governmental organisation; ngo; ngos; charity; charities; campaign group; "
-        "pressure group; amnesty international; greenpeace; oxfam;"
+        "non-governmental organisation; ngo; charity; campaign group; pressure group; amnesty "
+        "international; greenpeace; oxfam;"
     ),
-    "medtop:20000648": (
-        "political prisoners and dissenters; dissident; dissidents; political prisoner; "
-        "political prisoners; detained without trial;"
-    ),
-    "medtop:20000657": (
-        "belief systems; religion; christianity; islam; judaism; hinduism; buddhism; atheism;"
-    ),
-    "medtop:20000688": ("religious conflict; sectarian; sectarian violence; religious violence;"),
-    "medtop:20000690": (
-        "religious festival and holiday; ramadan; eid; diwali; hanukkah; passover;"
-    ),
-    "medtop:20000696": ("religious ritual; prayer; prayers; worship; pilgrimage; baptism;"),
-    "medtop:20000697": (
-        "religious facility; church; churches; mosque; mosques; synagogue; temple; cathedral;"
-    ),
-    "medtop:20000702": (
-        "relations between religion and government; religious freedom; secularism; blasphemy law;"
-    ),
-    "medtop:20000703": (
-        "religious leader; pope; archbishop; bishop; imam; rabbi; cardinal; cleric; "
-        "clerics; priest;"
-    ),
-    "medtop:20000705": ("religious text; bible; koran; quran; torah;"),
-    "medtop:20000710": (
-        "biomedical science; biomedical; stem cell; stem cells; cloning; genetics; "
-        "genome; dna; biotechnology;"
-    ),
-    "medtop:20000715": ("mathematics; mathematician; mathematical; algorithm;"),
+    "medtop:20000648": ("dissident; political prisoner; detained without trial;"),
+    "medtop:20000657": ("religion; christianity; islam; judaism; hinduism; buddhism; atheism;"),
+    "medtop:20000688": ("sectarian; sectarian violence; religious violence;"),
+    "medtop:20000690": ("ramadan; eid; diwali; hanukkah; passover;"),
+    "medtop:20000696": ("prayer; worship; pilgrimage; baptism;"),
+    "medtop:20000697": ("church; mosque; synagogue; temple; cathedral;"),
+    "medtop:20000702": ("religious freedom; secularism; blasphemy law;"),
+    "medtop:20000703": ("pope; archbishop; bishop; imam; rabbi; cardinal; cleric; priest;"),
+    "medtop:20000705": ("bible; koran; quran; torah;"),
+    "medtop:20000710": ("biomedical; stem cell; cloning; genetics; genome; dna; biotechnology;"),
+    "medtop:20000715": ("mathematician; mathematical; algorithm;"),
     "medtop:20000717": (
-        "natural science; physics; chemistry; biology; astronomy; geology; space; "
-        "planet; mars; moon; nasa; esa; spacecraft; probe; telescope; galaxy; "
-        "stars and planets;"
+        "physics; chemistry; biology; astronomy; geology; space; planet; mars; moon; nasa; "
+        "esa; spacecraft; probe; telescope; galaxy; stars and planets;"
     ),
-    "medtop:20000735": (
-        "scientific research; research; researchers; scientists; study; studies; "
-        "experiment; findings; journal;"
-    ),
-    "medtop:20000741": (
-        "scientific institution; research institute; laboratory; royal society; "
-        "academy of sciences;"
-    ),
-    "medtop:20000742": (
-        "social sciences; sociology; psychology; economics research; anthropology;"
-    ),
-    "medtop:20000755": ("scientific standards; standards body; measurement standard; metrology;"),
+    "medtop:20000735": ("research; researchers; scientists; study; experiment; findings; journal;"),
+    "medtop:20000741": ("research institute; laboratory; royal society; academy of sciences;"),
+    "medtop:20000742": ("sociology; psychology; economics research; anthropology;"),
+    "medtop:20000755": ("standards body; measurement standard; metrology;"),
     "medtop:20000756": (
-        "technology and engineering; technology; technologies; hi-tech; high-tech; "
-        "computer; computers; pc; pcs; laptop; laptops; software; hardware; chip; chips; "
-        "processor; microsoft; apple; google; ibm; intel; sony; nokia; mobile phone; "
-        "mobile phones; mobiles; phone; phones; handset; handsets; gadget; gadgets; "
-        "broadband; internet; web; website; websites; online; e-mail; email; emails; "
-        "blog; blogs; bloggers; search engine; browser; firefox; linux; open source; "
-        "operating system; spam; spammers; phishing; hackers; hacker; security firm; "
-        "file-sharing; peer-to-peer; download; downloads; downloading; digital; "
-        "digital music; ipod; itunes; mp3; dvd; dvds; high-definition; console; "
-        "consoles; playstation; xbox; nintendo; games console; video game; video games; "
-        "gamers; games industry; 3g; wi-fi; wireless; bluetooth; network; networks; "
-        "users; net users; technology firm; tech firm; telecoms; texting; text messages; "
-        "camera phone; digital camera; robot; robots; engineering; engineers; "
-        "innovation; computer virus; computer viruses; anti-virus;"
+        "technology; hi-tech; high-tech; computer; pc; pcs; laptop; software; hardware; chip; "
+        "processor; microsoft; apple; google; ibm; intel; sony; nokia; mobile phone; mobiles; "
+        "phone; handset; gadget; broadband; internet; web; website; online; e-mail; email; "
+        "blog; bloggers; search engine; browser; firefox; linux; open source; operating "
+        "system; spam; spammers; phishing; hackers; security firm; file-sharing; "
+        "peer-to-peer; download; digital; digital music; ipod; itunes; mp3; dvd; "
+        "high-definition; console; playstation; xbox; nintendo; games console; video game; "
+        "gamers; games industry; 3g; wi-fi; wireless; bluetooth; network; users; net users; "
+        "technology firm; tech firm; telecoms; texting; text messages; camera phone; digital "
+        "camera; robot; engineering; innovation; computer virus; anti-virus; computer game; "
+        "games maker; games developer; games publisher; online game; multiplayer; virtual "
+        "world; handheld; handheld console; portable console; gameboy; digital tv; digital "
+        "television; digital radio; set-top box; personal video recorder; pvr; on-demand; "
+        "video-on-demand; hdtv; high-definition tv; flat screen; plasma screen; lcd; mobile "
+        "operator; mobile network; mobile phone operator; sms; ringtone; pda; handheld "
+        "computer; microchip; nanotechnology; biometric; rfid; malware; spyware; adware; "
+        "hacking; computer security; security flaw; software update; security update; "
+        "podcast; wiki; source code; programmer; programming; domain name; dotcom; "
+        "e-commerce; music piracy; online piracy; file-swapping; digital rights management; "
+        "drm; mp3 player; music player; digital media; media player; wimax; hotspot; voip; "
+        "internet telephony; net phone; skype; broadband connection; dial-up; isp; internet "
+        "service provider; web browser; internet explorer; computer users; computer science; "
+        "supercomputer; server; data centre; database; gigabyte; megabyte; terabyte; "
+        "microprocessor; telecommunications; virtual reality; 3d; touchscreen; touch screen; "
+        "consumer electronics; electronics; electronics firm; electronics giant; junk mail; "
+        "junk e-mail; inbox; internet users; web users; web page; web address; search giant; "
+        "net firm; internet firm; technology company; gadget fans; gameplay; graphics; "
+        "graphics card; game designer; game design; joystick; arcade; first-person shooter; "
+        "role-playing game; online role-playing; mmorpg; sega; electronic arts; nintendo ds; "
+        "sony psp; psp; video games industry; games market; digital video recorder; video "
+        "recorder; hard drive; hard disk; interactive tv; interactive television; interactive "
+        "services; mobile tv; internet tv; web tv; internet radio; web radio; online radio; "
+        "online music; music downloads; download service; online music store; online store; "
+        "net radio; digital download; tech; technological; cutting-edge;"
     ),
-    "medtop:20000768": ("communities; local community; neighbourhood;"),
-    "medtop:20000770": (
-        "demographics; population; census; birth rate; ageing population; life expectancy;"
-    ),
+    "medtop:20000768": ("local community; neighbourhood;"),
+    "medtop:20000770": ("population; census; birth rate; ageing population; life expectancy;"),
     "medtop:20000771": (
-        "immigration; immigrants; migrants; asylum; asylum seekers; illegal immigrants; "
-        "border controls; visas; work permits;"
+        "immigrants; migrants; asylum; asylum seekers; illegal immigrants; border controls; "
+        "visas; work permits;"
     ),
-    "medtop:20000772": ("emigration; emigrants; brain drain; expatriates;"),
-    "medtop:20000775": (
-        "discrimination; racism; racist; sexism; homophobia; prejudice; equal rights;"
-    ),
-    "medtop:20000780": ("family; families; marriage; divorce; childcare; adoption;"),
-    "medtop:20000788": ("demographic group; young people; elderly; ethnic minorities; teenagers;"),
-    "medtop:20000799": ("social condition; poverty; homelessness; inequality; deprivation; slums;"),
+    "medtop:20000772": ("emigrants; brain drain; expatriates;"),
+    "medtop:20000775": ("racism; racist; sexism; homophobia; prejudice; equal rights;"),
+    "medtop:20000780": ("marriage; divorce; childcare; adoption;"),
+    "medtop:20000788": ("young people; elderly; ethnic minorities; teenagers;"),
+    "medtop:20000799": ("poverty; homelessness; inequality; deprivation; slums;"),
     "medtop:20000802": (
-        "social problem; anti-social behaviour; addiction; drug abuse; alcoholism; "
-        "gambling; teenage pregnancy;"
+        "anti-social behaviour; addiction; drug abuse; alcoholism; gambling; teenage pregnancy;"
     ),
-    "medtop:20000808": ("values; morality; ethics; ethical;"),
+    "medtop:20000808": ("morality; ethics; ethical;"),
     "medtop:20000817": (
-        "welfare; benefits; social security; welfare state; child benefit; tax credits; "
-        "social services;"
-    ),
-    "medtop:20001373": (
-        "diversity, equity and inclusion; diversity; inclusion; equality; equal opportunities;"
+        "benefits; social security; welfare state; child benefit; tax credits; social services;"
     ),
     "medtop:20000822": (
         "football; soccer; rugby; rugby union; rugby league; cricket; tennis; golf; "
-        "athletics; boxing; snooker; cycling; swimming; horse racing; motor racing; "
-        "formula one; basketball; baseball; ice hockey; sailing; rowing; skiing; "
-        "marathon; sprint; sprinter; hurdles; relay; cross-country; triathlon; darts; "
-        "squash; badminton;"
+        "athletics; boxing; snooker; cycling; swimming; horse racing; motor racing; formula "
+        "one; basketball; baseball; ice hockey; sailing; rowing; skiing; marathon; sprint; "
+        "sprinter; hurdles; relay; cross-country; triathlon; darts; squash; badminton;"
     ),
     "medtop:20001103": (
-        "disciplinary action in sport; suspension; suspended; banned for; ban; fined; "
-        "red card; disciplinary hearing; misconduct charge; touchline ban;"
+        "suspension; suspended; banned for; ban; fined; red card; disciplinary hearing; "
+        "misconduct charge; touchline ban;"
     ),
     "medtop:20001104": (
-        "drug use in sport; doping; drugs test; drug test; failed a drugs test; "
-        "steroids; thg; epo; wada; anti-doping; banned substance;"
+        "doping; drugs test; failed a drugs test; steroids; thg; epo; wada; anti-doping; "
+        "banned substance;"
     ),
     "medtop:20001108": (
-        "sport event; match; matches; game; games; tournament; championship; "
-        "championships; final; semi-final; quarter-final; fixture; fixtures; derby; "
-        "olympics; olympic games; world cup; six nations; grand slam; australian open; "
-        "us open; french open; wimbledon; world championships; grand prix; race; races; "
-        "league; premiership; premier league; champions league; fa cup; uefa cup; "
-        "heineken cup; tour de france; ryder cup; test match; test series;"
+        "match; game; tournament; championship; final; semi-final; quarter-final; fixture; "
+        "derby; olympics; olympic games; world cup; six nations; grand slam; australian open; "
+        "us open; french open; wimbledon; world championships; grand prix; race; league; "
+        "premiership; premier league; champions league; fa cup; uefa cup; heineken cup; tour "
+        "de france; ryder cup; test match; test series;"
     ),
-    "medtop:20001124": ("sport industry; sponsorship; broadcasting rights; tv rights; kit deal;"),
+    "medtop:20001124": ("sponsorship; broadcasting rights; tv rights; kit deal;"),
     "medtop:20001125": (
-        "sport organisation; fifa; uefa; ioc; fa; football association; rfu; iaaf; lta; "
-        "club; clubs; team; teams; squad; national team;"
+        "fifa; uefa; ioc; fa; football association; rfu; iaaf; lta; club; team; squad; "
+        "national team;"
     ),
     "medtop:20001126": (
-        "sport venue; stadium; arena; pitch; circuit; wembley; twickenham; anfield; "
-        "old trafford; lord's;"
+        "stadium; arena; pitch; circuit; wembley; twickenham; anfield; old trafford; lord's;"
     ),
+    "medtop:20001128": ("forecasters; met office;"),
+    "medtop:20001129": (
+        "rain; snow; storm; wind; heatwave; fog; frost; hail; thunderstorm; tornado;"
+    ),
+    "medtop:20001130": ("temperatures; rainfall; hottest; coldest; wettest; record temperature;"),
+    "medtop:20001131": ("severe weather warning; flood warning; weather alert; storm warning;"),
     "medtop:20001148": (
-        "sports transaction; transfer; transfer fee; signing; signed; loan deal; "
-        "contract; new contract; free transfer; transfer window; bid for;"
+        "transfer; transfer fee; signing; loan deal; contract; new contract; free transfer; "
+        "transfer window; bid for;"
     ),
+    "medtop:20001216": ("apprenticeships; vocational training;"),
+    "medtop:20001217": ("grades; league tables; grade inflation;"),
+    "medtop:20001237": ("commemoration; centenary;"),
+    "medtop:20001238": ("turned 100;"),
     "medtop:20001301": (
-        "sport achievement; victory; beat; beaten; defeat; defeated; title; champion; "
-        "champions; gold medal; silver medal; bronze medal; medal; unbeaten; winner; "
-        "winners; trophy; cup; crown; seeded; seed; top seed; qualify; qualified; "
+        "victory; beat; beaten; defeat; title; champion; gold medal; silver medal; bronze "
+        "medal; medal; unbeaten; winner; trophy; cup; crown; seeded; top seed; qualify; "
         "qualifier; promoted; relegated;"
     ),
     "medtop:20001323": (
-        "sports coaching; coach; coaches; manager; head coach; training; trained; "
-        "trainer; fitness; injury; injured; injuries; hamstring; ankle; knee; groin; "
-        "squad; selection; captain; skipper;"
+        "coach; manager; head coach; training; trainer; fitness; injury; injured; hamstring; "
+        "ankle; knee; groin; squad; selection; captain; skipper;"
     ),
     "medtop:20001324": (
-        "sports management and ownership; club owner; chairman of the club; "
-        "takeover of the club; board of directors;"
+        "club owner; chairman of the club; takeover of the club; board of directors;"
     ),
     "medtop:20001325": (
-        "sports officiating; referee; referees; umpire; umpires; linesman; officials; "
-        "penalty decision; var; video replay;"
+        "referee; umpire; linesman; officials; penalty decision; var; video replay;"
     ),
-    "medtop:20001128": ("weather forecast; forecasters; met office;"),
-    "medtop:20001129": (
-        "weather phenomena; rain; snow; storm; storms; wind; winds; heatwave; fog; "
-        "frost; hail; thunderstorm; tornado;"
+    "medtop:20001337": ("e-learning; distance learning; online courses;"),
+    "medtop:20001339": ("wellbeing; mental health; healthy eating;"),
+    "medtop:20001358": (
+        "health officials; public health warning; smoking ban; smoking; alcohol; binge drinking;"
     ),
-    "medtop:20001130": (
-        "weather statistic; temperatures; rainfall; hottest; coldest; wettest; record temperature;"
+    "medtop:20001361": (
+        "cyberwarfare; state-sponsored hackers; cyber attack; cyberattack; cyber espionage;"
     ),
-    "medtop:20001131": (
-        "weather warning; severe weather warning; flood warning; weather alert; storm warning;"
+    "medtop:20001373": ("diversity; inclusion; equality; equal opportunities;"),
+    "medtop:20001374": (
+        "renewable energy; wind power; wind farm; solar power; recycling; green energy; "
+        "sustainable;"
+    ),
+    "medtop:20001377": (
+        "civilian casualties; civilians killed; displaced; refugees; war dead; war widows; wounded;"
     ),
 }
 

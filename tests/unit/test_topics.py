@@ -269,3 +269,151 @@ def test_unreadable_taxonomy_files_are_rejected(tmp_path: Path) -> None:
     broken.write_text("{not json", encoding="utf-8")
     with pytest.raises(TaxonomyError, match="not valid JSON"):
         TopicTaxonomy.load(broken)
+
+
+# --- newsflow.3 lexicon and scoring ----------------------------------------------
+
+LABOUR = "medtop:09000000"
+EDUCATION = "medtop:05000000"
+SCIENCE_TECH = "medtop:13000000"
+ARTS = "medtop:01000000"
+
+
+def test_portfolio_titles_are_politics(taxonomy: TopicTaxonomy) -> None:
+    topics = taxonomy.classify(
+        "Education secretary unveils plans",
+        "The education secretary told MPs that the plans would go ahead after the election.",
+        0.0,
+    )
+    assert qcodes(topics)[0] == POLITICS
+    assert topics[0].terms[0] == "education secretary"
+    # The phrase takes its words: "education" alone is not matched.
+    assert EDUCATION not in qcodes(topics)
+
+
+def test_uk_party_politics_vocabulary(taxonomy: TopicTaxonomy) -> None:
+    topics = taxonomy.classify(
+        "Shadow chancellor attacks tax plans",
+        "The shadow chancellor said the Lib Dem and Tory leader speeches showed the party "
+        "was ready for the general election campaign.",
+        THRESHOLD,
+    )
+    assert qcodes(topics)[0] == POLITICS
+    assert {"shadow chancellor", "tory leader", "general election"} <= set(topics[0].terms)
+
+
+def test_gadget_story_is_technology(taxonomy: TopicTaxonomy) -> None:
+    topics = taxonomy.classify(
+        "New games console goes on sale",
+        "The handheld games console lets gamers play online over broadband and download "
+        "music to its hard drive.",
+        THRESHOLD,
+    )
+    assert qcodes(topics)[0] == SCIENCE_TECH
+    assert topics[0].terms[:2] == ["games console", "handheld"]
+
+
+def test_pension_fund_is_finance_not_labour(taxonomy: TopicTaxonomy) -> None:
+    topics = taxonomy.classify(
+        "Pension fund deficit grows",
+        "The company said its pension fund deficit had grown, and shares fell as investors "
+        "worried about dividends.",
+        0.0,
+    )
+    assert qcodes(topics)[0] == ECONOMY
+    assert "pension fund" in topics[0].terms
+    assert LABOUR not in qcodes(topics)
+
+
+def test_music_chart_story_is_arts(taxonomy: TopicTaxonomy) -> None:
+    topics = taxonomy.classify(
+        "Singer tops album chart",
+        "The singer's debut album went straight to the top of the album chart, and the band "
+        "starts a world tour next month.",
+        THRESHOLD,
+    )
+    assert qcodes(topics) == [ARTS, "medtop:20000002"]
+    assert {"album chart", "debut album", "world tour"} <= set(topics[0].terms)
+
+
+def test_a_phrase_weighs_as_much_as_its_words(tmp_path: Path) -> None:
+    topics = [
+        {"qcode": "x:phrase", "label": "phrase", "terms": ["interest rate"]},
+        {"qcode": "x:words", "label": "words", "terms": ["profit", "loss"]},
+    ]
+    taxonomy = TopicTaxonomy.load(write_taxonomy(tmp_path / "t.json", topics))
+    found = {t.qcode: t for t in taxonomy.classify("", "Interest rate. Profit and loss.", 0.0)}
+    assert found["x:phrase"].relevance == found["x:words"].relevance
+
+
+# --- the fast matcher gives the plain reading of the text ------------------------------
+
+
+def test_case_spacing_and_punctuation_do_not_change_results(
+    taxonomy: TopicTaxonomy, seed_text: tuple[str, str]
+) -> None:
+    title, body = seed_text
+    expected = taxonomy.classify(title, body, 0.0)
+    assert taxonomy.classify(title.upper(), body.upper(), 0.0) == expected
+    assert taxonomy.classify(title, "  \n\t".join(body.split()), 0.0) == expected
+    rates = taxonomy.classify("Rates", "The central bank (and its interest-rate) decision.", 0.0)
+    assert {"central bank", "interest rate"} <= set(rates[0].terms)
+
+
+def test_phrases_do_not_run_across_title_and_body(taxonomy: TopicTaxonomy) -> None:
+    topics = taxonomy.classify("Drone", "strikes hit the area.", 0.0)
+    assert all("drone strike" not in t.terms for t in topics)
+
+
+def test_threshold_equal_to_a_relevance_keeps_the_topic(
+    taxonomy: TopicTaxonomy, seed_text: tuple[str, str]
+) -> None:
+    for topic in taxonomy.classify(*seed_text, threshold=0.0):
+        kept = taxonomy.classify(*seed_text, threshold=topic.relevance)
+        assert topic in kept
+        assert all(t.relevance >= topic.relevance for t in kept)
+
+
+def test_word_cache_is_bounded(
+    monkeypatch: pytest.MonkeyPatch, taxonomy: TopicTaxonomy, seed_text: tuple[str, str]
+) -> None:
+    import services.enrich.topics as topics_module
+
+    expected = taxonomy.classify(*seed_text, threshold=0.0)
+    fresh = TopicTaxonomy.load()
+    monkeypatch.setattr(topics_module, "_CHUNK_CACHE_SIZE", 50)
+    for n in range(300):
+        fresh.classify(f"Word{n}", f"filler{n} text{n}", 0.0)
+        assert len(fresh._chunk_codes) <= 50
+    assert fresh.classify(*seed_text, threshold=0.0) == expected
+
+
+def test_classify_from_several_threads(taxonomy: TopicTaxonomy, seed_text: tuple[str, str]) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [seed_text, SPORT_TEXT, RATES_TEXT, QUAKE_TEXT, VACCINE_TEXT] * 20
+    fresh = TopicTaxonomy.load()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda text: fresh.classify(*text, threshold=0.0), texts))
+    assert results == [taxonomy.classify(*text, threshold=0.0) for text in texts]
+
+
+def test_packaged_taxonomy_is_what_the_build_script_makes() -> None:
+    """The JSON the worker loads and scripts/build_taxonomy.py (its lexicon) agree, so
+    rebuilding from IPTC's export loses no hand-made term."""
+    import importlib.util
+
+    from tests.conftest import SHARED
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "build_taxonomy.py"
+    spec = importlib.util.spec_from_file_location("build_taxonomy", path)
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    concepts = json.loads((SHARED / "taxonomy" / "iptc-mediatopic.json").read_text("utf-8"))
+    packaged = json.loads(
+        (Path(__file__).resolve().parents[2] / "services/enrich/data/taxonomy.json").read_text(
+            "utf-8"
+        )
+    )
+    assert script.build(concepts, "2025-10-09") == packaged
