@@ -36,6 +36,7 @@ import psutil
 import redis
 
 from services.embedded import RedisServer, die_with_parent, free_port, start_redis
+from shared.settings import Settings
 from shared.streams import JSON_FIELD, StreamNames
 
 REPO = Path(__file__).resolve().parents[1]
@@ -245,7 +246,9 @@ def bench_bare_pipe(corpus: list[dict[str, Any]], processes: int) -> float:
     ctx = multiprocessing.get_context("spawn")
     out = ctx.Queue()
     shards = [texts[i::processes] for i in range(processes)]
-    procs = [ctx.Process(target=_pipe_worker, args=(shard, 32, out)) for shard in shards]
+    # The same number of texts per nlp.pipe batch as the enrich worker uses.
+    size = Settings().ner_batch_size
+    procs = [ctx.Process(target=_pipe_worker, args=(shard, size, out)) for shard in shards]
     for proc in procs:
         proc.start()
     times = [out.get() for _ in procs]

@@ -33,7 +33,6 @@ _TRACKING_PARAMS = frozenset(
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _MAX_URL_CHARS = 2048
 
-_HSPACE_RE = re.compile(r"[^\S\n]+")
 _BLANK_LINES_RE = re.compile(r"\n{3,}")
 _WORD_RE = re.compile(r"\w+(?:[-'’]\w+)*")
 # C0/C1 control characters other than tab and newline, and zero-width marks
@@ -165,7 +164,9 @@ def clean_text(text: str) -> str:
     # Controls go before NFC: removing one can bring a letter and its accent together.
     text = _CONTROL_RE.sub("", text)
     text = unicodedata.normalize("NFC", text)
-    lines = [_HSPACE_RE.sub(" ", line).strip() for line in text.split("\n")]
+    # str.split() splits on exactly the characters \s matches in a str pattern
+    # (str.isspace()): each line's whitespace runs become one space, ends stripped.
+    lines = [" ".join(line.split()) for line in text.split("\n")]
     return _BLANK_LINES_RE.sub("\n\n", "\n".join(lines)).strip()
 
 

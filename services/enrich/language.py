@@ -35,7 +35,7 @@ class LanguageDetector:
         """``(code, confidence)``; the code is ``None`` when the text is too short
         or the best guess is under ``MIN_CONFIDENCE``."""
         sample = (title + "\n" + body)[:SAMPLE_CHARS]
-        if sum(c.isalpha() for c in sample) < MIN_LETTERS:
+        if sum(map(str.isalpha, sample)) < MIN_LETTERS:
             return None, 0.0
         code, confidence = self._identifier.classify(sample)
         confidence = float(confidence)

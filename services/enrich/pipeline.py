@@ -12,7 +12,9 @@ runs when the language is the model's or unknown, and is skipped otherwise
 (entities and dates empty, the reason in ``provenance.ner_skipped``): an English
 model on French text finds garbage. Topics follow the taxonomy's ``language``
 the same way (``provenance.topics_skipped``); keywords are extracted for every
-language the extractor has stop words for.
+language the extractor has stop words for, when ``NEWSFLOW_KEYWORDS`` is ``on``,
+or ``auto`` (the default) and NER is on: with ``NEWSFLOW_NER=off`` the worker is
+the high-volume mode, language and lexicon topics only.
 """
 
 from __future__ import annotations
@@ -58,6 +60,9 @@ class Enricher:
         self.taxonomy = TopicTaxonomy.load(settings.taxonomy_path)
         self.gazetteer = Gazetteer.default()
         self.keywords = KeywordExtractor()
+        self.extract_keywords = settings.keywords == "on" or (
+            settings.keywords == "auto" and self.nlp is not None
+        )
         self.languages = LanguageDetector()
 
     def enrich_batch(self, articles: Sequence[Article]) -> list[EnrichedArticle]:
@@ -90,7 +95,7 @@ class Enricher:
                 taxonomy=self.taxonomy.provenance,
                 enriched_at=enriched_at,
                 language_detector=None if article.language else self.languages.version,
-                keyword_extractor=self.keywords.version,
+                keyword_extractor=self.keywords.version if self.extract_keywords else None,
                 gazetteer=self.gazetteer.version if entities else None,
                 ner_skipped=ner_skipped,
                 topics_skipped=topics_skipped,
@@ -102,7 +107,11 @@ class Enricher:
                     **fields,
                     entities=entities,
                     topics=topics,
-                    keywords=self.keywords.extract(article.title, article.body, language, entities),
+                    keywords=(
+                        self.keywords.extract(article.title, article.body, language, entities)
+                        if self.extract_keywords
+                        else []
+                    ),
                     dates=dates,
                     provenance=provenance,
                 )
@@ -148,7 +157,7 @@ class Enricher:
         # names beyond the cut are not annotated.
         limit: int = self.nlp.max_length
         texts = [ner_text(articles[i].title, articles[i].body)[:limit] for i in chosen]
-        batch_size = max(1, min(len(texts), self.settings.enrich_batch_size))
+        batch_size = max(1, min(len(texts), self.settings.ner_batch_size))
         for index, doc in zip(chosen, self.nlp.pipe(texts, batch_size=batch_size), strict=True):
             article = articles[index]
             spans = list(doc.ents)

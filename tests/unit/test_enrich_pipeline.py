@@ -127,6 +127,35 @@ def test_ner_off_gives_topics_without_entities(seed_article: Article) -> None:
     assert enriched.entities == []
     assert {POLITICS, CONFLICT} <= {t.qcode for t in enriched.topics}
     assert enriched.provenance.ner_model is None
+    # NER off is the high-volume mode: no keywords unless asked for.
+    assert enriched.keywords == []
+    assert enriched.provenance.keyword_extractor is None
+
+
+def test_keywords_can_be_forced_on_or_off(seed_article: Article) -> None:
+    [with_keywords] = Enricher(Settings(ner="off", keywords="on")).enrich_batch([seed_article])
+    assert "Iraq" in with_keywords.keywords
+    assert with_keywords.provenance.keyword_extractor
+    [without] = Enricher(Settings(ner="on", keywords="off")).enrich_batch([seed_article])
+    assert without.keywords == []
+    assert without.entities  # NER still runs
+
+
+def test_ner_batch_size_does_not_change_results(enricher: Enricher) -> None:
+    articles = [
+        SPORT_ARTICLE,
+        *(
+            make_article(f"Talks in Paris {i}", f"Officials met in Berlin and Rome on day {i}.")
+            for i in range(5)
+        ),
+    ]
+    small = Enricher(Settings(ner="on", ner_batch_size=1)).enrich_batch(articles)
+    large = Enricher(Settings(ner="on", ner_batch_size=64)).enrich_batch(articles)
+    strip = {"provenance"}
+    assert [a.model_dump(exclude=strip) for a in small] == [
+        a.model_dump(exclude=strip) for a in large
+    ]
+    assert any(a.entities for a in small)
 
 
 def test_user_taxonomy_and_threshold_from_settings(tmp_path: Path) -> None:

@@ -142,6 +142,9 @@ def test_eval_ner_runs_the_worker_code(conll_file: Path, enricher: Enricher) -> 
     assert 0.0 <= report["per_org_loc"]["f1"] <= 1.0
     assert report["bare"]["per_org_loc"]["support"] == report["per_org_loc"]["support"]
     assert report["provenance"]["ner_model"].startswith("en_core_web_sm")
+    # Both runs are timed, so the report says what enrichment costs next to the model.
+    assert report["enrich_seconds"] > 0 and report["bare_seconds"] > 0
+    assert report["throughput_ratio"] > 0
 
 
 def write_topics(path: Path, rows: list[dict[str, Any]]) -> Path:
