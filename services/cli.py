@@ -135,6 +135,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     stats = sub.add_parser("stats", help="streams, groups, lag, pending, DLQ size, stored count")
     stats.add_argument("--json", action="store_true", help="JSON output")
+    stats.add_argument(
+        "--interval",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="sample twice this far apart for added/read/acked per second (0: no rates)",
+    )
 
     docs = sub.add_parser("docs", help="write the AsyncAPI document of the streams (offline)")
     docs.add_argument(

@@ -28,6 +28,14 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from services.observability import (
+    HttpServer,
+    WorkerMetrics,
+    WorkerProbe,
+    batch_report,
+    build_http_app,
+    note_dead_letters,
+)
 from shared.codec import entry_json, loads
 from shared.models import DeadLetter
 from shared.redis import add_dead_letter, connect, dead_letter, ensure_pipeline_groups
@@ -132,6 +140,7 @@ def decode_entries(
                     error_class="InvalidMessage",
                 )
             )
+    note_dead_letters(len(bad), "invalid")
     return good, bad
 
 
@@ -198,6 +207,7 @@ class BatchConsumer:
         client: aioredis.Redis,
         process: Process,
         on_group_lost: Callable[[], None] | None = None,
+        metrics: WorkerMetrics | None = None,
     ) -> None:
         self.service, self.stream, self.group = service, stream, group
         self.on_group_lost = on_group_lost or _stop_this_process
@@ -208,6 +218,9 @@ class BatchConsumer:
         self.consumer = consumer_name(service)
         self.names = StreamNames(settings.prefix)
         self.counts: Counter[str] = Counter()
+        self.metrics = metrics or WorkerMetrics(service)
+        self.metrics.describe(consumer=self.consumer, stream=stream, group=group)
+        self._subscriber: Any = None
         self._errors: OrderedDict[bytes, str] = OrderedDict()
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -226,23 +239,41 @@ class BatchConsumer:
             polling_interval=self.settings.polling_interval_ms,
         )
 
-        @broker.subscriber(
+        subscriber = broker.subscriber(
             stream=sub,
             parser=keep_raw,
             decoder=raw_entries,
             ack_policy=AckPolicy.REJECT_ON_ERROR,
             title=f"{self.service}:{self.stream}",
         )
+
+        self._subscriber = subscriber
+
+        @subscriber
         async def handle(entries: list[Any]) -> None:
             await self._run(entries)
             self.counts["entries"] += len(entries)
             self.counts["batches"] += 1
 
+    def problem(self) -> str | None:
+        """Why this consumer is not working, once started; None when it is (or not started)."""
+        if self._task is None or self._stop.is_set():
+            return None
+        if self._task.done():
+            return f"{self.service}: the recovery loop on {self.stream} has stopped"
+        if self._subscriber is not None and not getattr(self._subscriber, "running", True):
+            return f"{self.service}: the subscription to {self.stream} is not running"
+        return None
+
     async def _run(self, entries: list[Entry]) -> None:
         heartbeat = asyncio.create_task(self._keep_claimed([e[0] for e in entries]))
+        started = time.perf_counter()
         try:
-            await self.process(entries)
+            with batch_report() as report:
+                await self.process(entries)
+            self.metrics.batch_done(len(entries), time.perf_counter() - started, "ok", report)
         except Exception as exc:
+            self.metrics.batch_done(len(entries), time.perf_counter() - started, "error")
             reason = f"{type(exc).__name__}: {exc}"
             for entry_id, _ in entries:
                 self._errors[entry_id] = reason
@@ -384,6 +415,7 @@ class BatchConsumer:
         if retry:
             log.info("%s: reclaimed %d pending entries", self.service, len(retry))
             self.counts["reclaimed"] += len(retry)
+            self.metrics.reclaim(len(retry))
             await self._process_and_ack(retry)
         return len(entries)
 
@@ -423,6 +455,7 @@ class BatchConsumer:
                 pipe.xack(self.stream, self.group, entry_id)
             await pipe.execute()
         self.counts["dead_letters"] += len(entries)
+        self.metrics.dead_letter(len(entries), "max_deliveries")
         log.warning(
             "%s: %d entries exceeded %d deliveries; moved to %s",
             self.service,
@@ -497,6 +530,12 @@ def install_signal_handlers(exit_app: Callable[[], None], service: str) -> None:
         loop.add_signal_handler(sig, on_signal, sig)
 
 
+def worker_http_port(settings: Settings, service: str) -> int:
+    """The port of ``service``'s health and metrics server (0: none)."""
+    ports = {"enrich": settings.enrich_http_port, "sink": settings.sink_http_port}
+    return ports.get(service, 0)
+
+
 def worker_app(
     *,
     service: str,
@@ -509,10 +548,22 @@ def worker_app(
     on_start: Callable[[], Awaitable[None]] | None = None,
     on_stop: Callable[[], Awaitable[None]] | None = None,
     client: aioredis.Redis | None = None,
+    ready_check: Callable[[], str | None] | None = None,
+    http_port: int | None = None,
 ) -> FastStream:
-    """A FastStream app for one batch consumer with recovery, retention and clean shutdown."""
+    """A FastStream app for one batch consumer with recovery, retention and clean shutdown.
+
+    The process also serves ``/healthz``, ``/readyz`` and ``/metrics`` (see
+    ``services.observability``) on ``NEWSFLOW_WORKER_HTTP_HOST`` and the service's
+    port (``http_port``, else ``NEWSFLOW_ENRICH_HTTP_PORT`` / ``NEWSFLOW_SINK_HTTP_PORT``;
+    0 serves nothing) from the start of start-up to the end of shutdown. ``/readyz``
+    answers 503 until ``on_start`` has finished; ``ready_check`` may name one more
+    problem (returns a sentence) or none (returns None).
+    """
     broker = make_broker(settings, redis_url)
     client = client or connect(redis_url)
+    names = StreamNames(settings.prefix)
+    metrics = WorkerMetrics(service)
     consumer = BatchConsumer(
         service=service,
         stream=stream,
@@ -521,14 +572,36 @@ def worker_app(
         settings=settings,
         client=client,
         process=process,
+        metrics=metrics,
     )
     consumer.subscribe(broker)
     app = FastStream(broker)
+    probe = WorkerProbe(
+        service=service,
+        stream=stream,
+        group=group,
+        client=client,
+        max_lag=settings.ready_max_lag,
+        checks=[consumer.problem] + ([ready_check] if ready_check is not None else []),
+    )
+    port = worker_http_port(settings, service) if http_port is None else http_port
+    http = (
+        HttpServer(
+            build_http_app(probe, metrics, dlq=names.dlq, api_key=settings.api_key),
+            settings.worker_http_host,
+            port,
+            service,
+        )
+        if port
+        else None
+    )
 
     @app.on_startup
     async def startup() -> None:
+        if http is not None:
+            await http.start()
         await wait_for_redis(client, service)
-        await ensure_pipeline_groups(client, StreamNames(settings.prefix))
+        await ensure_pipeline_groups(client, names)
         if on_start is not None:
             await on_start()
 
@@ -536,16 +609,20 @@ def worker_app(
     async def started() -> None:
         install_signal_handlers(app.exit, service)
         consumer.start()
+        probe.phase = "running"
         log.info("%s ready: consumer %s reading %s", service, consumer.consumer, stream)
 
     @app.on_shutdown
     async def stopping() -> None:
+        probe.phase = "stopping"
         await consumer.stop()
 
     @app.after_shutdown
     async def stopped() -> None:
         if on_stop is not None:
             await on_stop()
+        if http is not None:
+            await http.stop()
         await client.aclose()
 
     return app

@@ -406,7 +406,12 @@ def cmd_dlq(args: argparse.Namespace) -> int:
 
 
 def collect_stats(client: Any, names: StreamNames) -> dict[str, Any]:
-    """Streams with length and groups (pending, lag); the DLQ size."""
+    """Streams with length, entries ever added and groups (pending, lag, read); the DLQ size.
+
+    ``entries_added`` (XINFO STREAM) and a group's ``entries_read`` (XINFO GROUPS) are
+    Redis 7 counters, None on older servers; :func:`add_rates` turns two samples of
+    them into rates.
+    """
     streams: dict[str, Any] = {}
     for stream, group in (
         (names.inbox, GROUP_INGEST),
@@ -415,6 +420,7 @@ def collect_stats(client: Any, names: StreamNames) -> dict[str, Any]:
         (names.dlq, None),
     ):
         length = client.xlen(stream)
+        (added,) = _entries_added(client, [stream])
         groups = []
         if group:
             try:
@@ -422,6 +428,11 @@ def collect_stats(client: Any, names: StreamNames) -> dict[str, Any]:
             except Exception:  # noqa: BLE001 - a stream not created yet has no groups
                 infos = []
             for info in infos:
+                read = info.get("entries-read")
+                if read is None and added is not None and info.get("lag") is not None:
+                    # Redis leaves entries-read unset for a group created at id 0 until
+                    # it reads; lag is then still known, and read = added - lag.
+                    read = added - int(info["lag"])
                 groups.append(
                     {
                         "name": _text(info["name"]),
@@ -429,57 +440,151 @@ def collect_stats(client: Any, names: StreamNames) -> dict[str, Any]:
                         "pending": int(info["pending"]),
                         "lag": None if info.get("lag") is None else int(info["lag"]),
                         "last_delivered_id": _text(info["last-delivered-id"]),
+                        "entries_read": None if read is None else int(read),
+                        "read_per_s": None,
+                        "acked_per_s": None,
                     }
                 )
-        streams[stream] = {"length": length, "groups": groups}
+        streams[stream] = {
+            "length": length,
+            "groups": groups,
+            "entries_added": added,
+            "added_per_s": None,
+        }
     topics = sorted(_text(k) for k in client.scan_iter(match=names.topic("*"), count=1000))
     return {
         "streams": streams,
         "topics": {t: client.xlen(t) for t in topics},
+        "topics_added": dict(zip(topics, _entries_added(client, topics), strict=True)),
+        "topic_added_per_s": dict.fromkeys(topics),
         "dlq": client.xlen(names.dlq),
     }
+
+
+def _entries_added(client: Any, streams: list[str]) -> list[int | None]:
+    """XINFO STREAM ``entries-added`` of each stream (None: Redis < 7, or no such stream)."""
+    if not streams:
+        return []
+    pipe = client.pipeline(transaction=False)
+    for stream in streams:
+        pipe.xinfo_stream(stream)
+    added: list[int | None] = []
+    for info in pipe.execute(raise_on_error=False):
+        if isinstance(info, Exception):
+            # No such stream yet: nothing added (counting starts when it is created).
+            added.append(0 if "no such key" in str(info).lower() else None)
+            continue
+        value = info.get("entries-added") if isinstance(info, dict) else None
+        added.append(None if value is None else int(value))
+    return added
+
+
+def _rate(before: int | None, after: int | None, seconds: float) -> float | None:
+    if before is None or after is None or after < before or seconds <= 0:
+        return None
+    return round((after - before) / seconds, 2)
+
+
+def add_rates(before: dict[str, Any], after: dict[str, Any], seconds: float) -> dict[str, Any]:
+    """``after`` with per-second rates since ``before``, taken ``seconds`` earlier.
+
+    A stream's ``added_per_s`` counts entries written to it; a group's ``read_per_s``
+    entries delivered to it and ``acked_per_s`` entries it finished (read minus
+    pending). A rate is None where Redis does not keep the counter (before 7.0) or a
+    counter went backwards (stream or group recreated).
+    """
+    for stream, info in after["streams"].items():
+        old = before["streams"].get(stream, {})
+        info["added_per_s"] = _rate(old.get("entries_added"), info["entries_added"], seconds)
+        old_groups = {g["name"]: g for g in old.get("groups", [])}
+        for group in info["groups"]:
+            was = old_groups.get(group["name"])
+            if was is None:
+                continue
+            group["read_per_s"] = _rate(was["entries_read"], group["entries_read"], seconds)
+            if was["entries_read"] is not None and group["entries_read"] is not None:
+                group["acked_per_s"] = _rate(
+                    was["entries_read"] - was["pending"],
+                    group["entries_read"] - group["pending"],
+                    seconds,
+                )
+    for topic, added in after["topics_added"].items():
+        after["topic_added_per_s"][topic] = _rate(before["topics_added"].get(topic), added, seconds)
+    return after
 
 
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
+def _per_s(value: float | None) -> str:
+    return "?" if value is None else f"{value:g}"
+
+
 def cmd_stats(args: argparse.Namespace) -> int:
+    import time
+
     import redis
 
     settings = get_settings()
     url = _redis_url(settings)
     if not url:
         return _fail("no Redis: set REDIS_URL or start 'newsflow up'")
+    interval = float(getattr(args, "interval", 0.0) or 0.0)
+    if interval < 0:
+        return _fail("--interval must be 0 (no rates) or a positive number of seconds")
     client = redis.Redis.from_url(url)
+    names = StreamNames(settings.prefix)
     try:
-        stats = collect_stats(client, StreamNames(settings.prefix))
+        stats = collect_stats(client, names)
+        if interval > 0:
+            first, started = stats, time.monotonic()
+            time.sleep(interval)
+            stats = collect_stats(client, names)
+            add_rates(first, stats, time.monotonic() - started)
     except redis.ConnectionError as exc:
         return _fail(f"cannot reach Redis at {url}: {exc}", 1)
+    stats["interval"] = interval
     stored = _stored_count(settings)
     stats["stored"] = stored
     if args.json:
         sys.stdout.buffer.write(orjson.dumps(stats, option=orjson.OPT_INDENT_2) + b"\n")
         return 0
-    table = Table("stream", "length", "group", "consumers", "pending", "lag")
+    rates = interval > 0
+    columns = ["stream", "length", "group", "consumers", "pending", "lag"]
+    if rates:
+        columns = [*columns[:2], "added/s", *columns[2:], "read/s", "acked/s"]
+    table = Table(*columns)
+
+    def row(
+        stream: str, length: int, added: float | None, cells: list[str], tail: list[str]
+    ) -> None:
+        head = [stream, str(length)] + ([_per_s(added)] if rates else [])
+        table.add_row(*head, *cells, *(tail if rates else []))
+
     for stream, info in stats["streams"].items():
         if not info["groups"]:
-            table.add_row(stream, str(info["length"]), "-", "-", "-", "-")
+            row(stream, info["length"], info["added_per_s"], ["-"] * 4, ["-", "-"])
         for g in info["groups"]:
-            table.add_row(
+            row(
                 stream,
-                str(info["length"]),
-                g["name"],
-                str(g["consumers"]),
-                str(g["pending"]),
-                "?" if g["lag"] is None else str(g["lag"]),
+                info["length"],
+                info["added_per_s"],
+                [
+                    g["name"],
+                    str(g["consumers"]),
+                    str(g["pending"]),
+                    "?" if g["lag"] is None else str(g["lag"]),
+                ],
+                [_per_s(g["read_per_s"]), _per_s(g["acked_per_s"])],
             )
     for topic, length in stats["topics"].items():
-        table.add_row(topic, str(length), "-", "-", "-", "-")
+        row(topic, length, stats["topic_added_per_s"][topic], ["-"] * 4, ["-", "-"])
     out.print(table)
-    out.print(
-        f"dead letters: {stats['dlq']}   stored articles: {'?' if stored is None else stored}"
-    )
+    footer = f"dead letters: {stats['dlq']}   stored articles: {'?' if stored is None else stored}"
+    if rates:
+        footer += f"   rates over {interval:g} s ('?': needs Redis 7)"
+    out.print(footer)
     return 0
 
 

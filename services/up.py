@@ -99,6 +99,32 @@ def group_drained(client: redis.Redis, stream: str, group: str) -> bool:
     return True
 
 
+def worker_ports(settings: Settings, enrich_workers: int) -> tuple[int, list[int]]:
+    """The sink's health/metrics port and one per enrich worker: base, base + 1, ...
+
+    A port that another process of the stack uses (the API, the sink) is skipped;
+    a base of 0 gives 0 (no server) to every worker of that service.
+    """
+    sink = settings.sink_http_port
+    taken = {settings.api_port, sink}
+    enrich: list[int] = []
+    port = settings.enrich_http_port
+    while len(enrich) < enrich_workers:
+        if not settings.enrich_http_port:
+            enrich.append(0)
+            continue
+        if port > 65535:
+            raise ValueError(
+                f"NEWSFLOW_ENRICH_HTTP_PORT={settings.enrich_http_port} leaves no room for "
+                f"{enrich_workers} enrich workers"
+            )
+        if port not in taken:
+            enrich.append(port)
+            taken.add(port)
+        port += 1
+    return sink, enrich
+
+
 class Stack:
     """The processes of one ``newsflow up``."""
 
@@ -127,10 +153,26 @@ class Stack:
             NEWSFLOW_API_PORT=str(self.settings.api_port),
             NEWSFLOW_API_HOST=self.settings.api_host,
         )
-        services = ["sink"] + ["enrich"] * self.enrich_workers + ["ingest"]
-        self.children = [Child(s, env) for s in services]
+        sink_port, enrich_ports = worker_ports(self.settings, self.enrich_workers)
+        self.children = [Child("sink", {**env, "NEWSFLOW_SINK_HTTP_PORT": str(sink_port)})]
+        self.children += [
+            Child("enrich", {**env, "NEWSFLOW_ENRICH_HTTP_PORT": str(port)})
+            for port in enrich_ports
+        ]
+        self.children.append(Child("ingest", env))
         for child in self.children:
             child.start()
+
+    def worker_urls(self) -> list[tuple[str, str]]:
+        """(service, base URL) of each worker's /healthz, /readyz and /metrics."""
+        host = self.settings.worker_http_host
+        host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        urls: list[tuple[str, str]] = []
+        for child in self.children:
+            port = child.env.get(f"NEWSFLOW_{child.service.upper()}_HTTP_PORT", "0")
+            if port != "0":
+                urls.append((child.service, f"http://{host}:{port}"))
+        return urls
 
     def client(self) -> redis.Redis:
         return redis.Redis.from_url(self.redis_url, socket_timeout=5)
@@ -260,6 +302,8 @@ def run_up(args: argparse.Namespace) -> int:
             raise _Interrupted
         last_id = _last_event_id(client, stack.names.stored)
         say(f"[bold]newsflow is up[/bold]: API {api}  (Ctrl-C stops)")
+        for service, url in stack.worker_urls():
+            say(f"[dim]{service}: {url}/metrics  {url}/readyz[/dim]")
         for path in args.seed:
             counts = ingest_paths([path], api, settings.api_key, batch_size=200, quiet=True)
             say(f"seeded {path}: {counts}")

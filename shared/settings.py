@@ -35,6 +35,15 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
 
+    # Each enrich/sink worker process serves /healthz, /readyz and /metrics here;
+    # 0 disables it. `newsflow up` gives its N enrich workers enrich_http_port + i.
+    worker_http_host: str = "127.0.0.1"
+    sink_http_port: int = Field(default=9101, ge=0, le=65535)
+    enrich_http_port: int = Field(default=9102, ge=0, le=65535)
+    # /readyz of a worker answers 503 when its group lags (or, on Redis < 7 where lag
+    # is unknown, holds pending) more than this many entries.
+    ready_max_lag: int = Field(default=10_000, ge=0)
+
     # Limits: requests over these get 413 with the limit named.
     max_request_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     max_article_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)

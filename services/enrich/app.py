@@ -17,6 +17,7 @@ from typing import Any
 from faststream import FastStream
 
 from services.enrich.pipeline import Enricher
+from services.observability import note_dead_letters
 from services.runtime import Entry, decode_entries, worker_app
 from shared.codec import to_fields
 from shared.models import Article, DeadLetter, EnrichedArticle
@@ -94,6 +95,7 @@ def build_app(settings: Settings, redis_url: str) -> FastStream:
             enrich_resilient, state["enricher"], items, dict(entries), names.raw
         )
         letters.extend(failed)
+        note_dead_letters(len(failed), "error")
         minid = str(int(time.time() * 1000) - retention_ms)
         topics: set[str] = set()
         async with client.pipeline(transaction=False) as pipe:

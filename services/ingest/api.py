@@ -9,7 +9,7 @@ from __future__ import annotations
 import hmac
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -18,6 +18,7 @@ import orjson
 from fastapi import FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -25,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.ingest.core import Ingestor, decode_json, describe, field_errors, parse_article
 from services.ingest.metrics import ApiMetrics, metrics_router
+from services.observability import readiness_response
 from shared.errors import InvalidMessage, TooLarge
 from shared.redis import raw_backlog
 from shared.settings import Settings
@@ -101,6 +103,7 @@ def create_api(
     ingestor_factory: Callable[[], Ingestor],
     redis_factory: Callable[[], Any],
     lifespan: Callable[[FastAPI], Any] | None = None,
+    metrics_registries: Sequence[CollectorRegistry] = (),
 ) -> FastAPI:
     """The FastAPI app. ``ingestor_factory``/``redis_factory`` return live objects once started."""
     names = StreamNames(settings.prefix)
@@ -354,7 +357,7 @@ def create_api(
     from services.ingest.query_api import build_query_router  # imports ApiError from here
 
     app.include_router(build_query_router(storage_holder))
-    app.include_router(metrics_router(names, redis_factory, api_metrics))
+    app.include_router(metrics_router(names, redis_factory, api_metrics, extra=metrics_registries))
 
     @app.get("/healthz", summary="The process is alive")
     async def healthz() -> dict[str, str]:
@@ -374,13 +377,7 @@ def create_api(
             problems.append(f"Redis unreachable: {exc}")
         except Exception as exc:  # noqa: BLE001 - readiness reports, never raises
             problems.append(f"{type(exc).__name__}: {exc}")
-        if problems:
-            return JSONResponse(
-                {"status": "not ready", "problems": problems},
-                status_code=503,
-                headers={"Retry-After": "5"},
-            )
-        return JSONResponse({"status": "ready"})
+        return readiness_response(problems)
 
     from services.ingest.sse import topic_stream_router
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from services.ingest.api import create_api
 from services.ingest.core import Ingestor, article_from_entry
+from services.observability import note_dead_letters
 from services.runtime import BatchConsumer, Entry, Process, make_broker, wait_for_redis
 from shared.errors import PermanentError
 from shared.models import Article, DeadLetter
@@ -57,6 +58,7 @@ def inbox_processor(settings: Settings, ingestor: Ingestor, client: Any) -> Proc
                 for letter in letters:
                     add_dead_letter(pipe, names, letter)
                 await pipe.execute()
+            note_dead_letters(len(letters), "invalid")
         dupes = sum(1 for r in results if r.status == "duplicate")
         log.info(
             "inbox: accepted %d, duplicate %d, dead-lettered %d in %.0f ms",
@@ -112,4 +114,10 @@ def build_api(settings: Settings, redis_url: str) -> Any:
             await client.aclose()
             log.info("ingest stopped")
 
-    return create_api(settings, lambda: ingestor, lambda: client, lifespan=lifespan)
+    return create_api(
+        settings,
+        lambda: ingestor,
+        lambda: client,
+        lifespan=lifespan,
+        metrics_registries=[inbox.metrics.registry],
+    )

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 from faststream import FastStream
 
+from services.observability import observe_end_to_end
 from services.runtime import Entry, decode_entries, worker_app
 from shared.models import DeadLetter, EnrichedArticle
 from shared.redis import add_dead_letter, connect
@@ -61,6 +62,7 @@ def build_app(settings: Settings, redis_url: str) -> FastStream:
         started = time.perf_counter()
         docs, letters = decode_documents(entries, names.enriched)
         written = await state["storage"].upsert_many(docs) if docs else 0
+        observe_end_to_end(doc.received_at for doc in docs)  # committed: e2e latency
         async with client.pipeline(transaction=False) as pipe:
             for letter in letters:
                 add_dead_letter(pipe, names, letter)

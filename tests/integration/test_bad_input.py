@@ -280,8 +280,10 @@ async def _serve(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+# Each app fixture takes redis_client so that the app stops before the test's keys
+# are deleted: a consumer that finds its group gone stops the whole process.
 @pytest.fixture
-async def api(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+async def api(settings: Settings, redis_client: aioredis.Redis) -> AsyncIterator[httpx.AsyncClient]:
     async with _serve(settings) as client:
         yield client
 
@@ -617,7 +619,9 @@ async def test_inbox_non_utf8_entry_does_not_hold_back_its_batch(
 
 
 @pytest.fixture
-async def small_api(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+async def small_api(
+    settings: Settings, redis_client: aioredis.Redis
+) -> AsyncIterator[httpx.AsyncClient]:
     """The API with small limits: 4 KiB requests, 3 articles per batch."""
     small = settings.model_copy(update={"max_request_bytes": 4096, "max_batch_items": 3})
     app = build_api(small, small.redis_url or "")

@@ -229,6 +229,10 @@ async def test_inbox_entries_json_and_flat_are_ingested_bad_ones_dead_lettered(
     assert "title" in letters[1].error
     pending = await redis_client.xpending(names.inbox, GROUP_INGEST)
     assert pending["pending"] == 0
+    # The inbox reader's own figures are on the API's /metrics.
+    metrics = (await api.get("/metrics")).text
+    assert 'newsflow_entries_processed_total{stage="ingest"} 4.0' in metrics
+    assert 'newsflow_entries_dead_lettered_total{reason="invalid",stage="ingest"} 2.0' in metrics
 
 
 async def test_backlog_over_the_limit_gets_429_with_retry_after(
