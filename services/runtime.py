@@ -22,7 +22,7 @@ import orjson
 import redis.asyncio as aioredis
 from faststream import AckPolicy, FastStream
 from faststream.message import StreamMessage
-from faststream.redis import RedisBroker, StreamSub
+from faststream.redis import RedisBroker, RedisClusterBroker, StreamSub
 from pydantic import BaseModel, ValidationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
@@ -92,7 +92,9 @@ def configure_logging(settings: Settings, service: str) -> None:
 
 
 def make_broker(settings: Settings, url: str) -> RedisBroker:
-    return RedisBroker(
+    """FastStream's broker for ``url``: ``RedisClusterBroker`` with NEWSFLOW_REDIS_CLUSTER."""
+    broker_class = RedisClusterBroker if settings.redis_cluster else RedisBroker
+    return broker_class(
         url,
         graceful_timeout=settings.graceful_timeout,
         logger=logging.getLogger("faststream.access.redis"),
@@ -561,7 +563,7 @@ def worker_app(
     problem (returns a sentence) or none (returns None).
     """
     broker = make_broker(settings, redis_url)
-    client = client or connect(redis_url)
+    client = client or connect(redis_url, cluster=settings.redis_cluster)
     names = StreamNames(settings.prefix)
     metrics = WorkerMetrics(service)
     consumer = BatchConsumer(

@@ -359,16 +359,14 @@ def _dlq_matches(letter: dict[str, Any], args: argparse.Namespace) -> bool:
 
 def cmd_dlq(args: argparse.Namespace) -> int:
     """List, replay (back onto the source stream) or purge dead letters, with filters."""
-    import redis
-
-    from shared.redis import encode_fields, range_entries
+    from shared.redis import connect_sync, encode_fields, range_entries
 
     settings = get_settings()
     url = _redis_url(settings)
     if not url:
         return _fail("no Redis: set REDIS_URL or start 'newsflow up'")
     names = StreamNames(settings.prefix)
-    client = redis.Redis.from_url(url)
+    client = connect_sync(url, cluster=settings.redis_cluster)
     selected: list[tuple[bytes, dict[str, Any]]] = []
     for entry_id, fields in range_entries(client, names.dlq):
         letter = orjson.loads(fields[JSON_FIELD.encode()])
@@ -526,6 +524,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
     import redis
 
+    from shared.redis import connect_sync
+
     settings = get_settings()
     url = _redis_url(settings)
     if not url:
@@ -533,7 +533,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     interval = float(getattr(args, "interval", 0.0) or 0.0)
     if interval < 0:
         return _fail("--interval must be 0 (no rates) or a positive number of seconds")
-    client = redis.Redis.from_url(url)
+    client = connect_sync(url, cluster=settings.redis_cluster)
     names = StreamNames(settings.prefix)
     try:
         stats = collect_stats(client, names)
@@ -611,10 +611,10 @@ def _stored_count(settings: Settings) -> int | None:
 def cmd_subscriptions(args: argparse.Namespace) -> int:
     """Add (or replace), list or remove saved filter subscriptions, in Redis directly."""
     import redis
-    import redis.asyncio as aioredis
     from pydantic import ValidationError
 
     from shared import subscriptions
+    from shared.redis import connect
 
     settings = get_settings()
     url = _redis_url(settings)
@@ -641,7 +641,7 @@ def cmd_subscriptions(args: argparse.Namespace) -> int:
             return _fail(f"invalid subscription: {problems}")
 
     async def run() -> int:
-        client = aioredis.Redis.from_url(url)
+        client = connect(url, cluster=settings.redis_cluster)
         try:
             if new is not None:
                 await subscriptions.save(client, names, new, replace=True)

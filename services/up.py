@@ -26,7 +26,7 @@ import redis
 from rich.console import Console
 
 from services.embedded import RedisServer, die_with_parent, start_redis
-from shared.redis import read_entries
+from shared.redis import connect_sync, read_entries
 from shared.settings import Settings
 from shared.streams import GROUP_ENRICH, GROUP_SINK, JSON_FIELD, StreamNames
 
@@ -175,7 +175,9 @@ class Stack:
         return urls
 
     def client(self) -> redis.Redis:
-        return redis.Redis.from_url(self.redis_url, socket_timeout=5)
+        return connect_sync(
+            self.redis_url, cluster=self.settings.redis_cluster, socket_timeout=5
+        )
 
     def supervise(self) -> None:
         """Restart a worker that died on its own, with backoff."""

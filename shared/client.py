@@ -99,6 +99,7 @@ class Subscription:
         block_ms: int = 1000,
         count: int = 10,
         claim_idle_ms: int | None = None,
+        cluster: bool | None = None,
     ) -> None:
         settings = get_settings()
         url = redis_url or settings.resolved_redis_url()
@@ -116,6 +117,7 @@ class Subscription:
         self.count = count
         self.claim_idle_ms = claim_idle_ms if claim_idle_ms is not None else settings.claim_idle_ms
         self._url = url
+        self._cluster = settings.redis_cluster if cluster is None else cluster
         self._client: Any = None
         if last_id is not None:
             self._start: str | None = last_id
@@ -138,7 +140,7 @@ class Subscription:
         if self._client is None:
             from shared.redis import connect
 
-            self._client = connect(self._url)
+            self._client = connect(self._url, cluster=self._cluster)
             if self.group is not None:
                 try:
                     await self._client.xgroup_create(
@@ -282,6 +284,7 @@ def subscribe(
     last_id: str | None = None,
     block_ms: int = 1000,
     count: int = 10,
+    cluster: bool | None = None,
 ) -> Subscription:
     """Follow ``<prefix>topics:<topic>``: ``async for article in subscribe(topic=...)``.
 
@@ -292,7 +295,8 @@ def subscribe(
     acknowledged (with a group) and the connection closed when the block ends.
     ``count`` entries are fetched per read (with a group they are delivered to this
     consumer at once, so a crash leaves up to ``count`` pending for its next run).
-    Settings not given come from the environment (``REDIS_URL``, ``NEWSFLOW_PREFIX``).
+    Settings not given come from the environment (``REDIS_URL``, ``NEWSFLOW_PREFIX``,
+    ``NEWSFLOW_REDIS_CLUSTER``: ``cluster=True`` when ``redis_url`` is a cluster node).
     """
     return Subscription(
         topic=topic,
@@ -306,6 +310,7 @@ def subscribe(
         last_id=last_id,
         block_ms=block_ms,
         count=count,
+        cluster=cluster,
     )
 
 

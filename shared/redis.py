@@ -46,16 +46,30 @@ def range_entries(client: redis.Redis, stream: str) -> list[StreamEntry]:
     return cast("list[StreamEntry]", client.xrange(stream))
 
 
-def connect(url: str) -> aioredis.Redis:
-    """A client that retries commands with backoff while Redis is briefly away."""
-    return aioredis.Redis.from_url(
-        url,
-        decode_responses=False,
-        health_check_interval=15,
-        socket_keepalive=True,
-        retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=2.0), retries=5),
-        retry_on_error=[RedisConnectionError, RedisTimeoutError],
-    )
+def connect(url: str, *, cluster: bool = False) -> aioredis.Redis:
+    """A client that retries commands with backoff while Redis is briefly away.
+
+    With ``cluster``, ``url`` names one node of a Redis Cluster and the client is a
+    ``redis.asyncio.RedisCluster``, which routes each command to the node holding
+    its key. It has the same command methods, so it is typed as the single-node client.
+    """
+    options: dict[str, Any] = {
+        "decode_responses": False,
+        "health_check_interval": 15,
+        "socket_keepalive": True,
+        "retry": Retry(ExponentialWithJitterBackoff(base=0.05, cap=2.0), retries=5),
+        "retry_on_error": [RedisConnectionError, RedisTimeoutError],
+    }
+    if cluster:
+        return cast("aioredis.Redis", aioredis.RedisCluster.from_url(url, **options))
+    return aioredis.Redis.from_url(url, **options)
+
+
+def connect_sync(url: str, *, cluster: bool = False, **options: Any) -> redis.Redis:
+    """A blocking client for command-line tools; ``cluster`` as for ``connect``."""
+    if cluster:
+        return cast("redis.Redis", redis.RedisCluster.from_url(url, **options))
+    return redis.Redis.from_url(url, **options)
 
 
 async def ensure_group(client: aioredis.Redis, stream: str, group: str) -> bool:

@@ -10,7 +10,7 @@ import functools
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         default=None, validation_alias=AliasChoices("REDIS_URL", "NEWSFLOW_REDIS_URL")
     )
+    # REDIS_URL names one node of a Redis Cluster: clients discover the rest. Every key
+    # of a pipeline must then share a hash slot, so the prefix needs a hash tag.
+    redis_cluster: bool = False
     database_url: str | None = Field(
         default=None,
         validation_alias=AliasChoices("DATABASE_URL", "NEWSFLOW_DATABASE_URL"),
@@ -89,6 +92,15 @@ class Settings(BaseSettings):
             raise ValueError("NEWSFLOW_PREFIX must not be empty")
         return value if value.endswith(":") else value + ":"
 
+    @model_validator(mode="after")
+    def _cluster_prefix_has_hash_tag(self) -> Settings:
+        if self.redis_cluster and hash_tag(self.prefix) is None:
+            raise ValueError(
+                f"NEWSFLOW_PREFIX {self.prefix!r} has no hash tag: with NEWSFLOW_REDIS_CLUSTER "
+                "every key of a pipeline must share a slot; use e.g. '{newsflow}:'"
+            )
+        return self
+
     @field_validator("redis_url")
     @classmethod
     def _redis_scheme(cls, value: str | None) -> str | None:
@@ -127,6 +139,14 @@ class Settings(BaseSettings):
             return self.redis_url_file.read_text().strip() or None
         except OSError:
             return None
+
+
+def hash_tag(key: str) -> str | None:
+    """The part of ``key`` Redis Cluster hashes when it has a tag: what lies between
+    the first ``{`` and the first ``}`` after it, if that is not empty."""
+    start = key.find("{")
+    end = key.find("}", start + 1) if start >= 0 else -1
+    return key[start + 1 : end] if end > start + 1 else None
 
 
 @functools.cache

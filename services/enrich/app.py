@@ -83,7 +83,7 @@ def enrich_resilient(
 def build_app(settings: Settings, redis_url: str) -> FastStream:
     """The enrich worker as a FastStream app (model and taxonomy load at start-up)."""
     names = StreamNames(settings.prefix)
-    client = connect(redis_url)
+    client = connect(redis_url, cluster=settings.redis_cluster)
     state: dict[str, Enricher] = {}
     retention_ms = int(settings.topic_retention_hours * 3600 * 1000)
     subscriptions = SubscriptionIndex(client, names)

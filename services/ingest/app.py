@@ -74,7 +74,7 @@ def inbox_processor(settings: Settings, ingestor: Ingestor, client: Any) -> Proc
 def build_api(settings: Settings, redis_url: str) -> Any:
     """The FastAPI app with the inbox reader running in its lifespan."""
     names = StreamNames(settings.prefix)
-    client = connect(redis_url)
+    client = connect(redis_url, cluster=settings.redis_cluster)
     ingestor = Ingestor(client, settings)
     broker = make_broker(settings, redis_url)
     inbox = BatchConsumer(

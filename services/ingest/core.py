@@ -170,7 +170,6 @@ class Ingestor:
         self._client = client
         self._settings = settings
         self._names = StreamNames(settings.prefix)
-        self._script = client.register_script(_ENQUEUE_LUA)
 
     async def submit_many(self, articles: Sequence[Article]) -> list[Accepted]:
         """Enqueue in one pipeline; an article whose id and content were seen is a duplicate.
@@ -181,11 +180,17 @@ class Ingestor:
             return []
         ttl = str(self._settings.dedup_ttl_seconds)
         async with self._client.pipeline(transaction=False) as pipe:
+            # EVAL, not EVALSHA: the script is a few hundred bytes, and a Redis Cluster
+            # pipeline cannot load a script that a node has not seen (NOSCRIPT).
             for article in articles:
-                await self._script(
-                    keys=[self._names.seen(article.id), self._names.raw],
-                    args=[article.content_hash, ttl, dumps(article)],
-                    client=pipe,
+                pipe.eval(
+                    _ENQUEUE_LUA,
+                    2,
+                    self._names.seen(article.id),
+                    self._names.raw,
+                    article.content_hash,
+                    ttl,
+                    dumps(article),
                 )
             results = await pipe.execute()
         return [

@@ -55,7 +55,7 @@ def stored_event(doc: EnrichedArticle) -> dict[Any, Any]:
 def build_app(settings: Settings, redis_url: str) -> FastStream:
     """The sink worker as a FastStream app (storage opens at start-up)."""
     names = StreamNames(settings.prefix)
-    client = connect(redis_url)
+    client = connect(redis_url, cluster=settings.redis_cluster)
     state: dict[str, Storage] = {}
 
     async def process(entries: list[Entry]) -> None:
