@@ -108,9 +108,11 @@ def build_api(settings: Settings, redis_url: str) -> Any:
                 starting.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await starting
-            else:
-                await inbox.stop()
-                await broker.stop()
+            # Stop whatever start-up reached: a cancelled start-up may still have
+            # finished (the broker's start can swallow the cancellation), and a reader
+            # left running would go on sweeping a stream nobody serves.
+            await inbox.stop()
+            await broker.stop()
             await client.aclose()
             log.info("ingest stopped")
 
