@@ -11,12 +11,8 @@ and the dead-letter stream holds exactly the bad inbox entries.
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,37 +44,18 @@ from tests.integration.test_bad_input import (
     Case,
     _check_message,
 )
+from tests.processes import NEWSFLOW, REPO, http_ok, newsflow_env, running_workers, wait_until
 
 pytestmark = pytest.mark.e2e
 
-REPO = Path(__file__).resolve().parents[2]
-NEWSFLOW = [sys.executable, "-m", "services.cli"]
 MiB = 1024 * 1024
 SETTINGS = Settings(log_format="text")
+_wait, _get_ok = wait_until, http_ok
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSFLOW_")}
-    env.pop("REDIS_URL", None)
-    env.pop("DATABASE_URL", None)
     # Wide enough that no rejection line is wrapped.
-    env.update(extra, NEWSFLOW_LOG_FORMAT="text", PYTHONUNBUFFERED="1", COLUMNS="100000")
-    return env
-
-
-def _wait(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.2)
-
-
-def _get_ok(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=5).status_code == 200
-    except httpx.HTTPError:
-        return False
+    return newsflow_env(**extra, COLUMNS="100000")
 
 
 @dataclass
@@ -105,28 +82,10 @@ def stack(redis_url: str, prefix: str, tmp_path: Path) -> Iterator[Stack]:
         # the reclaim sweep then handles them (see test_bad_input.py).
         NEWSFLOW_CLAIM_IDLE_MS="3000",
     )
-    logs = {s: (tmp_path / f"{s}.log").open("wb") for s in ("ingest", "enrich", "sink")}
-    procs = {
-        s: subprocess.Popen(
-            [*NEWSFLOW, "worker", s], env=env, cwd=REPO, stdout=logs[s], stderr=subprocess.STDOUT
-        )
-        for s in ("sink", "enrich", "ingest")
-    }
     api = f"http://127.0.0.1:{port}"
-    client = redis.Redis.from_url(redis_url)
-    try:
+    with running_workers(env, tmp_path) as procs, redis.Redis.from_url(redis_url) as client:
         _wait(lambda: _get_ok(f"{api}/readyz"), 60, "the API to be ready")
         yield Stack(api, env, procs, client, StreamNames(prefix))
-    finally:
-        for proc in procs.values():
-            proc.send_signal(signal.SIGTERM)
-        codes = {s: p.wait(30) for s, p in procs.items()}
-        for f in logs.values():
-            f.close()
-        client.close()
-        assert codes == {"sink": 0, "enrich": 0, "ingest": 0}, {
-            s: (tmp_path / f"{s}.log").read_text(errors="replace")[-3000:] for s in codes
-        }
 
 
 # --- valid articles, in several scripts ---------------------------------------------------------

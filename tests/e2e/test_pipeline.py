@@ -7,10 +7,8 @@ it stored and enriched; run ``newsflow up --seed`` and query it with
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,35 +20,12 @@ import redis
 
 from services.embedded import free_port
 from shared.streams import GROUP_ENRICH, GROUP_SINK, StreamNames
+from tests.processes import NEWSFLOW, REPO, http_ok, newsflow_env, running_workers, wait_until
 
 pytestmark = pytest.mark.e2e
 
-REPO = Path(__file__).resolve().parents[2]
-NEWSFLOW = [sys.executable, "-m", "services.cli"]
-
-
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSFLOW_")}
-    env.pop("REDIS_URL", None)
-    env.pop("DATABASE_URL", None)
-    env.update(extra, NEWSFLOW_LOG_FORMAT="text", PYTHONUNBUFFERED="1")
-    return env
-
-
-def _wait(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
-def _get_ok(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
+# Short names for the shared helpers (other e2e modules import them from here too).
+_env, _wait, _get_ok = newsflow_env, wait_until, http_ok
 
 
 @pytest.fixture
@@ -63,32 +38,18 @@ def workers(redis_url: str, prefix: str, tmp_path: Path) -> Iterator[dict[str, s
         DATABASE_URL=f"sqlite:///{tmp_path / 'newsflow.db'}",
         NEWSFLOW_DATA_DIR=str(tmp_path),
         NEWSFLOW_API_PORT=str(port),
+        NEWSFLOW_SINK_HTTP_PORT=str(free_port()),
+        NEWSFLOW_ENRICH_HTTP_PORT=str(free_port()),
         NEWSFLOW_POLLING_INTERVAL_MS="20",
     )
-    logs = {s: (tmp_path / f"{s}.log").open("wb") for s in ("ingest", "enrich", "sink")}
-    procs = {
-        s: subprocess.Popen(
-            [*NEWSFLOW, "worker", s], env=env, cwd=REPO, stdout=logs[s], stderr=subprocess.STDOUT
-        )
-        for s in ("sink", "enrich", "ingest")
-    }
     api = f"http://127.0.0.1:{port}"
-    try:
+    with running_workers(env, tmp_path):
         _wait(lambda: _get_ok(f"{api}/readyz"), 60, "the API to be ready")
         yield {
             "api": api,
             "prefix": prefix,
             "redis_url": redis_url,
             "database_url": env["DATABASE_URL"],
-        }
-    finally:
-        for proc in procs.values():
-            proc.send_signal(signal.SIGTERM)
-        codes = {s: p.wait(30) for s, p in procs.items()}
-        for f in logs.values():
-            f.close()
-        assert codes == {"sink": 0, "enrich": 0, "ingest": 0}, {
-            s: (tmp_path / f"{s}.log").read_text()[-3000:] for s in codes
         }
 
 
