@@ -9,10 +9,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
+
+from shared.streams import slugify
+
+if TYPE_CHECKING:
+    from shared.storage.base import SearchQuery
 
 _BAD_CURSOR = "cursor: not a next_cursor returned by a previous search"
 
@@ -112,3 +118,39 @@ def check_relevance_sort(q: str | None, sort: str) -> None:
 def bucket_text(value: datetime) -> str:
     """A bucket start as ISO-8601 UTC with seconds: ``2024-05-01T10:00:00Z``."""
     return as_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def search_filters(
+    query: SearchQuery, mark: str, when: Callable[[datetime], Any]
+) -> tuple[list[str], list[Any]]:
+    """The WHERE clauses both backends share (topic, entity, since, until, source,
+    language) over ``articles AS a``, with ``mark`` as each value's placeholder
+    (``?`` or ``%s``) and ``when`` turning a time into the column's value.
+
+    Only these fixed fragments go into the SQL; every value is a parameter.
+    """
+    where: list[str] = []
+    params: list[Any] = []
+    if query.topic is not None:
+        # Slugs are lower case; slugifying also lets a label ("Conflict, war and
+        # peace") find its topic.
+        where.append(
+            f"a.id IN (SELECT article_id FROM article_topics WHERE slug = {mark} OR qcode = {mark})"
+        )
+        params += [slugify(query.topic), query.topic]
+    if query.entity is not None:
+        where.append(f"a.id IN (SELECT article_id FROM article_entities WHERE name_lower = {mark})")
+        params.append(fold_entity_name(query.entity))
+    if query.since is not None:
+        where.append(f"a.sort_at >= {mark}")
+        params.append(when(query.since))
+    if query.until is not None:
+        where.append(f"a.sort_at < {mark}")
+        params.append(when(query.until))
+    if query.source is not None:
+        where.append(f"a.source = {mark}")
+        params.append(query.source)
+    if query.language is not None:
+        where.append(f"a.language = {mark}")
+        params.append(normalize_language(query.language))
+    return where, params

@@ -56,11 +56,10 @@ from shared.storage._common import (
     encode_cursor,
     encode_offset_cursor,
     fold_entity_name,
-    normalize_language,
+    search_filters,
     utc_text,
 )
 from shared.storage.base import SearchPage, SearchQuery
-from shared.streams import slugify
 
 logger = logging.getLogger(__name__)
 
@@ -585,36 +584,13 @@ class PostgresStorage:
         relevance = query.sort == "relevance"
         offset = decode_offset_cursor(query.cursor) if relevance and query.cursor else 0
         tsquery: str | None = None
-        where: list[str] = []
-        params: list[Any] = []
-        if query.topic is not None:
-            # Slugs are lower case; slugifying also lets a label ("Conflict, war
-            # and peace") find its topic.
-            where.append(
-                "a.id IN (SELECT article_id FROM article_topics WHERE slug = %s OR qcode = %s)"
-            )
-            params += [slugify(query.topic), query.topic]
-        if query.entity is not None:
-            where.append("a.id IN (SELECT article_id FROM article_entities WHERE name_lower = %s)")
-            params.append(fold_entity_name(query.entity))
+        where, params = search_filters(query, "%s", as_utc)
         if query.q is not None:
             tsquery = tsquery_text(query.q)
             if tsquery is None:
                 return SearchPage(items=[])
             where.append("a.search @@ to_tsquery('simple', %s)")
             params.append(tsquery)
-        if query.since is not None:
-            where.append("a.sort_at >= %s")
-            params.append(as_utc(query.since))
-        if query.until is not None:
-            where.append("a.sort_at < %s")
-            params.append(as_utc(query.until))
-        if query.source is not None:
-            where.append("a.source = %s")
-            params.append(query.source)
-        if query.language is not None:
-            where.append("a.language = %s")
-            params.append(normalize_language(query.language))
         if query.cursor is not None and not relevance:
             where.append("(a.sort_at, a.id) < (%s, %s)")
             params += decode_cursor_time(query.cursor)

@@ -36,11 +36,10 @@ from shared.storage._common import (
     encode_cursor,
     encode_offset_cursor,
     fold_entity_name,
-    normalize_language,
+    search_filters,
     utc_text,
 )
 from shared.storage.base import SearchPage, SearchQuery
-from shared.streams import slugify
 
 logger = logging.getLogger(__name__)
 
@@ -483,18 +482,7 @@ class SQLiteStorage:
         relevance = query.sort == "relevance"
         offset = decode_offset_cursor(query.cursor) if relevance and query.cursor else 0
         match: str | None = None
-        where: list[str] = []
-        params: list[Any] = []
-        if query.topic is not None:
-            # Slugs are lower case; slugifying also lets a label ("Conflict, war
-            # and peace") find its topic.
-            where.append(
-                "a.id IN (SELECT article_id FROM article_topics WHERE slug = ? OR qcode = ?)"
-            )
-            params += [slugify(query.topic), query.topic]
-        if query.entity is not None:
-            where.append("a.id IN (SELECT article_id FROM article_entities WHERE name_lower = ?)")
-            params.append(fold_entity_name(query.entity))
+        where, params = search_filters(query, "?", utc_text)
         if query.q is not None:
             match = fts_match_expression(query.q)
             if match is None:
@@ -502,18 +490,6 @@ class SQLiteStorage:
             if not relevance:
                 where.append("a.rid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
                 params.append(match)
-        if query.since is not None:
-            where.append("a.sort_at >= ?")
-            params.append(utc_text(query.since))
-        if query.until is not None:
-            where.append("a.sort_at < ?")
-            params.append(utc_text(query.until))
-        if query.source is not None:
-            where.append("a.source = ?")
-            params.append(query.source)
-        if query.language is not None:
-            where.append("a.language = ?")
-            params.append(normalize_language(query.language))
         if query.cursor is not None and not relevance:
             where.append("(a.sort_at, a.id) < (?, ?)")
             params += decode_cursor(query.cursor)
