@@ -17,9 +17,29 @@ module turns its spans into one ``Entity`` per thing the article talks about:
   belong to ("Trump" -> "Donald Trump"), including occurrences of the surname
   that the model missed;
 - junk is removed: spans without letters, single characters, spans starting with
-  a lower-case word, generic words such as "State", and slogans tagged as PERSON
+  a lower-case word, generic words such as "State", the headings of sports pages
+  and tables ("BASEBALL", "Women's", "Attendance"), and slogans tagged as PERSON
   ("Screw Iran": a PERSON span ending in a place named in the same article);
-- each entity gets one type by vote over its mentions and a salience in [0, 1].
+- a span holding two names is cut: at a line break, a spaced dash, a
+  parenthesis, a "v" between two sides, a score ("Millwall 2 Burnley") and, but
+  for organisations, a comma ("Larnaca, Cyprus");
+- the words of a name or the word before it can overrule the model's label:
+  "Iraqi News Agency", "Manchester United", "Bank of Japan" and "firm Multico"
+  are organisations, "UEFA Cup" and "U.S. Open" events, "spokesman Glyn Davies"
+  a person, a "City" or "Town" the gazetteer does not know is a club
+  ("Norwich City", not "Mexico City"), and a "place" it does not know that is
+  the surname of a person in the article is that person ("Lebed");
+- results lines of sports pages are read as such (see "results tables"): teams
+  in score lines, league tables and fixtures are organisations (national sides
+  places), competitors with a country in parentheses and the players of a
+  line-up are people, grounds ("At Hove:") and the competitors' countries are
+  places, and a team that is also the venue or the dateline of the
+  article ("Kansas City at Detroit") is two entities, the team and the place;
+- a company's first word alone joins its full name ("Magna" -> "Magna
+  International Inc");
+- each entity gets one type by vote over its mentions, where a team of a results
+  line or a label called for by the words of the name weighs more, and a
+  salience in [0, 1].
 
 Everything here is pure: plain strings and spans in, models out.
 """
@@ -30,7 +50,7 @@ import bisect
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal, NamedTuple, Protocol, cast
 
@@ -313,6 +333,10 @@ _TITLES = _HONORIFICS | _words(
     "leader commander colonel col sergeant sgt lieutenant lt admiral adm ambassador "
     "spokesman spokeswoman"
 )
+# Titles right before a name that make it a person.
+_PERSON_TITLES = _TITLES - _words("general gen king queen prince princess chair leader") | _words(
+    "coach striker midfielder defender goalkeeper captain batsman bowler pitcher"
+)
 # Single words the model sometimes tags on their own ("Secretary of State" ->
 # "State") that never name one thing by themselves.
 _GENERIC_WORDS = _words(
@@ -320,24 +344,37 @@ _GENERIC_WORDS = _words(
     "president minister spokesman spokeswoman prime premier chairman"
 )
 
+# Common nouns that head lines of sports pages and tables, never names by
+# themselves ("BASEBALL - ...", "Women's 200 metres", "Attendance: 6,500").
+_COMMON_NOUNS = _words(
+    "baseball basketball football soccer cricket tennis golf athletics squash rugby boxing "
+    "cycling swimming hockey skiing rowing sailing racing motorsport motocross wrestling "
+    "men women men's women's attendance result results standings bowling batting extras "
+    "total totals sales revenue revenues turnover exports imports deficit surplus volumes"
+) | {"motor racing", "ice hockey", "net income", "net profit"}
+
 _EDGE_CHARS = " \t\r\n\"'“”‘’«»„‚()[]{}<>,;:!?*•·|/\\-–—_"
 _POSSESSIVE_RE = re.compile(r"(?:['’]s|(?<=s)['’])$")
 _LETTER_RE = re.compile(r"[^\W\d_]")
 _SPACE_RE = re.compile(r"\s+")
 _ARTICLE_RE = re.compile(r"^the\s+", re.IGNORECASE)
 _WORD_SPLIT_RE = re.compile(r"[-'’]")
-_PREV_WORD_RE = re.compile(r"(\S+)\s+$")
 _LEADING_ARTICLE_RE = re.compile(r"(?:the|The|THE)\s+")
 _EDGE_NUMBER_END_RE = re.compile(r"\s+[^\s\w]*\d[^\s]*$")
 _EDGE_NUMBER_START_RE = re.compile(r"[^\s\w]*\d[^\s]*\s+")
-# Where one span holds two names: a line break, a spaced dash, a parenthesis
-# ("Lithuania - Danius Gleveckas", "Scott Draper (Australia)").
-_SPAN_BREAK_RE = re.compile(r"\s*\n\s*|\s+[-–—]+\s+|\s*[()\[\]]\s*")
+# Where one span holds two names: a line break, a spaced dash, a parenthesis, a
+# "v" between two sides ("Lithuania - Danius Gleveckas", "Scott Draper
+# (Australia)", "Montrose v Ross County").
+_BREAK_CHAR_RE = re.compile(r"[\n()\[\]\-–—,\d]| v")
+_ORG_BREAK = r"\s*\n\s*|\s+[-–—]+\s+|\s*[()\[\]]\s*|\s+vs?\.?(?:\s+|$)|\s+\d+\s+"
+_ORG_BREAK_RE = re.compile(_ORG_BREAK)
+_SPAN_BREAK_RE = re.compile(_ORG_BREAK + r"|,\s+(?!(?i:inc|corp|co|ltd|llc|plc|jr|sr)\b)")
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     """Shrink ``[start, end)`` past surrounding punctuation, quotes and possessives."""
     for _ in range(3):  # a possessive may sit inside a closing quote and vice versa
+        before = start, end
         while start < end and text[start] in _EDGE_CHARS:
             start += 1
         while end > start and text[end - 1] in _EDGE_CHARS:
@@ -361,7 +398,20 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
             end = match.start()
         while (match := _EDGE_NUMBER_START_RE.match(text, start, end)) and match.end() < end:
             start = match.end()
+        if (start, end) == before:
+            break
     return start, end
+
+
+def _word_before(text: str, start: int) -> str | None:
+    """The word before ``text[start]`` when only white space separates them."""
+    end = start
+    while end > 0 and text[end - 1].isspace():
+        end -= 1
+    if end in (start, 0):
+        return None
+    begin = max(text.rfind(" ", 0, end), text.rfind("\n", 0, end), text.rfind("\t", 0, end))
+    return text[begin + 1 : end]
 
 
 def _clean_name(surface: str, label: str) -> str:
@@ -383,7 +433,8 @@ def _is_junk(name: str) -> bool:
     first = name.split(" ", 1)[0]
     if first.islower() and _WORD_SPLIT_RE.split(first)[0] not in _PARTICLES:
         return True
-    return " " not in name and name.casefold() in _GENERIC_WORDS
+    key = name.casefold()
+    return (" " not in name and key in _GENERIC_WORDS) or key in _COMMON_NOUNS
 
 
 def _is_all_caps(name: str) -> bool:
@@ -405,6 +456,9 @@ class _Mention:
     alias: str | None = None
     joined: bool = False  # placed in a person's group by surname/first-name joining
     split: bool = False  # one side of a span that ran across the title/body separator
+    team: bool = False  # a team in a line of a results table
+    sure: bool = False  # the label comes from the words of the name or around it
+    venue: bool = False  # a place where the text shows it is one: a dateline, a venue
 
 
 def _tokens(name: str) -> tuple[str, ...]:
@@ -442,11 +496,15 @@ class _Article:
         return start if field == "title" else start + self.body_offset
 
 
-def _pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """``[start, end)`` cut where one span holds two names (see ``_SPAN_BREAK_RE``)."""
+def _pieces(text: str, start: int, end: int, label: str) -> list[tuple[int, int]]:
+    """``[start, end)`` cut where one span holds two names (see ``_SPAN_BREAK_RE``);
+    a comma cuts places and people but not organisations ("Goldman, Sachs & Co")."""
+    if not _BREAK_CHAR_RE.search(text, start, end):
+        return [(start, end)]
+    pattern = _ORG_BREAK_RE if label == "ORG" else _SPAN_BREAK_RE
     pieces: list[tuple[int, int]] = []
     position = start
-    for match in _SPAN_BREAK_RE.finditer(text, start, end):
+    for match in pattern.finditer(text, start, end):
         pieces.append((position, match.start()))
         position = match.end()
     pieces.append((position, end))
@@ -460,7 +518,7 @@ def _to_mentions(article: _Article, span: EntitySpan) -> list[_Mention]:
     found = [
         _to_mention(article, span.label_, field, piece_start, piece_end)
         for field, start, end in parts
-        for piece_start, piece_end in _pieces(article.field_text(field), start, end)
+        for piece_start, piece_end in _pieces(article.field_text(field), start, end, span.label_)
     ]
     mentions = [m for m in found if m is not None]
     if span.start_char < len(article.title) < span.end_char:
@@ -484,10 +542,62 @@ def _to_mention(
     name = _clean_name(surface, label)
     if _is_junk(name):
         return None
-    mention = _Mention(field, start, end, surface, name, label, article.offset(field, start))
+    sure = _relabel(text, start, name, label)
+    offset = article.offset(field, start)
+    mention = _Mention(field, start, end, surface, name, sure or label, offset, sure=bool(sure))
     if label != "PERSON":
         mention.alias = canonical_alias(name)
     return mention
+
+
+# Words that make a name an organisation ("Iraqi News Agency", "Bank of Japan",
+# "Manchester United"). The strong ones overrule any label, the weak ones only
+# PERSON: "Manchester City" is a club but "Mexico City" a place.
+_ORG_LAST_WORDS = _words(
+    "inc corp corporation co company ltd llc plc ag gmbh sa spa nv bv oy ab asa group holdings "
+    "industries motors "
+    "airlines airways bancorp securities newsroom newsdesk news times post journal herald "
+    "tribune gazette telegraph zeitung agency television radio party ministry council "
+    "committee commission association federation institute university college board "
+    "bureau authority police army navy fc afc united rovers wanderers athletic albion "
+    "rangers thistle hotspur harriers"
+)
+# Words that end the name of a competition ("UEFA Cup", "U.S. Open").
+_EVENT_LAST_WORDS = _words("cup trophy championship championships games open series tour prix")
+# Lower-case words right before a name that make it an organisation.
+_ORG_HEAD_WORDS = _words(
+    "firm company group club side team newspaper daily weekly magazine publisher bank "
+    "carrier agency broker brokerage airline insurer maker producer manufacturer retailer "
+    "distributor chain operator conglomerate utility brewer network broadcaster station party"
+)
+_ORG_LAST_WORDS_WEAK = _words("city county town bank union club")
+_ORG_FIRST_WORDS = _words(
+    "bank ministry university institute federation association council commission committee "
+    "fc ac sc cf sv vfb vfl real atletico dynamo dinamo sporting olympique"
+)
+
+
+def _relabel(text: str, start: int, name: str, label: str) -> str | None:
+    """The label the name itself or the word before it calls for, if any: an
+    organisation by the words above or after a word such as "firm" or "club"
+    ("mineral water firm Multico"), a person after a title ("spokesman Glyn
+    Davies" tagged ORG), not a person when it starts with "St" ("St Pauli")."""
+    words = name.casefold().split(" ")
+    if len(words) > 1 and label != "EVENT" and words[-1] in _EVENT_LAST_WORDS:
+        return "EVENT"
+    if len(words) > 1 and label != "ORG":
+        if words[-1].rstrip(".") in _ORG_LAST_WORDS or words[0] in _ORG_FIRST_WORDS:
+            return "ORG"
+        if label == "PERSON" and (words[-1] in _ORG_LAST_WORDS_WEAK or words[0] in ("st", "st.")):
+            return "ORG"
+    before = _word_before(text, start)
+    if before is None:
+        return None
+    if label != "ORG" and before in _ORG_HEAD_WORDS:
+        return "ORG"
+    if label in ("ORG", "GPE", "NORP") and before.casefold() in _PERSON_TITLES:
+        return "PERSON"
+    return None
 
 
 def _group_key(mention: _Mention) -> str:
@@ -495,8 +605,10 @@ def _group_key(mention: _Mention) -> str:
 
 
 def _plurality(mentions: Iterable[_Mention]) -> str:
-    counts = Counter(m.label for m in mentions)
-    return max(counts, key=lambda label: counts[label])
+    counts: dict[str, int] = {}
+    for m in mentions:
+        counts[m.label] = counts.get(m.label, 0) + 1
+    return max(counts, key=counts.__getitem__)
 
 
 def _display_name(article: _Article, mentions: list[_Mention]) -> str:
@@ -511,7 +623,7 @@ def _display_name(article: _Article, mentions: list[_Mention]) -> str:
     if mixed or not _is_all_caps(best):
         return best
     titled = best.title()
-    if re.search(rf"(?<!\w){re.escape(titled)}(?!\w)", article.text):
+    if _contains_word(article.text, titled):
         return titled
     # A dateline ("BAGHDAD - ...") is a place in capitals, not an acronym.
     dateline = any(
@@ -519,6 +631,19 @@ def _display_name(article: _Article, mentions: list[_Mention]) -> str:
         for m in mentions
     )
     return titled if dateline else best
+
+
+def _contains_word(text: str, phrase: str) -> bool:
+    """Whether ``phrase`` occurs in ``text`` with no word character either side."""
+    start = text.find(phrase)
+    while start >= 0:
+        end = start + len(phrase)
+        before = text[start - 1] if start else " "
+        after = text[end] if end < len(text) else " "
+        if not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_"):
+            return True
+        start = text.find(phrase, start + 1)
+    return False
 
 
 def _place_words(mentions: Iterable[_Mention]) -> set[str]:
@@ -569,15 +694,15 @@ class _People:
                 self.root[key] = roots.pop()
 
     def candidates(self, mention: _Mention) -> set[str]:
-        """Roots of the people a one-word mention can be: a PERSON mention may be
-        a first name or a surname, an ORG mention only a surname ("the Trump
-        administration")."""
+        """Roots of the people a one-word mention can be, as the first or the
+        last word of the full name; the model also tags such words ORG ("the
+        Trump administration", "Wang" of "Wang Donghai")."""
         if " " in mention.name or mention.label not in ("PERSON", "ORG"):
             return set()
         word = mention.name.casefold()
         found: set[str] = set()
         for key, toks in self.tokens.items():
-            if toks[-1] == word or (mention.label == "PERSON" and toks[0] == word):
+            if toks[-1] == word or toks[0] == word:
                 found.add(self.root[key])
         return found
 
@@ -633,14 +758,13 @@ class _Context:
     """One article and what the model found in it, for the joining steps."""
 
     article: _Article
-    span_starts: list[int]  # every span, whatever its label, sorted by start
-    span_ends: list[int]
+    chars: bytearray  # 1 for each character of the NER text in a span or a mention
     places: set[str]
 
     def covered(self, start: int, end: int) -> bool:
-        """Whether a model span overlaps ``[start, end)`` of the NER text."""
-        i = bisect.bisect_right(self.span_starts, end - 1) - 1
-        return i >= 0 and self.span_ends[i] > start
+        """Whether a span of the model, whatever its label, or a mention
+        overlaps ``[start, end)`` of the NER text."""
+        return self.chars.find(1, start, end) != -1
 
 
 def _find_missed_surnames(
@@ -660,11 +784,14 @@ def _find_missed_surnames(
         if not written[:1].isupper():
             continue
         allowed_before = set(people.tokens[root]) | _TITLES
-        pattern = re.compile(rf"(?<![\w'’-]){re.escape(written)}(?![\w-])")
         for field in ("title", "body"):
             text = article.field_text(field)
-            for match in pattern.finditer(text):
-                start, end = match.span()
+            for start in _find_all(text, written):
+                end = start + len(written)
+                if start > 0 and (_is_word_char(text[start - 1]) or text[start - 1] in "'’-"):
+                    continue
+                if end < len(text) and (_is_word_char(text[end]) or text[end] == "-"):
+                    continue
                 offset = article.offset(field, start)
                 if context.covered(offset, offset + len(written)):
                     continue
@@ -681,10 +808,9 @@ def _in_longer_name(text: str, start: int, end: int, allowed_before: set[str]) -
     after = text[end : end + 2]
     if len(after) == 2 and after[0] == " " and after[1].isupper():
         return True
-    match = _PREV_WORD_RE.search(text, max(0, start - 40), start)
-    if match is None:
+    prev = _word_before(text, start)
+    if prev is None:
         return False
-    prev = match.group(1)
     if not prev[:1].isupper() or not prev[-1].isalnum():
         return False  # lower-case word, or punctuation ends the previous phrase
     return prev.rstrip(".").casefold() not in allowed_before
@@ -704,10 +830,11 @@ def _join_plural_nationalities(groups: dict[str, list[_Mention]]) -> None:
 def _join_qualified_orgs(groups: dict[str, list[_Mention]]) -> None:
     """ "State Department" joins "US State Department" when a place or nationality
     qualifies the only longer form of the same organisation in the article."""
-    qualifiers = {k for k, ms in groups.items() if _plurality(ms) in ("GPE", "LOC", "NORP")} | {
+    labels = {k: _plurality(ms) for k, ms in groups.items()}
+    qualifiers = {k for k, label in labels.items() if label in ("GPE", "LOC", "NORP")} | {
         m.name.casefold() for ms in groups.values() for m in ms if m.label in ("GPE", "NORP")
     }
-    orgs = [k for k, ms in groups.items() if _plurality(ms) == "ORG"]
+    orgs = [k for k, label in labels.items() if label == "ORG"]
     for short in orgs:
         longer = [k for k in orgs if k.endswith(" " + short) and k[: -len(short) - 1] in qualifiers]
         if len(longer) == 1 and short in groups:
@@ -720,25 +847,46 @@ _CORPORATE_SUFFIX_RE = re.compile(
 
 
 def _join_corporate_suffixes(groups: dict[str, list[_Mention]]) -> None:
-    """ "Apple Inc." joins "Apple" when the article also names it without the suffix."""
+    """ "Apple Inc." joins "Apple" when the article also names it without the
+    suffix; "Magna International Inc" then takes in the company's first word alone
+    ("Magna"), which is the company too unless it is a place or a nationality."""
     for key in list(groups):
         bare = _CORPORATE_SUFFIX_RE.sub("", key)
-        if bare != key and bare in groups and _plurality(groups[key]) == "ORG":
+        if bare == key or _plurality(groups[key]) != "ORG":
+            continue
+        home = key
+        if bare in groups:
             groups[bare].extend(groups.pop(key))
+            home = bare
+        first = bare.split(" ", 1)[0]
+        if (
+            first != bare
+            and first in groups
+            and _plurality(groups[first]) not in ("GPE", "LOC", "NORP")
+        ):
+            for m in groups[first]:
+                m.label = "ORG"
+            groups[home].extend(groups.pop(first))
 
 
 # --- entity assembly -----------------------------------------------------------
 
 
+# The weight of a mention's label in the vote when it rests on more than the
+# model: a team in a results line, a label the name's own words call for.
+_EVIDENCE_WEIGHT = 3.0
+
+
 def _vote(mentions: list[_Mention], person_form: bool) -> EntityType:
-    """One type per entity. Mentions that joined a person count as PERSON; on a
-    tie PERSON beats ORG when the entity has a multi-word PERSON form, else the
-    earliest mention's label wins."""
+    """One type per entity. Mentions that joined a person count as PERSON; a
+    team of a results line or a label called for by the words of the name counts
+    ``_EVIDENCE_WEIGHT`` times; on a tie PERSON beats ORG when the entity has a
+    multi-word PERSON form, else the earliest mention's label wins."""
     labels = ["PERSON" if m.joined else m.label for m in mentions]
     counts: dict[str, float] = defaultdict(float)
     for m, label in zip(mentions, labels, strict=True):
         # A span the model ran across the separator is weaker evidence.
-        counts[label] += 0.5 if m.split else 1.0
+        counts[label] += 0.5 if m.split else _EVIDENCE_WEIGHT if m.team or m.sure else 1.0
     top = max(counts.values())
     tied = [label for label in labels if counts[label] == top]
     if person_form and "PERSON" in tied:
@@ -805,6 +953,10 @@ def extract_entities(
     dateline = _dateline(article, covered, places)
     if dateline is not None:
         mentions.append(dateline)
+    _clubs_named_after_places(mentions, places)
+    _surnames_read_as_places(mentions, places)
+    mentions = _results_tables(article, mentions, covered, places)
+    _mark_dateline(article, mentions)
     if not mentions:
         return []
 
@@ -820,9 +972,8 @@ def extract_entities(
     _join_corporate_suffixes(groups)
     _join_acronyms(groups, display, article)
 
-    context = _Context(
-        article, [s.start_char for s in span_list], [s.end_char for s in span_list], place_words
-    )
+    _split_venues(groups, display)
+    context = _Context(article, covered, place_words)
     _join_people(groups, display, context)
     _propagate_names(groups, article, covered)
     if not groups:
@@ -884,6 +1035,323 @@ def _trim_plain(text: str, start: int, end: int) -> tuple[int, int]:
     while end > start and text[end - 1] in _EDGE_CHARS:
         end -= 1
     return start, end
+
+
+def _surnames_read_as_places(mentions: list[_Mention], places: PlaceNames | None) -> None:
+    """A single word tagged as a place that the gazetteer does not know and that
+    is the surname of a person named in the article ("Lebed" beside "Alexander
+    Lebed") is that person."""
+    if places is None:
+        return
+    surnames = {
+        m.name.rpartition(" ")[2] for m in mentions if m.label == "PERSON" and " " in m.name
+    }
+    for m in mentions:
+        if (
+            m.label in ("GPE", "LOC")
+            and m.name in surnames
+            and " " not in m.name
+            and places.place_kind(m.name) is None
+        ):
+            m.label = "PERSON"
+
+
+def _clubs_named_after_places(mentions: list[_Mention], places: PlaceNames | None) -> None:
+    """A "place" ending in "City" or "Town" that the gazetteer does not know
+    ("Norwich City", "Luton Town", unlike "Mexico City") is a club."""
+    if places is None:
+        return
+    for m in mentions:
+        if (
+            m.label in ("GPE", "LOC")
+            and m.name.rpartition(" ")[2] in ("City", "Town", "CITY", "TOWN")
+            and places.place_kind(m.alias or m.name) is None
+        ):
+            m.label, m.sure = "ORG", True
+
+
+# --- results tables --------------------------------------------------------------
+# Sports pages list results in lines rather than sentences, and the model, trained
+# on prose, reads the names in them poorly. In such a line:
+# - a capitalised name directly followed by a number is a team ("Huddersfield 1
+#   Crystal Palace 1", "Southend 4 0 1 3 2 10 1", "SAN DIEGO 76 60 .559 -"), and
+#   so is each of two names around "v" ("Walsall v Wrexham, Morton v Falkirk"); in
+#   "Boston at Oakland" the first is a team and the second the place of the game;
+#   a team is an organisation, or a place when it is a country;
+# - a name followed by a country in parentheses is a competitor, a person
+#   ("Tanja Damaske (Germany) 66.60"), and so is each name after a shirt number in
+#   a line-up ("France - 1 - Bernard Lama, 2 - Lilian Thuram, 5 - Laurent Blanc").
+
+_DIGIT_RE = re.compile(r"\d")
+# A word starting in lower case other than those a results line may hold.
+_PROSE_WORD_RE = re.compile(r"(?<!\S)(?!(?:v|vs|at|and|not|out)(?!\S))[a-z]")
+_NUMBER_RE = re.compile(r"[-+(]*\.?\d[\d.,:/-]*[)*]*[,;.]?")
+_TEAM_NAME = r"[A-Z][\w'’&.-]*(?: (?!(?:AT|V|VS)\b)(?:[A-Z][\w'’&.-]*|of|de|del|la|&))*"
+_SCORED_NAME_RE = re.compile(rf"(?<![\w'’&.-]){_TEAM_NAME}(?= +[-+]?\.?\d)")
+_FIXTURE_RE = re.compile(
+    rf"(?:[A-Z][\w ]*: +)?({_TEAM_NAME})(?: +(?:(v|vs|v\.|vs\.)|AT|at)(?: +({_TEAM_NAME}))?)?\.?"
+)
+# One game's result: "Feyenoord Rotterdam 3 Volendam 0", "Rad 1 Buducnost (P) 0 (halftime 0-0)".
+_RESULT_RE = re.compile(
+    rf"\s*({_TEAM_NAME})(?: \([^)]*\))? +\d+ +({_TEAM_NAME})(?: \([^)]*\))? +\d+(?:[ .,;].*)?"
+)
+_FIXTURE_WORD_RE = re.compile(r" (?:v|vs|AT|at)(?: |\.|$)")
+# The clauses of a line of fixtures: "Morton v Falkirk, Partick v St Mirren".
+_CLAUSE_RE = re.compile(r"[^\s,;][^,;]*[^\s,;]")
+_PARENTHESISED_RE = re.compile(r"\([^)]*\)?")
+_AMOUNT_RE = re.compile(r"\d,\d\d\d|\d\.\d\d")
+_PLAYER_FIGURES_RE = re.compile(r" +\d+(?:\.\d+)?(?:-\d+){3}")  # "Gough 8-0-39-3"
+_INITIAL_RE = re.compile(r"[A-Z]\.(?: |[A-Z]\.)")
+_PERSON_NAME = (
+    r"[A-Z][\w'’.-]+(?: (?:[A-Z][\w'’.-]+|van|von|der|de|da|di|del|le|la|ter|den|bin|al))*"
+)
+_COMPETITOR_RE = re.compile(rf"(?<![\w'’&.-])({_PERSON_NAME} [A-Z][\w'’.-]+) \(([A-Z][\w.'’ -]+)\)")
+_VENUE_RE = re.compile(rf"At ({_TEAM_NAME})(?: \(({_TEAM_NAME})\))?: ")
+_NUMBERED_PLAYER_RE = re.compile(rf"(?:^|(?<=[-,;:(])|(?<=[-,;:(] ))\d\d? *- *({_PERSON_NAME})")
+
+
+class _Slot(NamedTuple):
+    """A name in a results line: where it is and whether it is the venue."""
+
+    start: int
+    end: int
+    venue: bool = False
+    sure: bool = False  # a team even if the model read a person's name
+
+
+def _fixtures(line: str) -> list[_Slot]:
+    """The teams of a line of fixtures, every clause of which is one ("Walsall
+    v Wrexham, Morton v Falkirk") or a name alone (the end of a fixture wrapped
+    from the line before)."""
+    slots: list[_Slot] = []
+    complete = False
+    for part in _CLAUSE_RE.finditer(line):
+        fixture = _FIXTURE_RE.fullmatch(line, part.start(), part.end())
+        if fixture is None:
+            return []
+        slots.append(_Slot(fixture.start(1), _name_end(line, fixture.end(1))))
+        if fixture.group(3) is not None:
+            complete = True
+            venue = fixture.group(2) is None
+            slots.append(_Slot(fixture.start(3), _name_end(line, fixture.end(3)), venue))
+    return slots if complete else []
+
+
+def _table_names(line: str) -> tuple[list[_Slot], bool]:
+    """The team names of one line, if it is a results line, and whether the line
+    holds amounts ("Sales 148.29 vs 133.82"), where a name the model missed is
+    more likely an item of accounts than a team."""
+    if _FIXTURE_WORD_RE.search(line) and (slots := _fixtures(line)):
+        return slots, False
+    if not _DIGIT_RE.search(line):
+        return [], False
+    outside = _PARENTHESISED_RE.sub(" ", line) if "(" in line else line
+    if _PROSE_WORD_RE.search(outside):
+        return [], False
+    numbers = 0
+    amounts = False
+    for token in outside.split():
+        if _NUMBER_RE.fullmatch(token):
+            numbers += 1
+            amounts = amounts or (":" not in token and _AMOUNT_RE.search(token) is not None)
+    if numbers < 2:
+        return [], False
+    result = _RESULT_RE.fullmatch(line)
+    sides = {result.start(1), result.start(2)} if result else set()
+    found = [_Slot(*result.span(i), sure=True) for i in (1, 2)] if result else []
+    for match in _SCORED_NAME_RE.finditer(line):
+        start, end = match.span()
+        if start in sides:
+            continue
+        if _PLAYER_FIGURES_RE.match(line, end) or _INITIAL_RE.match(line, start):
+            continue  # a player ("Gough 8-0-39-3", "R. Kettleborough 108")
+        found.append(_Slot(start, _name_end(line, end)))
+    return found, amounts
+
+
+def _players(line: str, places: PlaceNames | None) -> list[tuple[int, int, str]]:
+    """Where the competitors and the players of a line-up in one line are, with
+    the label each takes: PERSON, and GPE for a competitor's country or the
+    ground of a scoreboard ("At Hove: Sussex 363")."""
+    found: list[tuple[int, int, str]] = []
+    if "(" in line:
+        for match in _COMPETITOR_RE.finditer(line):
+            side = match.group(2)
+            if not _is_place(side, places) or (side.isupper() and not _is_country(side, places)):
+                continue  # not a place, or an acronym ("Iraqi News Agency (INA)")
+            found.append((*match.span(1), "PERSON"))
+            if _is_country(side, places):
+                found.append((*match.span(2), "GPE"))
+    if "-" in line and _DIGIT_RE.search(line):
+        numbered = [m.span(1) for m in _NUMBERED_PLAYER_RE.finditer(line)]
+        if len(numbered) >= 3:
+            found.extend((start, end, "PERSON") for start, end in numbered)
+    if line.startswith("At ") and (venue := _VENUE_RE.match(line)):
+        found.extend((*venue.span(i), "GPE") for i in (1, 2) if venue.group(i))
+    return found
+
+
+# Nations that field their own teams though a gazetteer may call them regions.
+_HOME_NATIONS = frozenset({"england", "scotland", "wales", "northern ireland"})
+
+
+def _is_country(name: str, places: PlaceNames | None) -> bool:
+    """Whether a team name is a nation's ("Japan", "U.S.", "Scotland")."""
+    if name.casefold() in _HOME_NATIONS:
+        return True
+    return any(_is_place(n, places, "country") for n in (name, canonical_alias(name)) if n)
+
+
+def _name_end(line: str, end: int) -> int:
+    """The end of a name before a full stop ending the line or the clause."""
+    return end - 1 if line[end - 1] == "." else end
+
+
+def _is_place(name: str, places: PlaceNames | None, kind: str | None = None) -> bool:
+    if places is None:
+        return kind is None and canonical_alias(name) is not None
+    found = places.place_kind(name)
+    return found is not None and kind in (None, found)
+
+
+class _FieldMentions:
+    """The mentions of one field, for finding those inside a stretch of it."""
+
+    def __init__(self, mentions: Iterable[_Mention]) -> None:
+        self.mentions = sorted(mentions, key=lambda m: m.start)
+        self.starts = [m.start for m in self.mentions]
+
+    def inside(self, start: int, end: int) -> list[_Mention] | None:
+        """The mentions overlapping ``[start, end)``; ``None`` when one of them
+        reaches outside it."""
+        i = bisect.bisect_left(self.starts, end)
+        found = [m for m in self.mentions[max(0, i - 8) : i] if m.end > start]
+        if any(m.start < start or m.end > end for m in found):
+            return None
+        return found
+
+    def replace(self, old: list[_Mention], new: _Mention) -> None:
+        """Put ``new`` in the place of the mentions ``old``."""
+        self.mentions = [m for m in self.mentions if all(m is not o for o in old)]
+        i = bisect.bisect_left([m.start for m in self.mentions], new.start)
+        self.mentions.insert(i, new)
+        self.starts = [m.start for m in self.mentions]
+
+
+def _results_tables(
+    article: _Article, mentions: list[_Mention], covered: bytearray, places: PlaceNames | None
+) -> list[_Mention]:
+    """The mentions with the teams and players of results lines (see above) labelled.
+
+    A team span becomes an organisation (a country stays a place) unless the
+    model read it as a person with a first name ("Bob Estes 64"); a venue, the
+    ground of a scoreboard ("At Hove: Sussex 363") and a competitor's country
+    become places. A name the model missed is added, except an organisation in
+    a line of amounts. Where the model found only part of a name ("Walter"
+    of "Walter Little", "ST" of "ST LOUIS"), the whole name replaces it.
+    """
+    added: list[_Mention] = []
+    dropped: set[int] = set()
+
+    def settle(
+        index: _FieldMentions,
+        field: Field,
+        found: list[_Mention],
+        start: int,
+        end: int,
+        label: str,
+        team: bool = False,
+        venue: bool = False,
+        replace: bool = True,
+    ) -> None:
+        """Label the name at ``[start, end)``: the mention exactly there, else
+        (with ``replace``) a new mention in place of the ``found`` inside it."""
+        exact = [m for m in found if m.start == start and m.end == end]
+        for m in exact or found:
+            m.label, m.team, m.venue = label, team, venue
+        if exact or (found and not replace):
+            return
+        offset = article.offset(field, start)
+        if not found and covered.find(1, offset, offset + end - start) != -1:
+            return  # a date or a number the model found
+        text = article.field_text(field)
+        name = _clean_name(text[start:end], label)
+        if _is_junk(name):
+            return
+        mention = _Mention(field, start, end, text[start:end], name, label, offset)
+        mention.alias = canonical_alias(name)
+        mention.team, mention.venue = team, venue
+        dropped.update(id(m) for m in found)
+        covered[offset : offset + end - start] = b"\x01" * (end - start)
+        added.append(mention)
+        index.replace(found, mention)
+
+    for field in ("title", "body"):
+        text = article.field_text(field)
+        index = _FieldMentions(m for m in mentions if m.field == field)
+        position = 0
+        for line in text.split("\n"):
+            slots, amounts = _table_names(line)
+            for slot in slots:
+                start, end = position + slot.start, position + slot.end
+                found = index.inside(start, end)
+                if found is None:
+                    continue
+                if not slot.sure and any(m.label == "PERSON" and " " in m.name for m in found):
+                    continue  # a player ("Bob Estes 64 70")
+                country = _is_country(text[start:end], places)
+                if amounts and not (found or country):
+                    continue
+                label = "GPE" if country or slot.venue else "ORG"
+                settle(
+                    index, field, found, start, end, label, not slot.venue, slot.venue, not amounts
+                )
+            for start, end, label in _players(line, places):
+                found = index.inside(position + start, position + end)
+                if found is not None and not any(m.sure for m in found):
+                    settle(index, field, found, position + start, position + end, label)
+            position += len(line) + 1
+    if dropped:
+        mentions = [m for m in mentions if id(m) not in dropped]
+        added = [m for m in added if id(m) not in dropped]
+    return mentions + added
+
+
+_DATELINE_END_RE = re.compile(r"\s*(?:,|[-–—]|\d)")
+
+
+def _mark_dateline(article: _Article, mentions: list[_Mention]) -> None:
+    """The name a dateline starts with ("NEW YORK 1996-08-30", "BIRMINGHAM,
+    England") is a place, even where a team of that name plays in the article."""
+    body = article.body
+    start = len(body) - len(body.lstrip())
+    for m in mentions:
+        if (
+            m.field == "body"
+            and m.start == start
+            and m.label in ("GPE", "LOC", "ORG")
+            and _is_all_caps(m.text)
+            and _DATELINE_END_RE.match(body, m.end)
+        ):
+            m.label, m.venue = "GPE", True
+
+
+def _split_venues(groups: dict[str, list[_Mention]], display: dict[str, str]) -> None:
+    """A name that is a team in the article and also a venue or a dateline
+    ("Detroit 4 Kansas City 1", "Kansas City at Detroit") is two things: the
+    venue mentions become a place of their own."""
+    for key in list(groups):
+        group = groups[key]
+        venues = [m for m in group if m.venue]
+        if not venues or not any(m.team for m in group):
+            continue
+        rest = [m for m in group if not m.venue]
+        if _vote(rest, person_form=False) in ("GPE", "LOC", "FAC"):
+            continue
+        groups[key] = rest
+        place_key = key + "\x00place"
+        groups[place_key] = venues
+        display[place_key] = display[key]
 
 
 # --- what the model missed -----------------------------------------------------
@@ -985,8 +1453,10 @@ def _propagate_names(
     capitalised form is looked for too."""
     owner: dict[str, str] = {}
     shared: set[str] = set()
+    known: dict[tuple[str, str], int] = {}  # mentions per field and written form
     for key, group in groups.items():
         for m in group:
+            known[m.field, m.text] = known.get((m.field, m.text), 0) + 1
             offset = m.offset
             covered[offset : offset + m.end - m.start] = b"\x01" * (m.end - m.start)
             for form in {m.text, m.text.upper()}:
@@ -997,26 +1467,56 @@ def _propagate_names(
     forms = sorted((f for f in owner if f not in shared), key=len, reverse=True)
     if not forms:
         return
-    pattern = re.compile(
-        r"(?<![\w'’&.-])(?:" + "|".join(re.escape(f) for f in forms) + r")(?![\w&-]|\.\w)"
-    )
     labels = {key: _plurality(group) for key, group in groups.items()}
     for field in ("title", "body"):
         text = article.field_text(field)
-        for match in pattern.finditer(text):
-            start, end = match.span()
-            offset = article.offset(field, start)
-            if covered.find(1, offset, offset + end - start) != -1:
-                continue
-            form = match.group(0)
+        base = article.offset(field, 0)
+        taken = covered[base : base + len(text)]  # also the occurrences looked at
+        for form in forms:
+            if text.count(form) <= known.get((field, form), 0):
+                continue  # no occurrence but those already found
             key = owner[form]
-            line_start = text.rfind("\n", 0, start) + 1
-            line_end = text.find("\n", end)
-            line = text[line_start : len(text) if line_end < 0 else line_end]
-            caps_line = line.isupper()
-            if form.isupper() and not caps_line and form not in {m.text for m in groups[key]}:
-                continue  # the capitalised form only in headlines
-            if not caps_line and _in_longer_name(text, start, end, _NOT_A_NAME_BEFORE):
-                continue
-            covered[offset : offset + end - start] = b"\x01" * (end - start)
-            groups[key].append(_Mention(field, start, end, form, form, labels[key], offset))
+            for start in _find_all(text, form):
+                end = start + len(form)
+                if not _free_standing(text, start, end):
+                    continue
+                seen = taken.find(1, start, end) != -1
+                taken[start:end] = b"\x01" * (end - start)  # no shorter form inside it
+                if seen:
+                    continue
+                line_start = text.rfind("\n", 0, start) + 1
+                line_end = text.find("\n", end)
+                caps_line = text[line_start : len(text) if line_end < 0 else line_end].isupper()
+                if form.isupper() and not caps_line and form not in {m.text for m in groups[key]}:
+                    continue  # the capitalised form only in headlines
+                if not caps_line and _in_longer_name(text, start, end, _NOT_A_NAME_BEFORE):
+                    continue
+                offset = base + start
+                covered[offset : offset + end - start] = b"\x01" * (end - start)
+                groups[key].append(_Mention(field, start, end, form, form, labels[key], offset))
+
+
+def _find_all(text: str, word: str) -> Iterator[int]:
+    """The start of each occurrence of ``word`` in ``text``."""
+    start = text.find(word)
+    while start != -1:
+        yield start
+        start = text.find(word, start + 1)
+
+
+def _is_word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def _free_standing(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is not part of a longer word, name or
+    abbreviation ("Lebed" but not "Lebedev", "U.S" of "U.S.A")."""
+    if start > 0 and (_is_word_char(before := text[start - 1]) or before in "'’&.-"):
+        return False
+    if end < len(text):
+        after = text[end]
+        if _is_word_char(after) or after in "&-":
+            return False
+        if after == "." and end + 1 < len(text) and _is_word_char(text[end + 1]):
+            return False
+    return True

@@ -415,3 +415,324 @@ def test_dates_are_kept_apart() -> None:
         ("body", "10 a.m."),
     ]
     assert [e.name for e in extract_entities(title, body, spans)] == ["Parliament"]
+
+
+# --- sports pages, tables and name cues ----------------------------------------------
+
+
+class SportsPlaces:
+    """A small gazetteer for the rules on results lines."""
+
+    def place_kind(self, name: str) -> str | None:
+        kinds = {
+            "japan": "country",
+            "syria": "country",
+            "germany": "country",
+            "detroit": "city",
+            "kansas city": "city",
+            "mexico city": "city",
+            "england": "region",
+            "ina": "city",
+            "slovenia": "country",
+            "hove": "city",
+        }
+        return kinds.get(name.casefold())
+
+
+def types(entities: list[Entity]) -> set[tuple[str, str]]:
+    return {(e.name, e.type) for e in entities}
+
+
+def test_names_in_score_lines_and_fixtures_are_teams() -> None:
+    title = "Soccer results"
+    body = (
+        "Huddersfield 1 Crystal Palace 1\n"
+        "Southend 4 0 1 3 2 10 1\n"
+        "Postponed: Walsall v Wrexham, Morton v Falkirk\n"
+        "Japan 2 Syria 1\n"
+        "England 326 and 74-0"
+    )
+    spans = [
+        span(title, body, "Huddersfield", "GPE"),  # a city to the model
+        span(title, body, "Walsall", "PERSON"),
+        span(title, body, "Japan", "GPE"),
+    ]
+    entities = extract_entities(title, body, spans, SportsPlaces())
+    assert types(entities) == {
+        ("Huddersfield", "ORG"),
+        ("Crystal Palace", "ORG"),  # missed by the model
+        ("Southend", "ORG"),
+        ("Walsall", "ORG"),
+        ("Wrexham", "ORG"),
+        ("Morton", "ORG"),
+        ("Falkirk", "ORG"),
+        ("Japan", "GPE"),  # national sides stay places
+        ("Syria", "GPE"),
+        ("England", "GPE"),
+    }
+    assert_offsets_slice(entities, title, body)
+
+
+def test_players_in_results_lines_stay_people() -> None:
+    title = "Scoreboard"
+    body = (
+        "Bob Estes 64 70 68\n"
+        "Bowling: Gough 8-0-39-3, Mullally 6-0-30-1\n"
+        "Yorkshire 290 (R. Kettleborough 108), Essex 372"
+    )
+    spans = [
+        span(title, body, "Bob Estes", "PERSON"),
+        span(title, body, "Gough", "PERSON"),
+        span(title, body, "Mullally", "PERSON"),
+        span(title, body, "R. Kettleborough", "PERSON"),
+        span(title, body, "Yorkshire", "PERSON"),
+    ]
+    assert types(extract_entities(title, body, spans, SportsPlaces())) == {
+        ("Bob Estes", "PERSON"),
+        ("Gough", "PERSON"),
+        ("Mullally", "PERSON"),
+        ("R. Kettleborough", "PERSON"),
+        ("Yorkshire", "ORG"),
+        ("Essex", "ORG"),
+    }
+
+
+def test_lines_of_accounts_do_not_make_teams() -> None:
+    title, body = "Results", "Sales 148.29 vs 133.82\nNet profit 12.50 11.20\nExports 14,494 14,153"
+    assert extract_entities(title, body, [], SportsPlaces()) == []
+
+
+def test_team_and_venue_of_the_same_name_are_two_entities() -> None:
+    title = "Baseball results"
+    body = "DETROIT 1996-08-30\nDetroit 4 Kansas City 1\nKansas City at Detroit"
+    spans = [
+        span(title, body, "DETROIT", "GPE"),
+        span(title, body, "Detroit", "GPE"),
+        span(title, body, "Kansas City", "GPE"),
+        span(title, body, "Detroit", "GPE", nth=1),
+    ]
+    entities = extract_entities(title, body, spans, SportsPlaces())
+    found = sorted((e.name, e.type, e.surface_forms) for e in entities)
+    assert found == [
+        ("Detroit", "GPE", ["DETROIT", "Detroit"]),  # the dateline and the venue
+        ("Detroit", "ORG", ["Detroit"]),  # the team in the score line
+        ("Kansas City", "ORG", ["Kansas City"]),
+    ]
+    assert_offsets_slice(entities, title, body)
+
+
+def test_competitors_and_line_ups_are_people() -> None:
+    title = "Athletics"
+    body = (
+        "1. Tanja Damaske (Germany) 66.60 metres\n"
+        "Japan - 1 - Kenji Sato, 2 - Taro Ito (14 - Ken Mori), 5 - Jiro Abe"
+    )
+    spans = [
+        span(title, body, "Tanja Damaske", "ORG"),
+        span(title, body, "Germany", "GPE"),
+        span(title, body, "Kenji Sato", "PERSON"),
+        span(title, body, "Ito", "ORG"),  # only part of the name
+    ]
+    entities = extract_entities(title, body, spans, SportsPlaces())
+    people = {e.name for e in entities if e.type == "PERSON"}
+    assert people == {"Tanja Damaske", "Kenji Sato", "Taro Ito", "Ken Mori", "Jiro Abe"}
+    assert "Ito" not in {e.name for e in entities}
+    assert_offsets_slice(entities, title, body)
+
+
+def test_sports_and_table_headings_are_not_names() -> None:
+    title, body = "BASEBALL - RESULTS", "Women's 200 metres\nAttendance: 6,500"
+    spans = [
+        span(title, body, "BASEBALL", "ORG"),
+        span(title, body, "Women's", "ORG"),
+        span(title, body, "Attendance", "ORG"),
+    ]
+    assert extract_entities(title, body, spans) == []
+
+
+def test_organisation_words_in_a_name() -> None:
+    title = "Roundup"
+    body = (
+        "The Iraqi News Agency said Manchester United and Manchester City met St Pauli "
+        "in Mexico City, where the Bank of Japan has an office."
+    )
+    spans = [
+        span(title, body, "Iraqi News Agency", "PERSON"),
+        span(title, body, "Manchester United", "PERSON"),
+        span(title, body, "Manchester City", "PERSON"),
+        span(title, body, "St Pauli", "PERSON"),
+        span(title, body, "Mexico City", "GPE"),
+        span(title, body, "Bank of Japan", "GPE"),
+    ]
+    assert types(extract_entities(title, body, spans)) == {
+        ("Iraqi News Agency", "ORG"),
+        ("Manchester United", "ORG"),
+        ("Manchester City", "ORG"),
+        ("St Pauli", "ORG"),
+        ("Mexico City", "GPE"),  # "City" alone does not overrule a place
+        ("Bank of Japan", "ORG"),
+    }
+
+
+def test_word_before_a_name_decides_its_type() -> None:
+    title = "Deal"
+    body = (
+        "Mineral water firm Multico bid, State Department spokesman Glyn Davies said. "
+        "Multico declined to comment."
+    )
+    spans = [
+        span(title, body, "Multico", "PERSON"),
+        span(title, body, "Glyn Davies", "ORG"),
+        span(title, body, "Multico", "PERSON", nth=1),
+    ]
+    names = by_name(extract_entities(title, body, spans))
+    assert (names["Multico"].type, names["Multico"].mention_count) == ("ORG", 2)
+    assert names["Glyn Davies"].type == "PERSON"
+
+
+def test_family_name_first_joins_the_full_name() -> None:
+    title = "Dissident held"
+    body = "Police detained dissident Wang Donghai. Wang's family was not told."
+    spans = [span(title, body, "Wang Donghai", "PERSON"), span(title, body, "Wang", "ORG", nth=1)]
+    entities = extract_entities(title, body, spans)
+    assert [(e.name, e.type, e.mention_count) for e in entities] == [("Wang Donghai", "PERSON", 2)]
+
+
+def test_a_span_across_a_fixture_is_cut() -> None:
+    title, body = "Fixtures", "Saturday: Montrose v Ross County"
+    spans = [span(title, body, "Montrose v Ross County", "ORG")]
+    assert types(extract_entities(title, body, spans)) == {
+        ("Montrose", "ORG"),
+        ("Ross County", "ORG"),
+    }
+
+
+def test_a_team_in_a_table_is_a_team_in_the_prose_too() -> None:
+    title = "Cricket"
+    body = "Surrey thrashed Kent on Saturday.\nSurrey 250 and 100-2, Kent 300"
+    spans = [
+        span(title, body, "Surrey", "PERSON"),
+        span(title, body, "Kent", "PERSON"),
+        span(title, body, "Surrey", "PERSON", nth=1),
+        span(title, body, "Kent", "GPE", nth=1),
+    ]
+    entities = extract_entities(title, body, spans, SportsPlaces())
+    assert types(entities) == {("Surrey", "ORG"), ("Kent", "ORG")}
+    assert by_name(entities)["Surrey"].mention_count == 2
+
+
+def test_results_table_through_the_model(nlp: Any) -> None:
+    title = "SOCCER - ENGLISH LEAGUE RESULTS"
+    body = (
+        "LONDON 1996-08-31\n"
+        "Results of English league matches on Saturday:\n"
+        "Huddersfield 1 Crystal Palace 1\n"
+        "Doncaster 3 Darlington 2\n"
+        "Notts County 0 York 1"
+    )
+    names = by_name(extract_entities(title, body, nlp(ner_text(title, body)).ents, SportsPlaces()))
+    for team in ("Huddersfield", "Crystal Palace", "Doncaster", "Darlington", "Notts County"):
+        assert names[team].type == "ORG", team
+
+
+def test_result_line_teams_the_model_read_as_people() -> None:
+    title, body = "Dutch league", "Feyenoord Rotterdam 3 Volendam 0\nBob Estes 64 70 68"
+    spans = [
+        span(title, body, "Feyenoord Rotterdam", "PERSON"),
+        span(title, body, "Bob Estes", "PERSON"),
+    ]
+    assert types(extract_entities(title, body, spans, SportsPlaces())) == {
+        ("Feyenoord Rotterdam", "ORG"),  # one game's result: two teams
+        ("Volendam", "ORG"),
+        ("Bob Estes", "PERSON"),  # a golfer's rounds
+    }
+
+
+def test_spans_holding_a_score_or_a_list_are_cut() -> None:
+    title = "Roundup"
+    body = "Millwall 2 Burnley won. The plane landed at Larnaca, Cyprus, said Goldman, Sachs & Co."
+    spans = [
+        span(title, body, "Millwall 2 Burnley", "ORG"),
+        span(title, body, "Larnaca, Cyprus", "GPE"),
+        span(title, body, "Goldman, Sachs & Co.", "ORG"),
+    ]
+    assert types(extract_entities(title, body, spans)) == {
+        ("Millwall", "ORG"),
+        ("Burnley", "ORG"),
+        ("Larnaca", "GPE"),
+        ("Cyprus", "GPE"),
+        ("Goldman, Sachs & Co.", "ORG"),  # a comma does not cut an organisation
+    }
+
+
+def test_unknown_city_is_a_club_and_an_acronym_is_not_a_country() -> None:
+    title = "Roundup"
+    body = "Norwich City signed a striker in Mexico City, the Iraqi News Agency (INA) said."
+    spans = [
+        span(title, body, "Norwich City", "GPE"),
+        span(title, body, "Mexico City", "GPE"),
+        span(title, body, "Iraqi News Agency", "ORG"),
+    ]
+    assert types(extract_entities(title, body, spans, SportsPlaces())) == {
+        ("Norwich City", "ORG"),  # the gazetteer knows no such place
+        ("Mexico City", "GPE"),
+        ("Iraqi News Agency", "ORG"),  # "(INA)" is its acronym, not a competitor's country
+    }
+
+
+def test_company_named_by_its_first_word_joins_it() -> None:
+    title = "Magna buys parts maker"
+    body = "Magna International Inc said it would buy Douglas. Magna's shares rose."
+    spans = [
+        span(title, body, "Magna", "PERSON"),
+        span(title, body, "Magna International Inc", "ORG"),
+        span(title, body, "Magna", "PERSON", nth=2),
+    ]
+    entities = extract_entities(title, body, spans, SportsPlaces())
+    assert [(e.name, e.type, e.mention_count) for e in entities] == [
+        ("Magna International Inc", "ORG", 3)
+    ]
+
+
+def test_scoreboard_ground_and_competitor_country_are_places() -> None:
+    title = "Cricket and athletics"
+    body = "At Hove: Sussex 363 and 144, Lancashire 218\n4. Brigita Bokovec (Slovenia) 12.92"
+    spans = [span(title, body, "Sussex", "PERSON")]
+    assert types(extract_entities(title, body, spans, SportsPlaces())) == {
+        ("Hove", "GPE"),
+        ("Sussex", "ORG"),
+        ("Lancashire", "ORG"),
+        ("Brigita Bokovec", "PERSON"),
+        ("Slovenia", "GPE"),
+    }
+
+
+def test_competitions_are_events_not_organisations() -> None:
+    title = "Soccer"
+    body = "The club, out of the UEFA Cup, won the Singer World Series and the U.S. Open."
+    spans = [
+        span(title, body, "UEFA Cup", "ORG"),
+        span(title, body, "Singer World Series", "ORG"),
+        span(title, body, "U.S. Open", "GPE"),
+    ]
+    assert types(extract_entities(title, body, spans)) == {
+        ("UEFA Cup", "EVENT"),
+        ("Singer World Series", "EVENT"),
+        ("U.S. Open", "EVENT"),
+    }
+
+
+def test_surname_read_as_a_place_is_the_person() -> None:
+    title = "Lebed, Chechens sign deal"
+    body = "Alexander Lebed met rebel leaders. Lebed said the talks went well in Kansas City."
+    spans = [
+        span(title, body, "Lebed", "GPE"),
+        span(title, body, "Alexander Lebed", "PERSON"),
+        span(title, body, "Lebed", "GPE", nth=2),
+        span(title, body, "Kansas City", "GPE"),
+    ]
+    entities = extract_entities(title, body, spans, SportsPlaces())
+    assert [(e.name, e.type, e.mention_count) for e in entities if e.type == "PERSON"] == [
+        ("Alexander Lebed", "PERSON", 3)
+    ]
+    assert by_name(entities)["Kansas City"].type == "GPE"
