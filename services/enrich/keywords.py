@@ -71,7 +71,7 @@ class KeywordExtractor:
         if not text.strip():
             return []
         found: list[tuple[str, float]] = extractor.get_n_best(text, n=self.top * 3)  # type: ignore[attr-defined]
-        names = [[_words(n) for n in {e.name, *e.surface_forms}] for e in entities]
+        names = [_name_forms([_words(n) for n in {e.name, *e.surface_forms}]) for e in entities]
         keywords: list[str] = []
         taken: set[str] = set()
         for keyword, _score in found:
@@ -92,17 +92,23 @@ def _code(language: str | None) -> str:
     return _ALIASES.get(code, code)
 
 
-def _cuts_a_name(words: list[str], entities: list[list[list[str]]]) -> bool:
+def _name_forms(forms: list[list[str]]) -> tuple[list[str], set[str]]:
+    """An entity's written forms as " word word " strings, and the words of its
+    multi-word forms: what ``_cuts_a_name`` looks for, worked out once per article."""
+    joined = [" " + " ".join(form) + " " for form in forms if form]
+    inner = {word for form in forms if len(form) > 1 for word in form}
+    return joined, inner
+
+
+def _cuts_a_name(words: list[str], entities: list[tuple[list[str], set[str]]]) -> bool:
     """Whether the keyword starts or ends inside a multi-word name of an entity
     without holding any whole written form of that entity ("State Mike Pompeo"
     beside "US State Department"; "Prime Minister Adel")."""
     if not words:
         return True
     text = " " + " ".join(words) + " "
-    edges = {words[0], words[-1]}
-    for forms in entities:
-        if any(form and " " + " ".join(form) + " " in text for form in forms):
-            continue
-        if any(len(form) > 1 and edges & set(form) for form in forms):
+    first, last = words[0], words[-1]
+    for joined, inner in entities:
+        if (first in inner or last in inner) and not any(form in text for form in joined):
             return True
     return False
