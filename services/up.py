@@ -14,9 +14,11 @@ import contextlib
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -99,11 +101,26 @@ def group_drained(client: redis.Redis, stream: str, group: str) -> bool:
     return True
 
 
-def worker_ports(settings: Settings, enrich_workers: int) -> tuple[int, list[int]]:
+def port_in_use(host: str, port: int) -> bool:
+    """Whether something on this machine already listens on ``host:port``."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def worker_ports(
+    settings: Settings,
+    enrich_workers: int,
+    in_use: Callable[[str, int], bool] = port_in_use,
+) -> tuple[int, list[int]]:
     """The sink's health/metrics port and one per enrich worker: base, base + 1, ...
 
-    A port that another process of the stack uses (the API, the sink) is skipped;
-    a base of 0 gives 0 (no server) to every worker of that service.
+    A port that another process of the stack uses (the API, the sink), or that
+    something else on the machine already listens on, is skipped; a base of 0 gives
+    0 (no server) to every worker of that service.
     """
     sink = settings.sink_http_port
     taken = {settings.api_port, sink}
@@ -118,7 +135,7 @@ def worker_ports(settings: Settings, enrich_workers: int) -> tuple[int, list[int
                 f"NEWSFLOW_ENRICH_HTTP_PORT={settings.enrich_http_port} leaves no room for "
                 f"{enrich_workers} enrich workers"
             )
-        if port not in taken:
+        if port not in taken and not in_use(settings.worker_http_host, port):
             enrich.append(port)
             taken.add(port)
         port += 1
@@ -175,9 +192,7 @@ class Stack:
         return urls
 
     def client(self) -> redis.Redis:
-        return connect_sync(
-            self.redis_url, cluster=self.settings.redis_cluster, socket_timeout=5
-        )
+        return connect_sync(self.redis_url, cluster=self.settings.redis_cluster, socket_timeout=5)
 
     def supervise(self) -> None:
         """Restart a worker that died on its own, with backoff."""

@@ -485,13 +485,12 @@ def test_up_gives_every_worker_process_its_own_health_and_metrics_port(
                 "the worker URLs",
             )
             urls = re.findall(r"(sink|enrich): (http://127\.0\.0\.1:\d+)/metrics", text)
-            assert sorted(urls) == sorted(
-                [
-                    ("sink", f"http://127.0.0.1:{sink_port}"),
-                    ("enrich", f"http://127.0.0.1:{enrich_base}"),
-                    ("enrich", f"http://127.0.0.1:{enrich_base + 1}"),
-                ]
-            ), text
+            # Enrich workers count up from the base, skipping ports already taken on
+            # this machine (the test's own free ports are not reserved).
+            enrich_ports = sorted(int(u.rsplit(":", 1)[1]) for s, u in urls if s == "enrich")
+            assert ("sink", f"http://127.0.0.1:{sink_port}") in urls, text
+            assert len(urls) == 3 and len(set(enrich_ports)) == 2, text
+            assert enrich_ports[0] >= enrich_base, text
             consumers = set()
             for service, base in urls:
                 _wait(lambda b=base: _status(f"{b}/readyz") == 200, f"{service} at {base}")

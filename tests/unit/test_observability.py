@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,7 +24,7 @@ from services.observability import (
 )
 from services.runtime import decode_entries
 from services.tools import add_rates
-from services.up import worker_ports
+from services.up import port_in_use, worker_ports
 from shared.models import Article
 from shared.settings import Settings
 
@@ -271,12 +272,24 @@ def test_rates_are_unknown_without_redis_7_counters_or_when_they_go_back() -> No
 
 def test_up_gives_each_enrich_worker_its_own_port_after_the_base() -> None:
     settings = Settings(sink_http_port=9101, enrich_http_port=9102, api_port=8000)
-    assert worker_ports(settings, 3) == (9101, [9102, 9103, 9104])
+    assert worker_ports(settings, 3, in_use=lambda host, port: False) == (9101, [9102, 9103, 9104])
 
 
 def test_up_skips_ports_the_stack_already_uses() -> None:
     settings = Settings(sink_http_port=9102, enrich_http_port=9101, api_port=9103)
-    assert worker_ports(settings, 3) == (9102, [9101, 9104, 9105])
+    assert worker_ports(settings, 3, in_use=lambda host, port: False) == (9102, [9101, 9104, 9105])
+
+
+def test_up_skips_ports_something_else_listens_on() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        assert port_in_use("127.0.0.1", taken)
+        settings = Settings(sink_http_port=0, enrich_http_port=taken - 1, api_port=8000)
+        _, enrich = worker_ports(settings, 2)
+    assert taken not in enrich
+    assert enrich[0] == taken - 1 or enrich[0] > taken
 
 
 def test_up_leaves_the_servers_off_when_the_base_is_zero() -> None:
