@@ -61,6 +61,15 @@ class KeywordExtractor:
         self, title: str, body: str, language: str | None, entities: Sequence[Entity] = ()
     ) -> list[str]:
         """Up to ``top`` keywords, best first; empty for an unsupported language."""
+        return self.select(self.candidates(title, body, language), entities)
+
+    def candidates(self, title: str, body: str, language: str | None) -> list[tuple[str, float]]:
+        """YAKE!'s scored phrases, best first, before the clean-up against entities.
+
+        This is the costly half and needs no entities, so the enrich worker runs it
+        on a thread while the NER model works (yake-rust releases the GIL). Calls
+        must not overlap on one instance.
+        """
         code = _code(language)
         if code not in SUPPORTED_LANGUAGES:
             return []
@@ -71,6 +80,10 @@ class KeywordExtractor:
         if not text.strip():
             return []
         found: list[tuple[str, float]] = extractor.get_n_best(text, n=self.top * 3)  # type: ignore[attr-defined]
+        return found
+
+    def select(self, found: list[tuple[str, float]], entities: Sequence[Entity] = ()) -> list[str]:
+        """Up to ``top`` of ``found``: one per idea, none cutting an entity's name."""
         names = [_name_forms([_words(n) for n in {e.name, *e.surface_forms}]) for e in entities]
         keywords: list[str] = []
         taken: set[str] = set()

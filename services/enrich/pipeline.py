@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -64,6 +65,13 @@ class Enricher:
             settings.keywords == "auto" and self.nlp is not None
         )
         self.languages = LanguageDetector()
+        # YAKE! runs on this thread while the model runs on the caller's: yake-rust
+        # releases the GIL, so keywords cost next to nothing beside NER.
+        self._keyword_thread = (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="keywords")
+            if self.extract_keywords
+            else None
+        )
 
     def enrich_batch(self, articles: Sequence[Article]) -> list[EnrichedArticle]:
         """Enrich ``articles``, returning one ``EnrichedArticle`` per article, in order.
@@ -75,12 +83,18 @@ class Enricher:
             return []
         started = time.perf_counter()
         languages = [self._language(a) for a in articles]
+        pending = (
+            self._keyword_thread.submit(self._keyword_candidates, articles, languages)
+            if self._keyword_thread is not None
+            else None
+        )
         annotations = self._annotations(articles, languages)
+        candidates = pending.result() if pending is not None else [[] for _ in articles]
         enriched_at = datetime.now(UTC)
         threshold = self.settings.topic_threshold
         enriched: list[EnrichedArticle] = []
-        for article, language, (entities, dates) in zip(
-            articles, languages, annotations, strict=True
+        for article, language, (entities, dates), found in zip(
+            articles, languages, annotations, candidates, strict=True
         ):
             ner_skipped = self._ner_skip_reason(language)
             topics_skipped = self._topics_skip_reason(language)
@@ -107,11 +121,7 @@ class Enricher:
                     **fields,
                     entities=entities,
                     topics=topics,
-                    keywords=(
-                        self.keywords.extract(article.title, article.body, language, entities)
-                        if self.extract_keywords
-                        else []
-                    ),
+                    keywords=self.keywords.select(found, entities),
                     dates=dates,
                     provenance=provenance,
                 )
@@ -124,6 +134,14 @@ class Enricher:
             (time.perf_counter() - started) * 1000,
         )
         return enriched
+
+    def _keyword_candidates(
+        self, articles: Sequence[Article], languages: Sequence[str | None]
+    ) -> list[list[tuple[str, float]]]:
+        return [
+            self.keywords.candidates(a.title, a.body, lang)
+            for a, lang in zip(articles, languages, strict=True)
+        ]
 
     def _language(self, article: Article) -> str | None:
         if article.language:
