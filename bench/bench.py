@@ -127,6 +127,9 @@ class Stack:
             "NEWSFLOW_LOG_LEVEL": "WARNING",
             "NEWSFLOW_MAX_RAW_BACKLOG": "10000000",
             "NEWSFLOW_DATA_DIR": str(workdir),
+            # Several enrich workers on one host: no health servers to collide.
+            "NEWSFLOW_ENRICH_HTTP_PORT": "0",
+            "NEWSFLOW_SINK_HTTP_PORT": "0",
         }
         self.logs = workdir / f"{label}.log"
         self.procs: list[subprocess.Popen[bytes]] = []

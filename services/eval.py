@@ -313,7 +313,7 @@ def _enricher(settings: Settings | None, *, ner: bool) -> Enricher:
 
 
 def _enrich_all(enricher: Enricher, articles: Sequence[Article]) -> list[EnrichedArticle]:
-    size = enricher.settings.enrich_batch_size
+    size = enricher.settings.resolved_enrich_batch_size
     enriched: list[EnrichedArticle] = []
     for start in range(0, len(articles), size):
         enriched.extend(enricher.enrich_batch(articles[start : start + size]))

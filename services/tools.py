@@ -191,7 +191,7 @@ def cmd_enrich(args: argparse.Namespace) -> int:
                 err.print(f"[red]skipped[/red] {escape(name)}:{number}: {escape(str(exc))}")
 
     try:
-        for chunk in _chunks(articles(), settings.enrich_batch_size):
+        for chunk in _chunks(articles(), settings.resolved_enrich_batch_size):
             for doc in enricher.enrich_batch(chunk):
                 sink.write(dumps(doc) + b"\n")
             sink.flush()

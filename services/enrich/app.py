@@ -132,7 +132,7 @@ def build_app(settings: Settings, redis_url: str) -> FastStream:
         service=SERVICE,
         stream=names.raw,
         group=GROUP_ENRICH,
-        batch_size=settings.enrich_batch_size,
+        batch_size=settings.resolved_enrich_batch_size,
         settings=settings,
         redis_url=redis_url,
         process=process,

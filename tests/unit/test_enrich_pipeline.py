@@ -141,6 +141,12 @@ def test_keywords_can_be_forced_on_or_off(seed_article: Article) -> None:
     assert without.entities  # NER still runs
 
 
+def test_enrich_batch_size_follows_ner_unless_set() -> None:
+    assert Settings(ner="on").resolved_enrich_batch_size == 8
+    assert Settings(ner="off").resolved_enrich_batch_size == 32
+    assert Settings(ner="on", enrich_batch_size=100).resolved_enrich_batch_size == 100
+
+
 def test_ner_batch_size_does_not_change_results(enricher: Enricher) -> None:
     articles = [
         SPORT_ARTICLE,
