@@ -154,3 +154,17 @@ def search_filters(
         where.append(f"a.language = {mark}")
         params.append(normalize_language(query.language))
     return where, params
+
+
+def since_join(
+    alias: str, since: datetime | None, mark: str, when: Callable[[datetime], Any]
+) -> tuple[str, list[Any]]:
+    """A join of ``alias``'s ``article_id`` to ``articles AS a`` keeping the rows of
+    articles at or after ``since`` (nothing when it is None); ``mark``/``when`` as for
+    ``search_filters``."""
+    if since is None:
+        return "", []
+    return (
+        f" JOIN articles AS a ON a.id = {alias}.article_id WHERE a.sort_at >= {mark}",
+        [when(since)],
+    )

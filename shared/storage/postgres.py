@@ -57,6 +57,7 @@ from shared.storage._common import (
     encode_offset_cursor,
     fold_entity_name,
     search_filters,
+    since_join,
     utc_text,
 )
 from shared.storage.base import SearchPage, SearchQuery
@@ -682,12 +683,7 @@ class PostgresStorage:
 
 
 def _since_join(alias: str, since: datetime | None) -> tuple[str, list[Any]]:
-    if since is None:
-        return "", []
-    return (
-        f" JOIN articles AS a ON a.id = {alias}.article_id WHERE a.sort_at >= %s",
-        [as_utc(since)],
-    )
+    return since_join(alias, since, "%s", as_utc)
 
 
 class _Encoded(NamedTuple):

@@ -37,6 +37,7 @@ from shared.storage._common import (
     encode_offset_cursor,
     fold_entity_name,
     search_filters,
+    since_join,
     utc_text,
 )
 from shared.storage.base import SearchPage, SearchQuery
@@ -592,9 +593,4 @@ class SQLiteStorage:
 
     @staticmethod
     def _since_join(alias: str, since: datetime | None) -> tuple[str, list[Any]]:
-        if since is None:
-            return "", []
-        return (
-            f" JOIN articles AS a ON a.id = {alias}.article_id WHERE a.sort_at >= ?",
-            [utc_text(since)],
-        )
+        return since_join(alias, since, "?", utc_text)
