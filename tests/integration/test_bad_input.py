@@ -22,7 +22,6 @@ import asyncio
 import base64
 import json
 from collections.abc import AsyncIterator, Iterator, Mapping
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,7 +33,6 @@ import pytest
 import redis.asyncio as aioredis
 
 from services import cli, tools
-from services.ingest.app import build_api
 from services.ingest.core import parse_article
 from shared.models import Article, DeadLetter, EnrichedArticle, Entity, Provenance, Topic
 from shared.normalize import normalize
@@ -42,6 +40,7 @@ from shared.redis import encode_fields
 from shared.settings import Settings
 from shared.storage import open_storage
 from shared.streams import GROUP_INGEST, StreamNames
+from tests.integration.test_ingest import _raw, serve
 
 pytestmark = pytest.mark.integration
 
@@ -269,28 +268,12 @@ def _valid(n: int, tag: str) -> dict[str, Any]:
 # --- helpers -----------------------------------------------------------------------------------
 
 
-@asynccontextmanager
-async def _serve(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """The ingest service in this process (HTTP API and inbox reader) and a client."""
-    app = build_api(settings, settings.redis_url or "")
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as client,
-    ):
-        yield client
-
-
 # Each app fixture takes redis_client so that the app stops before the test's keys
 # are deleted: a consumer that finds its group gone stops the whole process.
 @pytest.fixture
 async def api(settings: Settings, redis_client: aioredis.Redis) -> AsyncIterator[httpx.AsyncClient]:
-    async with _serve(settings) as client:
+    async with serve(settings, ready=False) as client:
         yield client
-
-
-async def _raw(redis_client: aioredis.Redis, settings: Settings) -> list[Article]:
-    entries = await redis_client.xrange(StreamNames(settings.prefix).raw)
-    return [Article.model_validate_json(fields[b"json"]) for _, fields in entries]
 
 
 def _check_stored(case: Case, article: Article) -> None:
@@ -590,7 +573,7 @@ async def test_inbox_non_utf8_entries_are_dead_lettered_once_reclaimed(
     batch first), so this test shortens ``claim_idle_ms``.
     """
     quick = settings.model_copy(update={"claim_idle_ms": 300})
-    async with _serve(quick):
+    async with serve(quick, ready=False):
         letters = await _check_flat_cases(redis_client, quick, NOT_UTF8)
     # Kept as base64, so that a replay sends the very same bytes.
     assert letters["json-not-utf8"].payload == {
@@ -603,7 +586,7 @@ async def test_inbox_non_utf8_entry_does_not_hold_back_its_batch(
 ) -> None:
     no_reclaim = settings.model_copy(update={"claim_idle_ms": 3_600_000})
     names = StreamNames(settings.prefix)
-    async with _serve(no_reclaim):
+    async with serve(no_reclaim, ready=False):
         await redis_client.xadd(names.inbox, {"title": "Before", "body": "Valid."})
         await redis_client.xadd(names.inbox, {"title": b"Caf\xe9", "body": b"Not UTF-8."})
         await redis_client.xadd(names.inbox, {"title": "After", "body": "Valid."})
@@ -624,11 +607,7 @@ async def small_api(
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The API with small limits: 4 KiB requests, 3 articles per batch."""
     small = settings.model_copy(update={"max_request_bytes": 4096, "max_batch_items": 3})
-    app = build_api(small, small.redis_url or "")
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as client,
-    ):
+    async with serve(small, ready=False) as client:
         yield client
 
 
