@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 
+from services.embedded import free_port
+
 REPO = Path(__file__).resolve().parents[1]
 NEWSFLOW = [sys.executable, "-m", "services.cli"]
 SERVICES = ("sink", "enrich", "ingest")
@@ -25,6 +27,26 @@ def newsflow_env(**extra: str) -> dict[str, str]:
     env.pop("DATABASE_URL", None)
     env.update(extra, NEWSFLOW_LOG_FORMAT="text", PYTHONUNBUFFERED="1")
     return env
+
+
+def stack_env(redis_url: str, prefix: str, data_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment of a three-worker stack on its own free ports, SQLite in
+    ``data_dir``, reading every 20 ms; ``extra`` adds or overrides settings."""
+    settings = {
+        "REDIS_URL": redis_url,
+        "NEWSFLOW_PREFIX": prefix,
+        "DATABASE_URL": f"sqlite:///{data_dir / 'newsflow.db'}",
+        "NEWSFLOW_DATA_DIR": str(data_dir),
+        "NEWSFLOW_API_PORT": str(free_port()),
+        "NEWSFLOW_SINK_HTTP_PORT": str(free_port()),
+        "NEWSFLOW_ENRICH_HTTP_PORT": str(free_port()),
+        "NEWSFLOW_POLLING_INTERVAL_MS": "20",
+    }
+    return newsflow_env(**{**settings, **extra})
+
+
+def api_url(env: dict[str, str]) -> str:
+    return f"http://127.0.0.1:{env['NEWSFLOW_API_PORT']}"
 
 
 def wait_until(predicate: Callable[[], object], timeout: float, what: str) -> None:

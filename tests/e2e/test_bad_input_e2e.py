@@ -23,7 +23,6 @@ import orjson
 import pytest
 import redis
 
-from services.embedded import free_port
 from services.ingest.core import parse_article
 from shared.models import DeadLetter
 from shared.settings import Settings
@@ -44,7 +43,16 @@ from tests.integration.test_bad_input import (
     Case,
     _check_message,
 )
-from tests.processes import NEWSFLOW, REPO, http_ok, newsflow_env, running_workers, wait_until
+from tests.processes import (
+    NEWSFLOW,
+    REPO,
+    api_url,
+    http_ok,
+    newsflow_env,
+    running_workers,
+    stack_env,
+    wait_until,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -70,19 +78,16 @@ class Stack:
 @pytest.fixture
 def stack(redis_url: str, prefix: str, tmp_path: Path) -> Iterator[Stack]:
     """ingest, enrich and sink as separate processes, as docker compose runs them."""
-    port = free_port()
-    env = _env(
-        REDIS_URL=redis_url,
-        NEWSFLOW_PREFIX=prefix,
-        DATABASE_URL=f"sqlite:///{tmp_path / 'newsflow.db'}",
-        NEWSFLOW_DATA_DIR=str(tmp_path),
-        NEWSFLOW_API_PORT=str(port),
-        NEWSFLOW_POLLING_INTERVAL_MS="20",
+    env = stack_env(
+        redis_url,
+        prefix,
+        tmp_path,
         # Inbox entries that are not UTF-8 fail their batch in FastStream's parser;
         # the reclaim sweep then handles them (see test_bad_input.py).
         NEWSFLOW_CLAIM_IDLE_MS="3000",
+        COLUMNS="100000",  # wide enough that no rejection line is wrapped
     )
-    api = f"http://127.0.0.1:{port}"
+    api = api_url(env)
     with running_workers(env, tmp_path) as procs, redis.Redis.from_url(redis_url) as client:
         _wait(lambda: _get_ok(f"{api}/readyz"), 60, "the API to be ready")
         yield Stack(api, env, procs, client, StreamNames(prefix))

@@ -20,7 +20,16 @@ import redis
 
 from services.embedded import free_port
 from shared.streams import GROUP_ENRICH, GROUP_SINK, StreamNames
-from tests.processes import NEWSFLOW, REPO, http_ok, newsflow_env, running_workers, wait_until
+from tests.processes import (
+    NEWSFLOW,
+    REPO,
+    api_url,
+    http_ok,
+    newsflow_env,
+    running_workers,
+    stack_env,
+    wait_until,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -31,18 +40,8 @@ _env, _wait, _get_ok = newsflow_env, wait_until, http_ok
 @pytest.fixture
 def workers(redis_url: str, prefix: str, tmp_path: Path) -> Iterator[dict[str, str]]:
     """The three services as separate processes, as docker compose runs them."""
-    port = free_port()
-    env = _env(
-        REDIS_URL=redis_url,
-        NEWSFLOW_PREFIX=prefix,
-        DATABASE_URL=f"sqlite:///{tmp_path / 'newsflow.db'}",
-        NEWSFLOW_DATA_DIR=str(tmp_path),
-        NEWSFLOW_API_PORT=str(port),
-        NEWSFLOW_SINK_HTTP_PORT=str(free_port()),
-        NEWSFLOW_ENRICH_HTTP_PORT=str(free_port()),
-        NEWSFLOW_POLLING_INTERVAL_MS="20",
-    )
-    api = f"http://127.0.0.1:{port}"
+    env = stack_env(redis_url, prefix, tmp_path)
+    api = api_url(env)
     with running_workers(env, tmp_path):
         _wait(lambda: _get_ok(f"{api}/readyz"), 60, "the API to be ready")
         yield {

@@ -23,7 +23,15 @@ import redis
 from services.embedded import RedisServer, free_port, start_redis
 from shared.client import subscribe
 from shared.streams import GROUP_ENRICH, GROUP_INGEST, GROUP_SINK, JSON_FIELD, StreamNames
-from tests.processes import NEWSFLOW, REPO, newsflow_env, running_workers, wait_until
+from tests.processes import (
+    NEWSFLOW,
+    REPO,
+    api_url,
+    newsflow_env,
+    running_workers,
+    stack_env,
+    wait_until,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -116,20 +124,9 @@ def test_pipeline_runs_on_a_redis_cluster(cluster: list[RedisServer], tmp_path: 
     owner = _slot_owner(cluster, names.raw)
     entry = next(s for s in cluster if s is not owner)  # routing is required to work
     url = f"redis://127.0.0.1:{entry.port}/0"
-    api_port, sink_port, enrich_port = free_port(), free_port(), free_port()
-    env = newsflow_env(
-        REDIS_URL=url,
-        NEWSFLOW_REDIS_CLUSTER="true",
-        NEWSFLOW_PREFIX=prefix,
-        NEWSFLOW_NER="off",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'newsflow.db'}",
-        NEWSFLOW_DATA_DIR=str(tmp_path),
-        NEWSFLOW_API_PORT=str(api_port),
-        NEWSFLOW_SINK_HTTP_PORT=str(sink_port),
-        NEWSFLOW_ENRICH_HTTP_PORT=str(enrich_port),
-        NEWSFLOW_POLLING_INTERVAL_MS="20",
-    )
-    api = f"http://127.0.0.1:{api_port}"
+    env = stack_env(url, prefix, tmp_path, NEWSFLOW_REDIS_CLUSTER="true", NEWSFLOW_NER="off")
+    sink_port, enrich_port = env["NEWSFLOW_SINK_HTTP_PORT"], env["NEWSFLOW_ENRICH_HTTP_PORT"]
+    api = api_url(env)
 
     def ready(base: str) -> bool:
         try:
