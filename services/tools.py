@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shlex
 import sys
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
@@ -40,6 +41,22 @@ def _redis_url(settings: Settings) -> str | None:
 
 
 # --- ingest -------------------------------------------------------------------------------
+
+
+def cmd_env(args: argparse.Namespace) -> int:
+    """Print ``export`` lines that point a shell at the running stack."""
+    settings = get_settings()
+    url = _redis_url(settings)
+    if not url:
+        return _fail("no running newsflow stack found: start 'newsflow up' or set REDIS_URL", 1)
+    lines = {
+        "REDIS_URL": url,
+        "DATABASE_URL": settings.resolved_database_url,
+        "NEWSFLOW_API_URL": settings.resolved_api_url,
+    }
+    for name, value in lines.items():
+        print(f"export {name}={shlex.quote(value)}")
+    return 0
 
 
 def _headers(api_key: str | None) -> dict[str, str]:
@@ -145,7 +162,7 @@ def ingest_paths(
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     settings = get_settings()
-    api = args.api or f"http://{settings.api_host}:{settings.api_port}"
+    api = args.api or settings.resolved_api_url
     missing = [str(p) for p in args.paths if not p.exists()]
     if missing:
         return _fail(f"no such file or folder: {', '.join(missing)}")

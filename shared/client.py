@@ -323,7 +323,7 @@ async def submit(
 ) -> dict[str, Any]:
     """POST one article to ``/v1/articles``; ``{"id", "status"}``, or raises ``SubmitError``."""
     settings = get_settings()
-    base = api or f"http://{settings.api_host}:{settings.api_port}"
+    base = api or settings.resolved_api_url
     key = api_key if api_key is not None else settings.api_key
     payload = (
         article.model_dump(mode="json", exclude_none=True, exclude_defaults=True)

@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.stack import StackRecord, read_record
+
 
 class Settings(BaseSettings):
     """newsflow configuration. Environment names are given in ``validation_alias``."""
@@ -130,9 +132,13 @@ class Settings(BaseSettings):
 
     @property
     def resolved_database_url(self) -> str:
-        """``DATABASE_URL``, else the SQLite file under the data dir."""
+        """``DATABASE_URL``, else the running stack's when this command was started
+        outside its folder (``shared.stack``), else the SQLite file under the data dir."""
         if self.database_url:
             return self.database_url
+        record = self._running_stack()
+        if record is not None:
+            return record.database_url
         return f"sqlite:///{(self.data_dir / 'newsflow.db').resolve()}"
 
     @property
@@ -141,13 +147,34 @@ class Settings(BaseSettings):
         return self.data_dir / "redis.url"
 
     def resolved_redis_url(self) -> str | None:
-        """``REDIS_URL``, else the embedded server that ``newsflow up`` is running."""
+        """``REDIS_URL``, else the embedded server that ``newsflow up`` is running: the
+        one of the data dir, else the one recorded for this user (from any folder)."""
         if self.redis_url:
             return self.redis_url
         try:
             return self.redis_url_file.read_text().strip() or None
         except OSError:
+            pass
+        record = self._running_stack()
+        return record.redis_url if record is not None else None
+
+    @property
+    def resolved_api_url(self) -> str:
+        """The HTTP API's base URL: the running stack's when this command was started
+        outside its folder and no port was chosen, else ``api_host``:``api_port``."""
+        chosen = {"api_host", "api_port"} & self.model_fields_set
+        record = None if chosen else self._running_stack()
+        if record is not None:
+            return record.api_url
+        return f"http://{self.api_host}:{self.api_port}"
+
+    def _running_stack(self) -> StackRecord | None:
+        """The per-user record of a running ``newsflow up``, consulted only when no
+        data dir was chosen (flag or ``NEWSFLOW_DATA_DIR``) and ``./data`` holds no
+        running stack of its own."""
+        if "data_dir" in self.model_fields_set or self.redis_url_file.exists():
             return None
+        return read_record()
 
 
 def hash_tag(key: str) -> str | None:
