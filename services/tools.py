@@ -354,8 +354,8 @@ def cmd_subscribe(args: argparse.Namespace) -> int:
         asyncio.run(follow())
     except KeyboardInterrupt:
         pass
-    except redis.ConnectionError as exc:
-        return _fail(f"lost Redis at {url}: {exc}", 1)
+    except redis.AuthenticationError as exc:
+        return _fail(f"Redis at {url} refused the credentials: {exc}", 1)
     return 0
 
 
