@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from urllib.parse import quote
 from typing import Literal
 
 from pydantic import AliasChoices, Field, field_validator, model_validator
@@ -30,6 +31,13 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None,
         validation_alias=AliasChoices("DATABASE_URL", "NEWSFLOW_DATABASE_URL"),
+    )
+    # The PostgreSQL password on its own, so that one with "@", ":" or "/" needs no
+    # percent-encoding in DATABASE_URL (compose passes POSTGRES_PASSWORD here).
+    database_password: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_PASSWORD", "NEWSFLOW_DATABASE_PASSWORD"),
+        repr=False,
     )
     data_dir: Path = Path("data")
     api_key: str | None = None
@@ -135,7 +143,7 @@ class Settings(BaseSettings):
         """``DATABASE_URL``, else the running stack's when this command was started
         outside its folder (``shared.stack``), else the SQLite file under the data dir."""
         if self.database_url:
-            return self.database_url
+            return _with_password(self.database_url, self.database_password)
         record = self._running_stack()
         if record is not None:
             return record.database_url
@@ -175,6 +183,19 @@ class Settings(BaseSettings):
         if "data_dir" in self.model_fields_set or self.redis_url_file.exists():
             return None
         return read_record()
+
+
+def _with_password(url: str, password: str | None) -> str:
+    """``url`` with ``password`` percent-encoded into it, if it is a PostgreSQL URL
+    that carries none of its own."""
+    if not password or not url.startswith(("postgresql://", "postgres://")):
+        return url
+    scheme, _, rest = url.partition("://")
+    authority, slash, path = rest.partition("/")
+    userinfo, at, hostport = authority.rpartition("@")
+    if not at or ":" in userinfo:
+        return url  # no user to attach it to, or a password already there
+    return f"{scheme}://{userinfo}:{quote(password, safe='')}@{hostport}{slash}{path}"
 
 
 def hash_tag(key: str) -> str | None:
