@@ -342,9 +342,10 @@ def cmd_subscribe(args: argparse.Namespace) -> int:
                 else:
                     ents = ", ".join(e.name for e in article.entities[:4])
                     tops = ", ".join(t.slug for t in article.topics)
+                    source = f" [dim]({escape(article.source)})[/dim]" if article.source else ""
                     out.print(
-                        f"[bold]{escape(article.title)}[/bold] [dim]{escape(article.source or '')}"
-                        f"[/dim] | {escape(ents)} | [cyan]{escape(tops)}[/cyan]"
+                        f"[bold]{escape(article.title)}[/bold]{source}"
+                        f" | {escape(ents)} | [cyan]{escape(tops)}[/cyan]"
                     )
                 seen += 1
                 if args.count is not None and seen >= args.count:
@@ -436,44 +437,59 @@ def collect_stats(client: Any, names: StreamNames) -> dict[str, Any]:
     ):
         length = client.xlen(stream)
         (added,) = _entries_added(client, [stream])
-        groups = []
-        if group:
-            try:
-                infos = client.xinfo_groups(stream)
-            except Exception:  # noqa: BLE001 - a stream not created yet has no groups
-                infos = []
-            for info in infos:
-                read = info.get("entries-read")
-                if read is None and added is not None and info.get("lag") is not None:
-                    # Redis leaves entries-read unset for a group created at id 0 until
-                    # it reads; lag is then still known, and read = added - lag.
-                    read = added - int(info["lag"])
-                groups.append(
-                    {
-                        "name": _text(info["name"]),
-                        "consumers": int(info["consumers"]),
-                        "pending": int(info["pending"]),
-                        "lag": None if info.get("lag") is None else int(info["lag"]),
-                        "last_delivered_id": _text(info["last-delivered-id"]),
-                        "entries_read": None if read is None else int(read),
-                        "read_per_s": None,
-                        "acked_per_s": None,
-                    }
-                )
         streams[stream] = {
             "length": length,
-            "groups": groups,
+            "groups": _groups(client, stream, added) if group else [],
             "entries_added": added,
             "added_per_s": None,
         }
     topics = sorted(_text(k) for k in client.scan_iter(match=names.topic("*"), count=1000))
+    subs = sorted(_text(k) for k in client.scan_iter(match=names.subs("*"), count=1000))
+    topics_added = _entries_added(client, topics)
+    subs_added = _entries_added(client, subs)
+    # Subscribers' own consumer groups on topic and subscription streams.
+    readers = {
+        stream: groups
+        for stream, added in zip([*topics, *subs], [*topics_added, *subs_added], strict=True)
+        if (groups := _groups(client, stream, added))
+    }
     return {
         "streams": streams,
         "topics": {t: client.xlen(t) for t in topics},
-        "topics_added": dict(zip(topics, _entries_added(client, topics), strict=True)),
+        "topics_added": dict(zip(topics, topics_added, strict=True)),
         "topic_added_per_s": dict.fromkeys(topics),
+        "subs": {t: client.xlen(t) for t in subs},
+        "readers": readers,
         "dlq": client.xlen(names.dlq),
     }
+
+
+def _groups(client: Any, stream: str, added: int | None) -> list[dict[str, Any]]:
+    """The consumer groups of ``stream``: consumers, pending, lag, entries read."""
+    try:
+        infos = client.xinfo_groups(stream)
+    except Exception:  # noqa: BLE001 - a stream not created yet has no groups
+        return []
+    groups = []
+    for info in infos:
+        read = info.get("entries-read")
+        if read is None and added is not None and info.get("lag") is not None:
+            # Redis leaves entries-read unset for a group created at id 0 until
+            # it reads; lag is then still known, and read = added - lag.
+            read = added - int(info["lag"])
+        groups.append(
+            {
+                "name": _text(info["name"]),
+                "consumers": int(info["consumers"]),
+                "pending": int(info["pending"]),
+                "lag": None if info.get("lag") is None else int(info["lag"]),
+                "last_delivered_id": _text(info["last-delivered-id"]),
+                "entries_read": None if read is None else int(read),
+                "read_per_s": None,
+                "acked_per_s": None,
+            }
+        )
+    return groups
 
 
 def _entries_added(client: Any, streams: list[str]) -> list[int | None]:
@@ -595,9 +611,26 @@ def cmd_stats(args: argparse.Namespace) -> int:
                 ],
                 [_per_s(g["read_per_s"]), _per_s(g["acked_per_s"])],
             )
-    for topic, length in stats["topics"].items():
-        row(topic, length, stats["topic_added_per_s"][topic], ["-"] * 4, ["-", "-"])
-    out.print(table)
+    side_streams = [
+        *((t, n, stats["topic_added_per_s"][t]) for t, n in stats["topics"].items()),
+        *((t, n, None) for t, n in stats["subs"].items()),
+    ]
+    for stream, length, added in side_streams:
+        readers = stats["readers"].get(stream, [])
+        if not readers:
+            row(stream, length, added, ["-"] * 4, ["-", "-"])
+        for g in readers:
+            lag = "?" if g["lag"] is None else str(g["lag"])
+            row(
+                stream,
+                length,
+                added,
+                [g["name"], str(g["consumers"]), str(g["pending"]), lag],
+                ["-", "-"],
+            )
+    # Piped or in a log, the table is as wide as its content: names are never cut.
+    wide = Console(highlight=False, width=max(out.width, 200)) if not out.is_terminal else out
+    wide.print(table)
     footer = f"dead letters: {stats['dlq']}   stored articles: {'?' if stored is None else stored}"
     if rates:
         footer += f"   rates over {interval:g} s ('?': needs Redis 7)"

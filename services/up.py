@@ -40,7 +40,8 @@ from shared.stack import (
 from shared.streams import GROUP_ENRICH, GROUP_SINK, JSON_FIELD, StreamNames
 
 log = logging.getLogger("newsflow.up")
-console = Console(stderr=False, highlight=False)
+# soft_wrap: in a log file a long "stored ..." line stays one line (no 80-column wrap).
+console = Console(stderr=False, highlight=False, soft_wrap=True)
 
 RESTART_BACKOFF_S = (1, 2, 5, 10, 30)
 
@@ -164,6 +165,8 @@ class Stack:
         self.enrich_workers = enrich_workers
         self.stopping = False
         self.lock = DataDirLock(settings.data_dir)
+        # The last events:stored entry printed; the rest is printed after the drain.
+        self.last_event_id: bytes | str | None = None
 
     def start(self) -> None:
         """Lock the data dir (``StackRunningError`` if another stack has it), start
@@ -245,6 +248,7 @@ class Stack:
             if not child.wait(timeout):
                 child.signal(signal.SIGKILL)
         drained = self._drain(deadline=time.monotonic() + timeout)
+        self._print_stored()
         for child in workers:
             child.signal(signal.SIGTERM)
         for child in workers:
@@ -259,6 +263,21 @@ class Stack:
         self.lock.release()
         state = "drained" if drained else "not drained (the rest stays queued in Redis)"
         say(f"[yellow]stopped; pipeline {state}[/yellow]")
+
+    def _print_stored(self) -> None:
+        """Print the articles stored since the last line printed (during the drain)."""
+        if self.last_event_id is None:
+            return
+        try:
+            client = self.client()
+            while entries := read_entries(
+                client, self.names.stored, self.last_event_id, block=1, count=100
+            ):
+                for entry_id, fields in entries:
+                    self.last_event_id = entry_id
+                    say(format_stored(orjson.loads(fields[JSON_FIELD.encode()])))
+        except redis.RedisError as exc:
+            log.warning("could not list the articles stored while stopping: %s", exc)
 
     def _drain(self, deadline: float) -> bool:
         try:
@@ -351,7 +370,7 @@ def run_up(args: argparse.Namespace) -> int:
         if not wait_ready(api):
             say(f"[red]the API at {api} did not become ready; see the logs above[/red]")
             raise _Interrupted
-        last_id = _last_event_id(client, stack.names.stored)
+        last_id = stack.last_event_id = _last_event_id(client, stack.names.stored)
         say(f"[bold]newsflow is up[/bold]: API {api}  (Ctrl-C stops)")
         for service, url in stack.worker_urls():
             say(f"[dim]{service}: {url}/metrics  {url}/readyz[/dim]")
@@ -363,7 +382,7 @@ def run_up(args: argparse.Namespace) -> int:
             for entry_id, fields in read_entries(
                 client, stack.names.stored, last_id, block=1000, count=100
             ):
-                last_id = entry_id
+                last_id = stack.last_event_id = entry_id
                 say(format_stored(orjson.loads(fields[JSON_FIELD.encode()])))
     except _Interrupted:
         pass
