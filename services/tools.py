@@ -43,6 +43,20 @@ def _redis_url(settings: Settings) -> str | None:
 # --- ingest -------------------------------------------------------------------------------
 
 
+def _unknown_topic(settings: Settings, *topics: str | None) -> str | None:
+    """The message for the first of ``topics`` that is no topic of the taxonomy."""
+    from services.topic_names import UnknownTopicError, topic_names
+
+    for topic in topics:
+        if topic is None:
+            continue
+        try:
+            topic_names(settings.taxonomy_path).check(topic)
+        except UnknownTopicError as exc:
+            return str(exc)
+    return None
+
+
 def cmd_env(args: argparse.Namespace) -> int:
     """Print ``export`` lines that point a shell at the running stack."""
     settings = get_settings()
@@ -239,6 +253,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     from shared.storage import SearchQuery, open_storage
 
     settings = get_settings()
+    if problem := _unknown_topic(settings, args.topic):
+        return _fail(f"--topic: {problem}")
     try:
         query = SearchQuery(
             topic=args.topic,
@@ -310,6 +326,8 @@ def cmd_subscribe(args: argparse.Namespace) -> int:
             return _fail(f"--subscription: not a subscription name: {subscription!r}")
     elif not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,99}", args.topic):
         return _fail(f"--topic: a slug is lower-case letters, digits and '-', not {args.topic!r}")
+    elif problem := _unknown_topic(settings, args.topic):
+        return _fail(f"--topic: {problem}")
     if args.since and args.from_start:
         return _fail("--since and --from-start exclude each other")
     since: datetime | None = None
@@ -322,6 +340,22 @@ def cmd_subscribe(args: argparse.Namespace) -> int:
             since = since.replace(tzinfo=UTC)
     if args.count is not None and args.count <= 0:
         return 0
+
+    async def exists(name: str) -> bool:
+        from shared import subscriptions as saved
+        from shared.redis import connect
+
+        client = connect(url, cluster=settings.redis_cluster)
+        try:
+            return await saved.get(client, StreamNames(settings.prefix), name) is not None
+        finally:
+            await client.aclose()
+
+    if subscription is not None and not asyncio.run(exists(subscription)):
+        return _fail(
+            f"--subscription: no saved filter called {subscription!r}; "
+            "'newsflow subscriptions list' shows them"
+        )
 
     async def follow() -> None:
         seen = 0
@@ -689,6 +723,8 @@ def cmd_subscriptions(args: argparse.Namespace) -> int:
                 for e in exc.errors(include_url=False)
             )
             return _fail(f"invalid subscription: {problems}")
+        if problem := _unknown_topic(settings, *new.topics):
+            return _fail(f"--topic: {problem}")
 
     async def run() -> int:
         client = connect(url, cluster=settings.redis_cluster)

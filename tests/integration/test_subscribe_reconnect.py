@@ -44,7 +44,7 @@ def _restart(server: RedisServer, down_s: float = 3.0) -> RedisServer:
 
 def _add(url: str, n: int) -> None:
     with redis.Redis.from_url(url) as client:
-        client.xadd(StreamNames(PREFIX).topic("politics"), to_fields(article(n)))
+        client.xadd(StreamNames(PREFIX).topic("politics-and-government"), to_fields(article(n)))
 
 
 @pytest.mark.parametrize("group", [None, "alerts"])
@@ -54,7 +54,7 @@ async def test_client_reconnects_after_a_redis_restart(
     server = own_redis
     received: list[str] = []
     async with subscribe(
-        topic="politics",
+        topic="politics-and-government",
         group=group,
         consumer="c1",
         redis_url=server.url,
@@ -84,7 +84,15 @@ def test_cli_subscribe_keeps_running_across_a_redis_restart(
     out = tmp_path / "out.jsonl"
     with out.open("wb") as sink, (tmp_path / "err.log").open("wb") as err:
         follower = subprocess.Popen(
-            [*NEWSFLOW, "subscribe", "--topic", "politics", "--json", "--count", "2"],
+            [
+                *NEWSFLOW,
+                "subscribe",
+                "--topic",
+                "politics-and-government",
+                "--json",
+                "--count",
+                "2",
+            ],
             env=env,
             stdout=sink,
             stderr=err,
