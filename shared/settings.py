@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from urllib.parse import quote
 from typing import Literal
+from urllib.parse import quote
 
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
