@@ -10,7 +10,7 @@
 # pyproject.toml without changing its dependencies does not reinstall them either:
 # the deps stage copies the extracted list, whose content is what Docker compares.
 
-ARG PYTHON_IMAGE=python:3.11-slim
+ARG PYTHON_IMAGE=python:3.11.11-slim
 
 FROM ${PYTHON_IMAGE} AS requirements
 WORKDIR /src
@@ -68,8 +68,9 @@ WORKDIR /app
 COPY seeds/ seeds/
 
 USER newsflow
-# Owned by newsflow (above), so a fresh named volume mounted here is writable.
-VOLUME ["/data"]
+# /data is owned by newsflow (above), so a named volume mounted there is writable.
+# No VOLUME instruction: it would give every container that mounts nothing there
+# (each enrich replica) an anonymous volume of its own; compose names the volumes.
 EXPOSE 8000
 
 # No HEALTHCHECK here: only ingest serves HTTP, so an image-wide check would mark

@@ -27,11 +27,18 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--api-port", type=int, help="HTTP API port (default 8000)")
     up.add_argument("--enrich-workers", type=int, default=1, help="enrich processes (default 1)")
     up.add_argument(
+        "--redis-port", type=int, help="port of the embedded Redis (default: a free one)"
+    )
+    up.add_argument(
         "--seed",
         type=Path,
         action="append",
         default=[],
         help="ingest these files or folders once the stack is up (repeatable)",
+    )
+
+    sub.add_parser(
+        "env", help="print 'export REDIS_URL=...' lines for the running stack (eval \"$(...)\")"
     )
 
     worker = sub.add_parser("worker", help="run one service alone, as docker compose does")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shlex
 import sys
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
@@ -40,6 +41,36 @@ def _redis_url(settings: Settings) -> str | None:
 
 
 # --- ingest -------------------------------------------------------------------------------
+
+
+def _unknown_topic(settings: Settings, *topics: str | None) -> str | None:
+    """The message for the first of ``topics`` that is no topic of the taxonomy."""
+    from services.topic_names import UnknownTopicError, topic_names
+
+    for topic in topics:
+        if topic is None:
+            continue
+        try:
+            topic_names(settings.taxonomy_path).check(topic)
+        except UnknownTopicError as exc:
+            return str(exc)
+    return None
+
+
+def cmd_env(args: argparse.Namespace) -> int:
+    """Print ``export`` lines that point a shell at the running stack."""
+    settings = get_settings()
+    url = _redis_url(settings)
+    if not url:
+        return _fail("no running newsflow stack found: start 'newsflow up' or set REDIS_URL", 1)
+    lines = {
+        "REDIS_URL": url,
+        "DATABASE_URL": settings.resolved_database_url,
+        "NEWSFLOW_API_URL": settings.resolved_api_url,
+    }
+    for name, value in lines.items():
+        print(f"export {name}={shlex.quote(value)}")
+    return 0
 
 
 def _headers(api_key: str | None) -> dict[str, str]:
@@ -145,7 +176,7 @@ def ingest_paths(
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     settings = get_settings()
-    api = args.api or f"http://{settings.api_host}:{settings.api_port}"
+    api = args.api or settings.resolved_api_url
     missing = [str(p) for p in args.paths if not p.exists()]
     if missing:
         return _fail(f"no such file or folder: {', '.join(missing)}")
@@ -222,6 +253,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     from shared.storage import SearchQuery, open_storage
 
     settings = get_settings()
+    if problem := _unknown_topic(settings, args.topic):
+        return _fail(f"--topic: {problem}")
     try:
         query = SearchQuery(
             topic=args.topic,
@@ -293,6 +326,8 @@ def cmd_subscribe(args: argparse.Namespace) -> int:
             return _fail(f"--subscription: not a subscription name: {subscription!r}")
     elif not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,99}", args.topic):
         return _fail(f"--topic: a slug is lower-case letters, digits and '-', not {args.topic!r}")
+    elif problem := _unknown_topic(settings, args.topic):
+        return _fail(f"--topic: {problem}")
     if args.since and args.from_start:
         return _fail("--since and --from-start exclude each other")
     since: datetime | None = None
@@ -305,6 +340,22 @@ def cmd_subscribe(args: argparse.Namespace) -> int:
             since = since.replace(tzinfo=UTC)
     if args.count is not None and args.count <= 0:
         return 0
+
+    async def exists(name: str) -> bool:
+        from shared import subscriptions as saved
+        from shared.redis import connect
+
+        client = connect(url, cluster=settings.redis_cluster)
+        try:
+            return await saved.get(client, StreamNames(settings.prefix), name) is not None
+        finally:
+            await client.aclose()
+
+    if subscription is not None and not asyncio.run(exists(subscription)):
+        return _fail(
+            f"--subscription: no saved filter called {subscription!r}; "
+            "'newsflow subscriptions list' shows them"
+        )
 
     async def follow() -> None:
         seen = 0
@@ -325,9 +376,10 @@ def cmd_subscribe(args: argparse.Namespace) -> int:
                 else:
                     ents = ", ".join(e.name for e in article.entities[:4])
                     tops = ", ".join(t.slug for t in article.topics)
+                    source = f" [dim]({escape(article.source)})[/dim]" if article.source else ""
                     out.print(
-                        f"[bold]{escape(article.title)}[/bold] [dim]{escape(article.source or '')}"
-                        f"[/dim] | {escape(ents)} | [cyan]{escape(tops)}[/cyan]"
+                        f"[bold]{escape(article.title)}[/bold]{source}"
+                        f" | {escape(ents)} | [cyan]{escape(tops)}[/cyan]"
                     )
                 seen += 1
                 if args.count is not None and seen >= args.count:
@@ -337,8 +389,8 @@ def cmd_subscribe(args: argparse.Namespace) -> int:
         asyncio.run(follow())
     except KeyboardInterrupt:
         pass
-    except redis.ConnectionError as exc:
-        return _fail(f"lost Redis at {url}: {exc}", 1)
+    except redis.AuthenticationError as exc:
+        return _fail(f"Redis at {url} refused the credentials: {exc}", 1)
     return 0
 
 
@@ -419,44 +471,59 @@ def collect_stats(client: Any, names: StreamNames) -> dict[str, Any]:
     ):
         length = client.xlen(stream)
         (added,) = _entries_added(client, [stream])
-        groups = []
-        if group:
-            try:
-                infos = client.xinfo_groups(stream)
-            except Exception:  # noqa: BLE001 - a stream not created yet has no groups
-                infos = []
-            for info in infos:
-                read = info.get("entries-read")
-                if read is None and added is not None and info.get("lag") is not None:
-                    # Redis leaves entries-read unset for a group created at id 0 until
-                    # it reads; lag is then still known, and read = added - lag.
-                    read = added - int(info["lag"])
-                groups.append(
-                    {
-                        "name": _text(info["name"]),
-                        "consumers": int(info["consumers"]),
-                        "pending": int(info["pending"]),
-                        "lag": None if info.get("lag") is None else int(info["lag"]),
-                        "last_delivered_id": _text(info["last-delivered-id"]),
-                        "entries_read": None if read is None else int(read),
-                        "read_per_s": None,
-                        "acked_per_s": None,
-                    }
-                )
         streams[stream] = {
             "length": length,
-            "groups": groups,
+            "groups": _groups(client, stream, added) if group else [],
             "entries_added": added,
             "added_per_s": None,
         }
     topics = sorted(_text(k) for k in client.scan_iter(match=names.topic("*"), count=1000))
+    subs = sorted(_text(k) for k in client.scan_iter(match=names.subs("*"), count=1000))
+    topics_added = _entries_added(client, topics)
+    subs_added = _entries_added(client, subs)
+    # Subscribers' own consumer groups on topic and subscription streams.
+    readers = {
+        stream: groups
+        for stream, added in zip([*topics, *subs], [*topics_added, *subs_added], strict=True)
+        if (groups := _groups(client, stream, added))
+    }
     return {
         "streams": streams,
         "topics": {t: client.xlen(t) for t in topics},
-        "topics_added": dict(zip(topics, _entries_added(client, topics), strict=True)),
+        "topics_added": dict(zip(topics, topics_added, strict=True)),
         "topic_added_per_s": dict.fromkeys(topics),
+        "subs": {t: client.xlen(t) for t in subs},
+        "readers": readers,
         "dlq": client.xlen(names.dlq),
     }
+
+
+def _groups(client: Any, stream: str, added: int | None) -> list[dict[str, Any]]:
+    """The consumer groups of ``stream``: consumers, pending, lag, entries read."""
+    try:
+        infos = client.xinfo_groups(stream)
+    except Exception:  # noqa: BLE001 - a stream not created yet has no groups
+        return []
+    groups = []
+    for info in infos:
+        read = info.get("entries-read")
+        if read is None and added is not None and info.get("lag") is not None:
+            # Redis leaves entries-read unset for a group created at id 0 until
+            # it reads; lag is then still known, and read = added - lag.
+            read = added - int(info["lag"])
+        groups.append(
+            {
+                "name": _text(info["name"]),
+                "consumers": int(info["consumers"]),
+                "pending": int(info["pending"]),
+                "lag": None if info.get("lag") is None else int(info["lag"]),
+                "last_delivered_id": _text(info["last-delivered-id"]),
+                "entries_read": None if read is None else int(read),
+                "read_per_s": None,
+                "acked_per_s": None,
+            }
+        )
+    return groups
 
 
 def _entries_added(client: Any, streams: list[str]) -> list[int | None]:
@@ -578,9 +645,26 @@ def cmd_stats(args: argparse.Namespace) -> int:
                 ],
                 [_per_s(g["read_per_s"]), _per_s(g["acked_per_s"])],
             )
-    for topic, length in stats["topics"].items():
-        row(topic, length, stats["topic_added_per_s"][topic], ["-"] * 4, ["-", "-"])
-    out.print(table)
+    side_streams = [
+        *((t, n, stats["topic_added_per_s"][t]) for t, n in stats["topics"].items()),
+        *((t, n, None) for t, n in stats["subs"].items()),
+    ]
+    for stream, length, added in side_streams:
+        readers = stats["readers"].get(stream, [])
+        if not readers:
+            row(stream, length, added, ["-"] * 4, ["-", "-"])
+        for g in readers:
+            lag = "?" if g["lag"] is None else str(g["lag"])
+            row(
+                stream,
+                length,
+                added,
+                [g["name"], str(g["consumers"]), str(g["pending"]), lag],
+                ["-", "-"],
+            )
+    # Piped or in a log, the table is as wide as its content: names are never cut.
+    wide = Console(highlight=False, width=max(out.width, 200)) if not out.is_terminal else out
+    wide.print(table)
     footer = f"dead letters: {stats['dlq']}   stored articles: {'?' if stored is None else stored}"
     if rates:
         footer += f"   rates over {interval:g} s ('?': needs Redis 7)"
@@ -639,6 +723,8 @@ def cmd_subscriptions(args: argparse.Namespace) -> int:
                 for e in exc.errors(include_url=False)
             )
             return _fail(f"invalid subscription: {problems}")
+        if problem := _unknown_topic(settings, *new.topics):
+            return _fail(f"--topic: {problem}")
 
     async def run() -> int:
         client = connect(url, cluster=settings.redis_cluster)

@@ -30,10 +30,18 @@ from rich.console import Console
 from services.embedded import RedisServer, die_with_parent, start_redis
 from shared.redis import connect_sync, read_entries
 from shared.settings import Settings
+from shared.stack import (
+    DataDirLock,
+    StackRecord,
+    StackRunningError,
+    clear_record,
+    write_record,
+)
 from shared.streams import GROUP_ENRICH, GROUP_SINK, JSON_FIELD, StreamNames
 
 log = logging.getLogger("newsflow.up")
-console = Console(stderr=False, highlight=False)
+# soft_wrap: in a log file a long "stored ..." line stays one line (no 80-column wrap).
+console = Console(stderr=False, highlight=False, soft_wrap=True)
 
 RESTART_BACKOFF_S = (1, 2, 5, 10, 30)
 
@@ -145,23 +153,40 @@ def worker_ports(
 class Stack:
     """The processes of one ``newsflow up``."""
 
-    def __init__(self, settings: Settings, enrich_workers: int) -> None:
+    def __init__(
+        self, settings: Settings, enrich_workers: int, redis_port: int | None = None
+    ) -> None:
         self.settings = settings
         self.names = StreamNames(settings.prefix)
         self.redis_server: RedisServer | None = None
         self.redis_url = settings.redis_url or ""
+        self.redis_port = redis_port
         self.children: list[Child] = []
         self.enrich_workers = enrich_workers
         self.stopping = False
+        self.lock = DataDirLock(settings.data_dir)
+        # The last events:stored entry printed; the rest is printed after the drain.
+        self.last_event_id: bytes | str | None = None
 
     def start(self) -> None:
+        """Lock the data dir (``StackRunningError`` if another stack has it), start
+        the embedded Redis unless ``REDIS_URL``, record the stack, start the workers."""
         data_dir = self.settings.data_dir
-        data_dir.mkdir(parents=True, exist_ok=True)
+        self.lock.acquire()
         if not self.redis_url:
-            self.redis_server = start_redis(data_dir / "redis")
+            self.redis_server = start_redis(data_dir / "redis", port=self.redis_port)
             self.redis_url = self.redis_server.url
             self.settings.redis_url_file.write_text(self.redis_url + "\n")
             say(f"[dim]embedded Redis on {self.redis_url} (data in {data_dir / 'redis'})[/dim]")
+        write_record(
+            StackRecord(
+                pid=os.getpid(),
+                data_dir=str(data_dir.resolve()),
+                redis_url=self.redis_url,
+                api_url=f"http://{self.settings.api_host}:{self.settings.api_port}",
+                database_url=self.settings.resolved_database_url,
+            )
+        )
         env = dict(os.environ)
         env.update(
             REDIS_URL=self.redis_url,
@@ -223,6 +248,7 @@ class Stack:
             if not child.wait(timeout):
                 child.signal(signal.SIGKILL)
         drained = self._drain(deadline=time.monotonic() + timeout)
+        self._print_stored()
         for child in workers:
             child.signal(signal.SIGTERM)
         for child in workers:
@@ -233,8 +259,25 @@ class Stack:
         if self.redis_server is not None:
             self.redis_server.stop()
             self.settings.redis_url_file.unlink(missing_ok=True)
+        clear_record(os.getpid())
+        self.lock.release()
         state = "drained" if drained else "not drained (the rest stays queued in Redis)"
         say(f"[yellow]stopped; pipeline {state}[/yellow]")
+
+    def _print_stored(self) -> None:
+        """Print the articles stored since the last line printed (during the drain)."""
+        if self.last_event_id is None:
+            return
+        try:
+            client = self.client()
+            while entries := read_entries(
+                client, self.names.stored, self.last_event_id, block=1, count=100
+            ):
+                for entry_id, fields in entries:
+                    self.last_event_id = entry_id
+                    say(format_stored(orjson.loads(fields[JSON_FIELD.encode()])))
+        except redis.RedisError as exc:
+            log.warning("could not list the articles stored while stopping: %s", exc)
 
     def _drain(self, deadline: float) -> bool:
         try:
@@ -296,8 +339,18 @@ def run_up(args: argparse.Namespace) -> int:
     if args.api_port:
         overrides["api_port"] = args.api_port
     settings = Settings(**overrides)
+    # The stack's own data dir, chosen or default: never another stack's record.
+    settings = settings.model_copy(update={"data_dir": settings.data_dir})
     configure_logging(settings, "up")
-    stack = Stack(settings, max(1, args.enrich_workers))
+    if args.redis_port and settings.redis_url:
+        say("[red]--redis-port is for the embedded Redis; REDIS_URL is set[/red]")
+        return 2
+    stack = Stack(settings, max(1, args.enrich_workers), redis_port=args.redis_port)
+    try:
+        stack.lock.acquire()
+    except StackRunningError as exc:
+        say(f"[red]{exc}[/red]")
+        return 1
     signals = {"count": 0}
 
     def on_signal(signum: int, _: Any) -> None:
@@ -317,7 +370,7 @@ def run_up(args: argparse.Namespace) -> int:
         if not wait_ready(api):
             say(f"[red]the API at {api} did not become ready; see the logs above[/red]")
             raise _Interrupted
-        last_id = _last_event_id(client, stack.names.stored)
+        last_id = stack.last_event_id = _last_event_id(client, stack.names.stored)
         say(f"[bold]newsflow is up[/bold]: API {api}  (Ctrl-C stops)")
         for service, url in stack.worker_urls():
             say(f"[dim]{service}: {url}/metrics  {url}/readyz[/dim]")
@@ -329,7 +382,7 @@ def run_up(args: argparse.Namespace) -> int:
             for entry_id, fields in read_entries(
                 client, stack.names.stored, last_id, block=1000, count=100
             ):
-                last_id = entry_id
+                last_id = stack.last_event_id = entry_id
                 say(format_stored(orjson.loads(fields[JSON_FIELD.encode()])))
     except _Interrupted:
         pass

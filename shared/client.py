@@ -35,7 +35,10 @@ goes to one of them) and the group remembers the position:
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import random
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -44,7 +47,9 @@ from typing import Any, cast
 
 import httpx
 from pydantic import ValidationError
-from redis.exceptions import ResponseError
+from redis.exceptions import BusyLoadingError, RedisError, ResponseError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from shared.codec import entry_json, loads
 from shared.models import ArticleIn, EnrichedArticle
@@ -55,6 +60,7 @@ log = logging.getLogger(__name__)
 
 _Entry = tuple[bytes, dict[bytes, bytes]]
 _MAX_SEQ = 2**64 - 1
+RECONNECT_FIRST_S = 0.2
 
 
 class SubmitError(Exception):
@@ -100,6 +106,8 @@ class Subscription:
         count: int = 10,
         claim_idle_ms: int | None = None,
         cluster: bool | None = None,
+        reconnect: bool = True,
+        max_backoff_s: float = 5.0,
     ) -> None:
         settings = get_settings()
         url = redis_url or settings.resolved_redis_url()
@@ -133,6 +141,8 @@ class Subscription:
         self._own_pending = True  # with a group: first this consumer's pending entries
         self._claimed_at = 0.0
         self._closed = False
+        self.reconnect = reconnect
+        self.max_backoff_s = max_backoff_s
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -194,6 +204,21 @@ class Subscription:
     async def __anext__(self) -> EnrichedArticle:
         if self._closed:
             raise StopAsyncIteration
+        failures = 0
+        while True:
+            try:
+                return await self._next()
+            except (RedisConnectionError, RedisTimeoutError, BusyLoadingError) as exc:
+                if not self.reconnect or self._closed:
+                    raise
+                wait = min(self.max_backoff_s, RECONNECT_FIRST_S * 2**failures)
+                wait *= 1 + random.random() / 4  # jitter: clients do not return in step
+                failures += 1
+                log.warning("lost Redis (%s); reconnecting in %.1f s", exc, wait)
+                await self._disconnect()
+                await asyncio.sleep(wait)
+
+    async def _next(self) -> EnrichedArticle:
         await self._connect()
         await self.ack()
         while True:
@@ -209,6 +234,18 @@ class Subscription:
                 self._unacked = entry_id if self.group is not None else None
                 return article
             self._buffer = await self._read()
+
+    async def _disconnect(self) -> None:
+        """Drop the connection after an error; the next read connects again, resuming
+        after ``last_id`` (XREAD) or from this consumer's pending entries (group)."""
+        client, self._client = self._client, None
+        # Fetched but not handed out: read again after last_id, or (with a group)
+        # among this consumer's pending entries.
+        self._buffer = []
+        self._own_pending = True
+        if client is not None:
+            with contextlib.suppress(RedisError, OSError):
+                await client.aclose()
 
     def _decode(self, entry_id: str, fields: Mapping[bytes, bytes]) -> EnrichedArticle | None:
         data = entry_json(fields)
@@ -285,6 +322,7 @@ def subscribe(
     block_ms: int = 1000,
     count: int = 10,
     cluster: bool | None = None,
+    reconnect: bool = True,
 ) -> Subscription:
     """Follow ``<prefix>topics:<topic>``: ``async for article in subscribe(topic=...)``.
 
@@ -297,6 +335,10 @@ def subscribe(
     consumer at once, so a crash leaves up to ``count`` pending for its next run).
     Settings not given come from the environment (``REDIS_URL``, ``NEWSFLOW_PREFIX``,
     ``NEWSFLOW_REDIS_CLUSTER``: ``cluster=True`` when ``redis_url`` is a cluster node).
+
+    When Redis goes away (restart, failover, network), the subscription reconnects
+    with backoff (0.2 s doubling to 5 s, with jitter) and goes on where it stopped;
+    ``reconnect=False`` raises the redis-py error instead.
     """
     return Subscription(
         topic=topic,
@@ -311,6 +353,7 @@ def subscribe(
         block_ms=block_ms,
         count=count,
         cluster=cluster,
+        reconnect=reconnect,
     )
 
 
@@ -323,7 +366,7 @@ async def submit(
 ) -> dict[str, Any]:
     """POST one article to ``/v1/articles``; ``{"id", "status"}``, or raises ``SubmitError``."""
     settings = get_settings()
-    base = api or f"http://{settings.api_host}:{settings.api_port}"
+    base = api or settings.resolved_api_url
     key = api_key if api_key is not None else settings.api_key
     payload = (
         article.model_dump(mode="json", exclude_none=True, exclude_defaults=True)

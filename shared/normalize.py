@@ -9,7 +9,10 @@ from datetime import UTC, datetime
 from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from shared.html import PageArticle, extract_page
 from shared.models import Article, ArticleIn
+
+_LANGUAGE_TAG_RE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8}){0,2}")
 
 # Query parameters that identify a campaign or a click, not the page.
 _TRACKING_PARAMS = frozenset(
@@ -189,34 +192,55 @@ def article_id(canonical: str | None, source: str | None, title: str, body: str)
     return _digest("text", source or "", title, body)
 
 
+def _page_language(code: str | None) -> str | None:
+    """A page's ``lang`` when it is a language tag ("en", "en-GB"), else ``None``."""
+    return code if code and _LANGUAGE_TAG_RE.fullmatch(code) else None
+
+
+def _page_url(url: str | None) -> str | None:
+    """A page's own canonical URL, when it is an absolute http(s) URL."""
+    if not url or len(url) > 2048 or "\n" in url:
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    return url if parts.scheme in ("http", "https") and parts.hostname else None
+
+
 def normalize(article: ArticleIn, received_at: datetime | None = None) -> Article:
     """The normalized ``Article`` for a validated ``ArticleIn``.
 
     Raises ``ValueError`` when no text is left once HTML and whitespace are removed.
     """
     title = clean_text(article.title).replace("\n", " ")
+    page = PageArticle()
     if article.body and article.body.strip():
         body = clean_text(article.body)
     else:
-        body = html_to_text(article.html or "")
+        # A page: its article's text and metadata; the submitter's fields win.
+        page = extract_page(article.html or "")
+        body = clean_text(page.text) or html_to_text(article.html or "")
     if not body:
         raise ValueError("body: no text left after removing markup and whitespace")
     if not title:
         raise ValueError("title: no text left after removing whitespace")
-    canonical = canonical_url(article.url) if article.url else None
-    source = article.source or (urlsplit(canonical).hostname if canonical else None)
+    url = article.url or _page_url(page.url)
+    canonical = canonical_url(url) if url else None
+    source = article.source or page.site or (urlsplit(canonical).hostname if canonical else None)
+    language = article.language or _page_language(page.language)
     return Article(
         id=article_id(canonical, source, title, body),
         title=title,
         body=body,
-        url=article.url,
+        url=url,
         canonical_url=canonical,
         source=source,
-        authors=[a for a in (clean_text(x) for x in article.authors) if a],
-        language=article.language.lower().replace("_", "-") if article.language else None,
-        section=article.section,
+        authors=[a for a in (clean_text(x) for x in article.authors or page.authors) if a],
+        language=language.lower().replace("_", "-") if language else None,
+        section=article.section or page.section,
         external_id=article.external_id,
-        published_at=article.published_at,
+        published_at=article.published_at or page.published_at,
         received_at=received_at or datetime.now(UTC),
         content_hash=_digest("content", title, body),
         word_count=word_count(title) + word_count(body),

@@ -9,9 +9,12 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 from typing import Literal
+from urllib.parse import quote
 
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.stack import StackRecord, read_record
 
 
 class Settings(BaseSettings):
@@ -28,6 +31,13 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None,
         validation_alias=AliasChoices("DATABASE_URL", "NEWSFLOW_DATABASE_URL"),
+    )
+    # The PostgreSQL password on its own, so that one with "@", ":" or "/" needs no
+    # percent-encoding in DATABASE_URL (compose passes POSTGRES_PASSWORD here).
+    database_password: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_PASSWORD", "NEWSFLOW_DATABASE_PASSWORD"),
+        repr=False,
     )
     data_dir: Path = Path("data")
     api_key: str | None = None
@@ -130,9 +140,13 @@ class Settings(BaseSettings):
 
     @property
     def resolved_database_url(self) -> str:
-        """``DATABASE_URL``, else the SQLite file under the data dir."""
+        """``DATABASE_URL``, else the running stack's when this command was started
+        outside its folder (``shared.stack``), else the SQLite file under the data dir."""
         if self.database_url:
-            return self.database_url
+            return _with_password(self.database_url, self.database_password)
+        record = self._running_stack()
+        if record is not None:
+            return record.database_url
         return f"sqlite:///{(self.data_dir / 'newsflow.db').resolve()}"
 
     @property
@@ -141,13 +155,47 @@ class Settings(BaseSettings):
         return self.data_dir / "redis.url"
 
     def resolved_redis_url(self) -> str | None:
-        """``REDIS_URL``, else the embedded server that ``newsflow up`` is running."""
+        """``REDIS_URL``, else the embedded server that ``newsflow up`` is running: the
+        one of the data dir, else the one recorded for this user (from any folder)."""
         if self.redis_url:
             return self.redis_url
         try:
             return self.redis_url_file.read_text().strip() or None
         except OSError:
+            pass
+        record = self._running_stack()
+        return record.redis_url if record is not None else None
+
+    @property
+    def resolved_api_url(self) -> str:
+        """The HTTP API's base URL: the running stack's when this command was started
+        outside its folder and no port was chosen, else ``api_host``:``api_port``."""
+        chosen = {"api_host", "api_port"} & self.model_fields_set
+        record = None if chosen else self._running_stack()
+        if record is not None:
+            return record.api_url
+        return f"http://{self.api_host}:{self.api_port}"
+
+    def _running_stack(self) -> StackRecord | None:
+        """The per-user record of a running ``newsflow up``, consulted only when no
+        data dir was chosen (flag or ``NEWSFLOW_DATA_DIR``) and ``./data`` holds no
+        running stack of its own."""
+        if "data_dir" in self.model_fields_set or self.redis_url_file.exists():
             return None
+        return read_record()
+
+
+def _with_password(url: str, password: str | None) -> str:
+    """``url`` with ``password`` percent-encoded into it, if it is a PostgreSQL URL
+    that carries none of its own."""
+    if not password or not url.startswith(("postgresql://", "postgres://")):
+        return url
+    scheme, _, rest = url.partition("://")
+    authority, slash, path = rest.partition("/")
+    userinfo, at, hostport = authority.rpartition("@")
+    if not at or ":" in userinfo:
+        return url  # no user to attach it to, or a password already there
+    return f"{scheme}://{userinfo}:{quote(password, safe='')}@{hostport}{slash}{path}"
 
 
 def hash_tag(key: str) -> str | None:

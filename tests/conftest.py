@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -18,6 +19,10 @@ import redis.asyncio as aioredis
 
 from services.embedded import start_redis
 from shared.settings import Settings
+
+# Where `newsflow up` records itself for commands run from other folders: this run's
+# own folder, never the user's (see shared/stack.py).
+os.environ["NEWSFLOW_STATE_DIR"] = tempfile.mkdtemp(prefix="newsflow-test-state-")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

@@ -22,7 +22,12 @@ SERVICES = ("sink", "enrich", "ingest")
 
 def newsflow_env(**extra: str) -> dict[str, str]:
     """This environment without any newsflow setting, plus ``extra`` and text logs."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSFLOW_")}
+    # NEWSFLOW_STATE_DIR stays: the run's own, so no test touches the user's record.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("NEWSFLOW_") or k == "NEWSFLOW_STATE_DIR"
+    }
     env.pop("REDIS_URL", None)
     env.pop("DATABASE_URL", None)
     env.update(extra, NEWSFLOW_LOG_FORMAT="text", PYTHONUNBUFFERED="1")

@@ -8,7 +8,7 @@ language detector are loaded once, in ``Enricher.__init__``.
 
 Language routing: an article keeps the ``language`` its producer gave; without
 one, the detected language is set (``None`` when the detector is unsure). NER
-runs when the language is the model's or unknown, and is skipped otherwise
+runs when the language is the model's, or unknown in Latin script, and is skipped otherwise
 (entities and dates empty, the reason in ``provenance.ner_skipped``): an English
 model on French text finds garbage. Topics follow the taxonomy's ``language``
 the same way (``provenance.topics_skipped``); keywords are extracted for every
@@ -30,7 +30,7 @@ import shared
 from services.enrich.entities import extract_dates, extract_entities, ner_text
 from services.enrich.geo import Gazetteer
 from services.enrich.keywords import KeywordExtractor
-from services.enrich.language import LanguageDetector
+from services.enrich.language import SAMPLE_CHARS, LanguageDetector, latin_script
 from services.enrich.nlp import load_model, model_id
 from services.enrich.topics import TopicTaxonomy
 from shared.models import Article, EnrichedArticle, Entity, Mention, Provenance
@@ -96,7 +96,7 @@ class Enricher:
         for article, language, (entities, dates), found in zip(
             articles, languages, annotations, candidates, strict=True
         ):
-            ner_skipped = self._ner_skip_reason(language)
+            ner_skipped = self._ner_skip_reason(language, article)
             topics_skipped = self._topics_skip_reason(language)
             topics = (
                 []
@@ -149,12 +149,18 @@ class Enricher:
         code, _confidence = self.languages.detect(article.title, article.body)
         return code
 
-    def _ner_skip_reason(self, language: str | None) -> str | None:
+    def _ner_skip_reason(self, language: str | None, article: Article) -> str | None:
         if self.nlp is None:
             return "NER is off (NEWSFLOW_NER=off)"
         base = _base_language(language)
-        if base is None or base == self.ner_language:
+        if base == self.ner_language:
             return None
+        if base is None:
+            # Too short or too tabular to tell: a Latin-script results table or
+            # name list still gets the model; text in another script does not.
+            if latin_script(article.title + "\n" + article.body[:SAMPLE_CHARS]):
+                return None
+            return "language unknown and the text is not in Latin script"
         return f"language {language!r} is not the NER model's ({self.ner_language})"
 
     def _topics_skip_reason(self, language: str | None) -> str | None:
@@ -168,7 +174,11 @@ class Enricher:
         self, articles: Sequence[Article], languages: Sequence[str | None]
     ) -> list[tuple[list[Entity], list[Mention]]]:
         results: list[tuple[list[Entity], list[Mention]]] = [([], []) for _ in articles]
-        chosen = [i for i, lang in enumerate(languages) if self._ner_skip_reason(lang) is None]
+        chosen = [
+            i
+            for i, lang in enumerate(languages)
+            if self._ner_skip_reason(lang, articles[i]) is None
+        ]
         if not chosen:
             return results
         # Texts past spaCy's length limit are cut rather than failing the batch;

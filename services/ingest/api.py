@@ -27,6 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from services.ingest.core import Ingestor, decode_json, describe, field_errors, parse_article
 from services.ingest.metrics import ApiMetrics, metrics_router
 from services.observability import readiness_response
+from services.topic_names import UnknownTopicError, topic_names
 from shared.errors import InvalidMessage, TooLarge
 from shared.redis import raw_backlog
 from shared.settings import Settings
@@ -333,6 +334,12 @@ def create_api(
         cursor: str | None = None,
         sort: Literal["time", "relevance"] = "time",
     ) -> Response:
+        if topic is not None:
+            try:
+                topic_names(settings.taxonomy_path).check(topic)
+            except UnknownTopicError as exc:
+                fields = [{"field": "topic", "message": str(exc)}]
+                raise ApiError(422, "invalid_parameter", f"topic: {exc}", fields) from exc
         try:
             query = SearchQuery(
                 topic=topic,

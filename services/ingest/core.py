@@ -136,6 +136,14 @@ def article_from_entry(fields: Mapping[bytes, bytes], settings: Settings) -> Art
     """
     raw = fields.get(JSON_FIELD.encode())
     if raw is not None:
+        others = sorted(k.decode("utf-8", "replace") for k in fields if k != JSON_FIELD.encode())
+        if others:
+            # One form or the other: a field beside `json` would be silently lost.
+            raise InvalidMessage(
+                f"entry has a '{JSON_FIELD}' field and also {', '.join(map(repr, others))}: "
+                f"put every field of the article inside '{JSON_FIELD}', or send flat "
+                "field/value pairs without it"
+            )
         # Refused before decoding only when no article within the limit could be
         # this big: JSON may spell a character as a 6-byte \uXXXX escape (Python's
         # json.dumps does by default), and the other fields add up to about 1 MiB.

@@ -2,7 +2,8 @@
 
 ``.txt``: first line is the title, the rest the body (the seed format).
 ``.json``: one article object or an array of them. ``.jsonl``/``.ndjson``: one
-per line. ``.html``/``.htm``: the page, titled by its ``<title>`` or first ``<h1>``.
+per line. ``.html``/``.htm``: the page, titled by its headline without the site's
+name (``shared.html``), else by its ``<title>`` or first ``<h1>``.
 Folders are walked recursively in name order; other files and hidden ones
 (names starting with ``.``) are skipped.
 """
@@ -19,6 +20,7 @@ from typing import Any
 import orjson
 
 from services.ingest.core import json_type
+from shared.html import extract_page
 
 SUFFIXES = frozenset({".txt", ".json", ".jsonl", ".ndjson", ".html", ".htm"})
 _TITLE_RE = re.compile(r"<title[^>]*>(.*?)</title>|<h1[^>]*>(.*?)</h1>", re.I | re.S)
@@ -91,12 +93,18 @@ def read_file(path: Path) -> Iterator[FileItem]:
             except orjson.JSONDecodeError as exc:
                 yield FileItem(f"{origin}:{number}", error=f"invalid JSON: {exc}")
     elif suffix in (".html", ".htm"):
-        match = _TITLE_RE.search(text)
-        title = (
-            html.unescape(_TAG_RE.sub("", (match.group(1) or match.group(2))))
-            if match
-            else path.stem
-        )
+        # The page's own headline (og:title, h1...) without the site's name; the
+        # server takes the text, date, authors and canonical URL from the same page.
+        headline = extract_page(text).title
+        if headline:
+            title = headline
+        else:
+            match = _TITLE_RE.search(text)
+            title = (
+                html.unescape(_TAG_RE.sub("", (match.group(1) or match.group(2))))
+                if match
+                else path.stem
+            )
         yield FileItem(origin, {"title": " ".join(title.split()) or path.stem, "html": text})
     else:
         yield FileItem(

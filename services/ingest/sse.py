@@ -35,6 +35,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from services.ingest.api import ApiError
+from services.topic_names import UnknownTopicError, topic_names
 from shared.codec import entry_json
 from shared.settings import Settings
 from shared.streams import StreamNames
@@ -124,6 +125,10 @@ def topic_stream_router(settings: Settings, redis_factory: Callable[[], Any]) ->
         last_event_id: str | None = None,
         from_: Annotated[Literal["start", "now"], Query(alias="from")] = "now",
     ) -> StreamingResponse:
+        try:
+            topic_names(settings.taxonomy_path).check(slug)
+        except UnknownTopicError as exc:
+            raise ApiError(404, "not_found", str(exc)) from exc
         return await respond(
             request, names.topic(slug), last_event_id_header or last_event_id, from_
         )

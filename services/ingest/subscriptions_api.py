@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from services.ingest.api import ApiError
 from services.ingest.core import decode_json
+from services.topic_names import UnknownTopicError, topic_names
 from shared.errors import InvalidMessage
 from shared.settings import Settings
 from shared.streams import StreamNames
@@ -38,6 +39,18 @@ def _invalid(exc: ValidationError) -> ApiError:
         fields.append({"field": loc, "message": msg})
     message = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
     return ApiError(422, "invalid_subscription", message, fields)
+
+
+def unknown_topics(topics: list[str], settings: Settings) -> list[tuple[int, str]]:
+    """(index, message) of each name in ``topics`` that is no topic of the taxonomy."""
+    names = topic_names(settings.taxonomy_path)
+    found = []
+    for index, topic in enumerate(topics):
+        try:
+            names.check(topic)
+        except UnknownTopicError as exc:
+            found.append((index, str(exc)))
+    return found
 
 
 def _json(data: Any, status: int = 200) -> Response:
@@ -62,6 +75,12 @@ def subscriptions_router(settings: Settings, redis_factory: Callable[[], Any]) -
             sub = SavedFilter.model_validate(data)
         except ValidationError as exc:
             raise _invalid(exc) from exc
+        unknown = unknown_topics(sub.topics, settings)
+        if unknown:
+            fields = [{"field": f"topics.{i}", "message": m} for i, m in unknown]
+            raise ApiError(
+                422, "invalid_subscription", "; ".join(f["message"] for f in fields), fields
+            )
         if not await save(redis_factory(), names, sub, replace=replace):
             raise ApiError(
                 409,

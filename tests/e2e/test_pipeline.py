@@ -179,6 +179,12 @@ def test_newsflow_up_seeds_searches_and_stops_cleanly(tmp_path: Path) -> None:
     assert code == 0, text[-3000:]
     assert elapsed < 3 * 10, text[-3000:]
     assert "pipeline drained" in text, text[-3000:]
+    # Every stored article gets its line, the one finished during the drain too, and
+    # a line longer than 80 columns stays one line in a log file.
+    lines = text.splitlines()
+    assert any(line.startswith("stored Election results |") for line in lines), text[-3000:]
+    seed_lines = [line for line in lines if line.startswith("stored Iraq asks US")]
+    assert seed_lines and len(seed_lines[0]) > 80 and seed_lines[0].count(" | ") == 2
     assert not (data_dir / "redis.url").exists()
     # The article accepted just before Ctrl-C was stored, not left behind.
     out = subprocess.run(

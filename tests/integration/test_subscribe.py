@@ -50,14 +50,23 @@ def article(n: int) -> EnrichedArticle:
         content_hash=f"h{n}",
         word_count=6,
         entities=[Entity(name="Iraq", type="GPE", salience=1.0, mention_count=1)],
-        topics=[Topic(qcode="medtop:11000000", label="politics", slug="politics", relevance=0.9)],
+        topics=[
+            Topic(
+                qcode="medtop:11000000",
+                label="politics and government",
+                slug="politics-and-government",
+                relevance=0.9,
+            )
+        ],
         provenance=Provenance(
             newsflow_version="0.1.0", ner_model="m", taxonomy="t", enriched_at=now
         ),
     )
 
 
-async def add(client: aioredis.Redis, prefix: str, n: int, topic: str = "politics") -> str:
+async def add(
+    client: aioredis.Redis, prefix: str, n: int, topic: str = "politics-and-government"
+) -> str:
     entry_id = await client.xadd(StreamNames(prefix).topic(topic), to_fields(article(n)))
     return str(entry_id.decode())
 
@@ -136,7 +145,7 @@ class EventReader:
         raise AssertionError("the event stream ended")
 
 
-def _url(base: str, slug: str = "politics") -> str:
+def _url(base: str, slug: str = "politics-and-government") -> str:
     return f"{base}/v1/streams/topics/{slug}"
 
 
@@ -227,7 +236,7 @@ async def test_client_without_group_gets_new_entries_and_resumes_from_last_id(
     settings: Settings, redis_client: aioredis.Redis, prefix: str
 ) -> None:
     await add(redis_client, prefix, 0)
-    async with subscribe(topic="politics", **_client_kwargs(settings)) as articles:
+    async with subscribe(topic="politics-and-government", **_client_kwargs(settings)) as articles:
         written = time.perf_counter()
         ids = [await add(redis_client, prefix, n) for n in (1, 2, 3)]
         async with asyncio.timeout(WAIT):
@@ -237,7 +246,9 @@ async def test_client_without_group_gets_new_entries_and_resumes_from_last_id(
     print(f"client delivery latency: {latency * 1000:.1f} ms")
     assert [a.id for a in got] == ["a1", "a2"] and last == ids[1]
     ids += [await add(redis_client, prefix, n) for n in (4, 5)]
-    async with subscribe(topic="politics", last_id=last, **_client_kwargs(settings)) as articles:
+    async with subscribe(
+        topic="politics-and-government", last_id=last, **_client_kwargs(settings)
+    ) as articles:
         async with asyncio.timeout(WAIT):
             rest = [await anext(articles) for _ in range(3)]
         assert articles.last_id == ids[-1]
@@ -248,10 +259,18 @@ async def test_two_consumers_of_one_group_split_the_entries(
     settings: Settings, redis_client: aioredis.Redis, prefix: str
 ) -> None:
     one = Subscription(
-        topic="politics", group="g", consumer="c1", count=1, **_client_kwargs(settings)
+        topic="politics-and-government",
+        group="g",
+        consumer="c1",
+        count=1,
+        **_client_kwargs(settings),
     )
     two = Subscription(
-        topic="politics", group="g", consumer="c2", count=1, **_client_kwargs(settings)
+        topic="politics-and-government",
+        group="g",
+        consumer="c2",
+        count=1,
+        **_client_kwargs(settings),
     )
     async with one, two:
         for n in range(1, 7):
@@ -263,14 +282,21 @@ async def test_two_consumers_of_one_group_split_the_entries(
                 got["c2"].append((await anext(two)).id)
     assert got["c1"] and got["c2"] and not set(got["c1"]) & set(got["c2"])
     assert sorted(got["c1"] + got["c2"]) == [f"a{n}" for n in range(1, 7)]
-    assert (await redis_client.xpending(StreamNames(prefix).topic("politics"), "g"))["pending"] == 0
+    assert (await redis_client.xpending(StreamNames(prefix).topic("politics-and-government"), "g"))[
+        "pending"
+    ] == 0
 
 
 async def test_restarted_group_consumer_resumes_without_missing_or_repeating(
     settings: Settings, redis_client: aioredis.Redis, prefix: str
 ) -> None:
-    stream = StreamNames(prefix).topic("politics")
-    kwargs = {"topic": "politics", "group": "g", "consumer": "r1", **_client_kwargs(settings)}
+    stream = StreamNames(prefix).topic("politics-and-government")
+    kwargs = {
+        "topic": "politics-and-government",
+        "group": "g",
+        "consumer": "r1",
+        **_client_kwargs(settings),
+    }
     async with subscribe(**kwargs) as articles:  # creates the group at "$"
         for n in range(1, 6):
             await add(redis_client, prefix, n)
@@ -307,13 +333,15 @@ async def test_group_from_start_and_since(
         ids.append(await add(redis_client, prefix, n))
         await asyncio.sleep(0.005)
     async with subscribe(
-        topic="politics", group="all", from_start=True, **_client_kwargs(settings)
+        topic="politics-and-government", group="all", from_start=True, **_client_kwargs(settings)
     ) as articles:
         async with asyncio.timeout(WAIT):
             assert [(await anext(articles)).id for _ in range(3)] == ["a1", "a2", "a3"]
     ms = int(ids[1].split("-")[0])
     since = datetime.fromtimestamp(ms / 1000, UTC)
-    async with subscribe(topic="politics", since=since, **_client_kwargs(settings)) as articles:
+    async with subscribe(
+        topic="politics-and-government", since=since, **_client_kwargs(settings)
+    ) as articles:
         async with asyncio.timeout(WAIT):
             assert (await anext(articles)).id == "a2"
 
@@ -345,12 +373,22 @@ def _cli_env(settings: Settings) -> dict[str, str]:
 
 
 def _add_sync(client: redis.Redis, prefix: str, n: int) -> str:
-    entry_id = client.xadd(StreamNames(prefix).topic("politics"), to_fields(article(n)))
+    entry_id = client.xadd(
+        StreamNames(prefix).topic("politics-and-government"), to_fields(article(n))
+    )
     return str(entry_id.decode())  # type: ignore[union-attr]
 
 
 def _subscribe_cmd(*extra: str) -> list[str]:
-    return [sys.executable, "-m", "services.cli", "subscribe", "--topic", "politics", *extra]
+    return [
+        sys.executable,
+        "-m",
+        "services.cli",
+        "subscribe",
+        "--topic",
+        "politics-and-government",
+        *extra,
+    ]
 
 
 def test_cli_group_resumes_where_the_previous_run_stopped(
@@ -371,13 +409,16 @@ def test_cli_group_resumes_where_the_previous_run_stopped(
         assert run.returncode == 0, run.stderr.decode()
     got = [[orjson.loads(line)["id"] for line in run.stdout.splitlines()] for run in runs]
     assert got == [["a1", "a2"], ["a3", "a4"]]
-    assert sync_redis.xpending(StreamNames(prefix).topic("politics"), "cli")["pending"] == 0  # type: ignore[index]
+    assert (
+        sync_redis.xpending(StreamNames(prefix).topic("politics-and-government"), "cli")["pending"]
+        == 0
+    )  # type: ignore[index]
 
 
 def test_cli_receives_a_new_entry_live(
     settings: Settings, sync_redis: redis.Redis, prefix: str
 ) -> None:
-    stream = StreamNames(prefix).topic("politics")
+    stream = StreamNames(prefix).topic("politics-and-government")
     with subprocess.Popen(
         _subscribe_cmd("--group", "live", "--count", "1"),
         env=_cli_env(settings),
@@ -401,4 +442,4 @@ def test_cli_receives_a_new_entry_live(
             if proc.poll() is None:
                 proc.kill()
     print(f"CLI delivery latency: {latency * 1000:.1f} ms")
-    assert b"Article 1" in line and b"news.test" in line and b"politics" in line
+    assert b"Article 1" in line and b"news.test" in line and b"politics-and-government" in line

@@ -182,7 +182,7 @@ async def test_cli_add_list_rm(settings: Settings, redis_client: aioredis.Redis)
         "--topic",
         "conflict-war-and-peace",
         "--topic",
-        "politics",
+        "politics-and-government",
         "--all-topics",
         "--entity",
         "Iran",
@@ -195,7 +195,7 @@ async def test_cli_add_list_rm(settings: Settings, redis_client: aioredis.Redis)
     assert "subs:iran-war" in added.stdout
     saved = await subscriptions.get(redis_client, StreamNames(settings.prefix), "iran-war")
     assert saved is not None
-    assert saved.topics == ["conflict-war-and-peace", "politics"]
+    assert saved.topics == ["conflict-war-and-peace", "politics-and-government"]
     assert saved.topics_mode == "all"
     assert (saved.entities, saved.keywords, saved.language) == (["Iran"], ["troops"], "en")
 
@@ -220,6 +220,7 @@ async def test_cli_subscribe_to_a_subscription(
     settings: Settings, redis_client: aioredis.Redis
 ) -> None:
     names = StreamNames(settings.prefix)
+    await subscriptions.save(redis_client, names, subscriptions.SavedFilter(name="mine"))
     await redis_client.xadd(names.subs("mine"), to_fields(article(3)))
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSFLOW_")}
     env.update(REDIS_URL=settings.redis_url or "", NEWSFLOW_PREFIX=settings.prefix)

@@ -506,3 +506,58 @@ def test_constraints_file_holds_only_version_pins() -> None:
     assert not any(re.match(r"newsflow==", line, re.IGNORECASE) for line in lines), (
         "the project itself is installed from source, not pinned"
     )
+
+
+# --- (g) what a newcomer tripped on ----------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["ingest", "sink"])
+def test_a_password_with_url_characters_reaches_postgres_intact(
+    name: str, newsflow_services: dict[str, dict[str, Any]], clean_env: pytest.MonkeyPatch
+) -> None:
+    from psycopg.conninfo import conninfo_to_dict
+
+    password = "p@ss:w/rd%?#"
+    for key, value in environment_of(newsflow_services[name]).items():
+        if value is not None:
+            clean_env.setenv(
+                key, interpolate_unset(value.replace("${POSTGRES_PASSWORD}", password))
+            )
+    params = conninfo_to_dict(Settings().resolved_database_url)
+    assert params["password"] == password
+    assert (params["user"], params["host"], params["dbname"]) == (
+        "newsflow",
+        "postgres",
+        "newsflow",
+    )
+
+
+def test_enrich_does_not_wait_for_postgres(newsflow_services: dict[str, dict[str, Any]]) -> None:
+    assert set(newsflow_services["enrich"]["depends_on"]) == {"redis"}
+    assert set(newsflow_services["sink"]["depends_on"]) == {"redis", "postgres"}
+
+
+def test_images_are_pinned_to_a_release(
+    services: dict[str, dict[str, Any]], instructions: list[Instruction]
+) -> None:
+    release = re.compile(r"[\w./-]+:\d+\.\d+(?:\.\d+)?(?:-[\w.]+)?")
+    for name in ("redis", "postgres"):
+        assert release.fullmatch(services[name]["image"]), services[name]["image"]
+    [python] = [i.args for i in instructions if i.keyword == "ARG" and "PYTHON_IMAGE" in i.args]
+    assert release.fullmatch(python.partition("=")[2]), python
+
+
+def test_image_declares_no_anonymous_volume(instructions: list[Instruction]) -> None:
+    """A VOLUME gives every container without a mount there (each enrich replica)
+    an anonymous volume that outlives it."""
+    assert [i.args for i in instructions if i.keyword == "VOLUME"] == []
+
+
+def test_password_goes_into_a_url_only_when_it_has_none() -> None:
+    with_user = Settings(database_url="postgresql://u@h/db", database_password="a b")
+    assert with_user.resolved_database_url == "postgresql://u:a%20b@h/db"
+    own = Settings(database_url="postgresql://u:mine@h/db", database_password="other")
+    assert own.resolved_database_url == "postgresql://u:mine@h/db"
+    sqlite = Settings(database_url="sqlite:///x.db", database_password="other")
+    assert sqlite.resolved_database_url == "sqlite:///x.db"
+    assert "other" not in repr(own)
