@@ -162,6 +162,8 @@ _ERRORS_KEPT = 10_000
 # for now (storage busy or away, Redis away); the input is fine.
 _HOLD_ERRORS = (RetryableError, RedisConnectionError, RedisTimeoutError, BusyLoadingError)
 _FIRST_RETRY_S = 0.5
+# How long the end of a batch waits for its heartbeat's last XCLAIM to come back.
+_HEARTBEAT_STOP_S = 10.0
 
 
 class _SplitFailedError(Exception):
@@ -295,7 +297,8 @@ class BatchConsumer:
         for the bounded retry of the recovery loop. Returns normally when every entry
         is processed or dead-lettered; raises when some are left pending.
         """
-        heartbeat = asyncio.create_task(self._keep_claimed([e[0] for e in entries]))
+        done = asyncio.Event()
+        heartbeat = asyncio.create_task(self._keep_claimed([e[0] for e in entries], done))
         try:
             try:
                 await self._process_holding(entries)
@@ -305,9 +308,13 @@ class BatchConsumer:
                     return
                 await self._split(entries)
         finally:
-            heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await heartbeat
+            # Stopped by an event, not by cancel(): redis-py can swallow a
+            # cancellation that lands in a command, and a heartbeat that never ends
+            # would hold this batch, and the stage, for ever.
+            done.set()
+            await asyncio.wait({heartbeat}, timeout=_HEARTBEAT_STOP_S)
+            if not heartbeat.done():
+                heartbeat.cancel()
 
     async def _process_holding(self, entries: list[Entry]) -> None:
         """``process`` the batch, holding it through passing failures (see ``_run``)."""
@@ -435,15 +442,19 @@ class BatchConsumer:
             exc,
         )
 
-    async def _keep_claimed(self, ids: list[Any]) -> None:
-        """While a batch is processed, reset its entries' idle time (XCLAIM JUSTID).
+    async def _keep_claimed(self, ids: list[Any], done: asyncio.Event) -> None:
+        """Until ``done``, reset the batch's entries' idle time (XCLAIM JUSTID).
 
-        A slow batch (long articles, a busy machine) then never looks abandoned, so
-        no consumer claims it, processes it twice or counts a delivery against it.
+        A slow batch (long articles, a busy machine, a storage outage) then never
+        looks abandoned, so no consumer claims it, processes it twice or counts a
+        delivery against it.
         """
         period = self.settings.claim_idle_ms / 3000
         while True:
-            await asyncio.sleep(period)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), period)
+            if done.is_set():
+                return
             try:
                 await self.client.xclaim(
                     self.stream,
