@@ -195,6 +195,19 @@ class WorkerMetrics:
             buckets=END_TO_END_BUCKETS,
             registry=r,
         )
+        self.holding = Gauge(
+            "newsflow_holding_seconds",
+            "Seconds this worker has been holding a batch whose output cannot be written "
+            "(storage or Redis away, RetryableError); 0 when it is not holding.",
+            ["stage"],
+            registry=r,
+        )
+        self.retries = Counter(
+            "newsflow_batch_retries",
+            "Retries in place of a held batch (RetryableError), by stage.",
+            ["stage"],
+            registry=r,
+        )
         self.info = Gauge(
             "newsflow_worker_info",
             "This worker: stage, consumer name, stream and group (always 1).",
@@ -203,7 +216,9 @@ class WorkerMetrics:
         )
         for counter in (self.processed, self.failed, self.failed_batches, self.reclaimed):
             counter.labels(stage=stage)
-        for reason in ("invalid", "max_deliveries"):
+        self.holding.labels(stage=stage).set(0)
+        self.retries.labels(stage=stage)
+        for reason in ("invalid", "max_deliveries", "permanent"):
             self.dead_lettered.labels(stage=stage, reason=reason)
         for outcome in ("ok", "error"):
             self.batch_size.labels(stage=stage, outcome=outcome)

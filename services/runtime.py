@@ -24,8 +24,8 @@ from faststream import AckPolicy, FastStream
 from faststream.message import StreamMessage
 from faststream.redis import RedisBroker, RedisClusterBroker, StreamSub
 from pydantic import BaseModel, ValidationError
+from redis.exceptions import BusyLoadingError, ResponseError
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from services.observability import (
@@ -37,6 +37,7 @@ from services.observability import (
     note_dead_letters,
 )
 from shared.codec import entry_json, loads
+from shared.errors import PermanentError, RetryableError
 from shared.models import DeadLetter
 from shared.redis import add_dead_letter, connect, dead_letter, ensure_pipeline_groups
 from shared.settings import Settings
@@ -157,6 +158,16 @@ Process = Callable[[list[Entry]], Awaitable[None]]
 # How many recent failure reasons a consumer remembers, to put the last error of an
 # entry into its dead letter when it runs out of deliveries.
 _ERRORS_KEPT = 10_000
+# Failures that hold a batch in place rather than fail it: the output cannot be written
+# for now (storage busy or away, Redis away); the input is fine.
+_HOLD_ERRORS = (RetryableError, RedisConnectionError, RedisTimeoutError, BusyLoadingError)
+_FIRST_RETRY_S = 0.5
+# How long the end of a batch waits for its heartbeat's last XCLAIM to come back.
+_HEARTBEAT_STOP_S = 10.0
+
+
+class _SplitFailedError(Exception):
+    """Some entries of a batch, processed one at a time, failed and stay pending."""
 
 
 def _parse_id(entry_id: bytes | str) -> tuple[int, int]:
@@ -227,6 +238,8 @@ class BatchConsumer:
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._interval = min(self.settings.claim_idle_ms / 2000, 5.0)
+        # (since, reason) while a batch is held through a passing failure.
+        self._holding: tuple[float, str] | None = None
 
     # --- new entries (FastStream) ---------------------------------------------------------
 
@@ -261,6 +274,12 @@ class BatchConsumer:
         """Why this consumer is not working, once started; None when it is (or not started)."""
         if self._task is None or self._stop.is_set():
             return None
+        if self._holding is not None:
+            since, reason = self._holding
+            return (
+                f"{self.service}: holding a batch for {time.monotonic() - since:.0f} s "
+                f"({reason}); reading nothing new until it can be written"
+            )
         if self._task.done():
             return f"{self.service}: the recovery loop on {self.stream} has stopped"
         if self._subscriber is not None and not getattr(self._subscriber, "running", True):
@@ -268,42 +287,174 @@ class BatchConsumer:
         return None
 
     async def _run(self, entries: list[Entry]) -> None:
-        heartbeat = asyncio.create_task(self._keep_claimed([e[0] for e in entries]))
-        started = time.perf_counter()
+        """Process ``entries`` under the worker contract (DESIGN, "Worker contract").
+
+        ``RetryableError`` (storage busy or away) and a lost Redis connection hold the
+        batch: it is retried in place with capped backoff while its claim is kept
+        alive, and nothing new is read meanwhile. ``PermanentError`` dead-letters the
+        entry that raised it at once (a batch is split to find it; the entries that
+        succeed alone are acknowledged). Any other exception leaves the batch pending
+        for the bounded retry of the recovery loop. Returns normally when every entry
+        is processed or dead-lettered; raises when some are left pending.
+        """
+        done = asyncio.Event()
+        heartbeat = asyncio.create_task(self._keep_claimed([e[0] for e in entries], done))
         try:
-            with batch_report() as report:
-                await self.process(entries)
+            try:
+                await self._process_holding(entries)
+            except PermanentError as exc:
+                if len(entries) == 1:
+                    await self._dead_letter_permanent(entries[0], exc)
+                    return
+                await self._split(entries)
+        finally:
+            # Stopped by an event, not by cancel(): redis-py can swallow a
+            # cancellation that lands in a command, and a heartbeat that never ends
+            # would hold this batch, and the stage, for ever.
+            done.set()
+            await asyncio.wait({heartbeat}, timeout=_HEARTBEAT_STOP_S)
+            if not heartbeat.done():
+                heartbeat.cancel()
+
+    async def _process_holding(self, entries: list[Entry]) -> None:
+        """``process`` the batch, holding it through passing failures (see ``_run``)."""
+        attempt = 0
+        while True:
+            started = time.perf_counter()
+            try:
+                with batch_report() as report:
+                    await self.process(entries)
+            except _HOLD_ERRORS as exc:
+                self.metrics.batch_done(len(entries), time.perf_counter() - started, "error")
+                if self._stop.is_set():
+                    self._failed(entries, exc)
+                    raise
+                wait = min(self.settings.retry_max_backoff_s, _FIRST_RETRY_S * 2**attempt)
+                self._hold(entries, exc, attempt, wait)
+                attempt += 1
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), wait)
+                continue
+            except PermanentError:
+                self.metrics.batch_done(len(entries), time.perf_counter() - started, "error")
+                self._release_hold()
+                raise
+            except Exception as exc:
+                self.metrics.batch_done(len(entries), time.perf_counter() - started, "error")
+                self._release_hold()
+                self._failed(entries, exc)
+                raise
             self.metrics.batch_done(len(entries), time.perf_counter() - started, "ok", report)
-        except Exception as exc:
-            self.metrics.batch_done(len(entries), time.perf_counter() - started, "error")
-            reason = f"{type(exc).__name__}: {exc}"
-            for entry_id, _ in entries:
-                self._errors[entry_id] = reason
-                self._errors.move_to_end(entry_id)
-            while len(self._errors) > _ERRORS_KEPT:
-                self._errors.popitem(last=False)
-            self.counts["failed_batches"] += 1
+            self._release_hold()
+            return
+
+    async def _split(self, entries: list[Entry]) -> None:
+        """One entry at a time, after a ``PermanentError`` in a batch: the guilty entry
+        is dead-lettered, the good ones acknowledged, the rest left pending."""
+        left_pending = 0
+        for entry in entries:
+            try:
+                await self._process_holding([entry])
+            except PermanentError as exc:
+                await self._dead_letter_permanent(entry, exc)
+                continue
+            except Exception:  # noqa: BLE001 - recorded by _process_holding; stays pending
+                left_pending += 1
+                continue
+            await self.client.xack(self.stream, self.group, entry[0])
+        if left_pending:
+            raise _SplitFailedError(f"{left_pending} of {len(entries)} entries left pending")
+
+    def _failed(self, entries: list[Entry], exc: BaseException) -> None:
+        reason = f"{type(exc).__name__}: {exc}"
+        for entry_id, _ in entries:
+            self._errors[entry_id] = reason
+            self._errors.move_to_end(entry_id)
+        while len(self._errors) > _ERRORS_KEPT:
+            self._errors.popitem(last=False)
+        self.counts["failed_batches"] += 1
+        log.warning(
+            "%s: batch of %d failed (%s); left pending for retry",
+            self.service,
+            len(entries),
+            reason,
+        )
+
+    def _hold(self, entries: list[Entry], exc: BaseException, attempt: int, wait: float) -> None:
+        now = time.monotonic()
+        if self._holding is None:
+            self._holding = (now, f"{type(exc).__name__}: {exc}")
             log.warning(
-                "%s: batch of %d failed (%s); left pending for retry",
+                "%s: holding a batch of %d: %s; retrying in place, reading nothing new",
                 self.service,
                 len(entries),
-                reason,
+                self._holding[1],
             )
-            raise
-        finally:
-            heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await heartbeat
+        else:
+            self._holding = (self._holding[0], f"{type(exc).__name__}: {exc}")
+            log.info(
+                "%s: still holding (%.0f s, try %d): %s; next try in %.1f s",
+                self.service,
+                now - self._holding[0],
+                attempt + 1,
+                self._holding[1],
+                wait,
+            )
+        self.counts["retries"] += 1
+        self.metrics.retries.labels(stage=self.service).inc()
+        self.metrics.holding.labels(stage=self.service).set(now - self._holding[0])
 
-    async def _keep_claimed(self, ids: list[Any]) -> None:
-        """While a batch is processed, reset its entries' idle time (XCLAIM JUSTID).
+    def _release_hold(self) -> None:
+        if self._holding is None:
+            return
+        held = time.monotonic() - self._holding[0]
+        self._holding = None
+        self.metrics.holding.labels(stage=self.service).set(0)
+        log.warning("%s: resumed after holding a batch for %.1f s", self.service, held)
 
-        A slow batch (long articles, a busy machine) then never looks abandoned, so
-        no consumer claims it, processes it twice or counts a delivery against it.
+    def holding_seconds(self) -> float:
+        """How long the current batch has been held (0 when none is)."""
+        return 0.0 if self._holding is None else time.monotonic() - self._holding[0]
+
+    async def _dead_letter_permanent(self, entry: Entry, exc: PermanentError) -> None:
+        entry_id, fields = entry
+        letter = dead_letter(
+            service=self.service,
+            stream=self.stream,
+            group=self.group,
+            entry_id=entry_id,
+            fields=fields,
+            delivery_count=1,
+            error_class=type(exc).__name__,
+            error=str(exc),
+        )
+        async with self.client.pipeline(transaction=True) as pipe:
+            add_dead_letter(pipe, self.names, letter)
+            pipe.xack(self.stream, self.group, entry_id)
+            await pipe.execute()
+        self.counts["dead_letters"] += 1
+        self.metrics.dead_letter(1, "permanent")
+        log.warning(
+            "%s: entry %s dead-lettered at once (%s: %s)",
+            self.service,
+            _text(entry_id),
+            type(exc).__name__,
+            exc,
+        )
+
+    async def _keep_claimed(self, ids: list[Any], done: asyncio.Event) -> None:
+        """Until ``done``, reset the batch's entries' idle time (XCLAIM JUSTID).
+
+        A slow batch (long articles, a busy machine, a storage outage) then never
+        looks abandoned, so no consumer claims it, processes it twice or counts a
+        delivery against it.
         """
         period = self.settings.claim_idle_ms / 3000
         while True:
-            await asyncio.sleep(period)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), period)
+            if done.is_set():
+                return
             try:
                 await self.client.xclaim(
                     self.stream,
@@ -427,8 +578,10 @@ class BatchConsumer:
             await self._run(entries)
             await self.client.xack(self.stream, self.group, *[e[0] for e in entries])
             return
+        except _SplitFailedError:
+            return  # already tried one at a time; the failed ones stay pending
         except Exception:  # noqa: BLE001 - recorded by _run; retried singly below
-            if len(entries) == 1:
+            if len(entries) == 1 or self._stop.is_set():
                 return
         for entry in entries:
             try:

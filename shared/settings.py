@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     polling_interval_ms: int = Field(default=100, ge=1)
     graceful_timeout: float = Field(default=15.0, gt=0)
     max_deliveries: int = Field(default=5, ge=1)
+    # A batch whose output cannot be written (RetryableError: storage or Redis away) is
+    # held and retried in place, waiting 0.5 s, 1 s, 2 s ... up to this long between tries.
+    retry_max_backoff_s: float = Field(default=30.0, gt=0)
     # Entries pending this long (a dead or stuck consumer) are claimed by a live one.
     claim_idle_ms: int = Field(default=15_000, ge=100)
     # Consumers with nothing pending and idle this long are removed from their group.

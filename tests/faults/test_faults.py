@@ -326,3 +326,66 @@ def test_redis_restart_mid_ingest(pipeline: Pipeline, tmp_path: Path) -> None:
         # and so did the harness; the scenario passes but the exit is a finding.
         print(f"scenario=c FINDING workers exited: {figures.unexpected_exits}", flush=True)
     _stop_cleanly(pipeline)
+
+
+STORAGE_OUTAGE_S = 30.0
+
+
+def test_storage_locked_mid_ingest(pipeline: Pipeline, tmp_path: Path) -> None:
+    """d: another process holds the SQLite file locked for ``STORAGE_OUTAGE_S`` (four
+    times what claim idle x max deliveries allowed before the worker contract): the
+    sink holds its batch and retries it in place, enrichment goes on, nothing is
+    dead-lettered, and everything is stored once the lock goes."""
+    import sqlite3
+    import threading
+
+    ingester = pipeline.ingester(hold_at=HOLD_AT)
+    started = time.monotonic()
+    ingester.start()
+    _wait_for_fault_point(pipeline, ingester)
+    locked = threading.Event()
+    released: dict[str, float] = {}
+
+    def hold_lock() -> None:
+        conn = sqlite3.connect(pipeline.db_path, timeout=30, isolation_level=None)
+        try:
+            conn.execute("BEGIN EXCLUSIVE")
+            locked.set()
+            time.sleep(STORAGE_OUTAGE_S)
+            released["stored"] = pipeline.stored_count()
+            conn.execute("ROLLBACK")
+            released["at"] = time.monotonic()
+        finally:
+            conn.close()
+
+    holder = threading.Thread(target=hold_lock, daemon=True)
+    holder.start()
+    assert locked.wait(60), "could not lock the SQLite file"
+    fault = Fault(at=time.monotonic(), acked=ingester.acked_count)
+    ingester.resume.set()
+    stored_at_lock = pipeline.stored_count()
+    holder.join(STORAGE_OUTAGE_S + 60)
+    assert "at" in released
+    # Nothing reached storage while it was locked, and nothing was given up on.
+    assert released["stored"] == stored_at_lock
+    assert pipeline.client.xlen(pipeline.names.dlq) == 0, pipeline.diagnostics()
+    drained_at = _wait_drained(pipeline, ingester)
+    figures = _verify(
+        pipeline,
+        ingester,
+        scenario="d",
+        started=started,
+        fault=fault,
+        # recovery_s: from the release of the lock until everything is stored.
+        recovered_at=fault.at + (drained_at - released["at"]),
+        drained_at=drained_at,
+        tmp_path=tmp_path,
+    )
+    assert figures.drained_s is not None
+    print(
+        f"scenario=d storage_locked_s={STORAGE_OUTAGE_S:.0f} "
+        f"stored_within_s_of_release={drained_at - released['at']:.1f}",
+        flush=True,
+    )
+    assert not pipeline.exits, pipeline.diagnostics()
+    _stop_cleanly(pipeline)
