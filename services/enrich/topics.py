@@ -63,8 +63,9 @@ LENGTH_NORM_WORDS = 150
 DOMINANCE = 0.65  # a top-level topic under this share of the best one's score is dropped
 # relevance = 1 / (1 + exp(-(CALIBRATION_SLOPE * ln(score) + CALIBRATION_INTERCEPT))),
 # fitted (Platt scaling on ln(score)) on the pooled dev sets: see scripts/calibrate_topics.py.
-CALIBRATION_SLOPE = 1.48
-CALIBRATION_INTERCEPT = -1.97
+CALIBRATION_SLOPE = 1.431
+CALIBRATION_INTERCEPT = -2.960
+CALIBRATION_BEST = 1.582  # added for the article's best top-level topic
 MAX_TERMS_SHOWN = 10
 # The learned model: its probability for a topic, above MODEL_FLOOR, adds up to
 # MODEL_WEIGHT to the topic's score; from MODEL_GATE on it also counts as plain
@@ -556,7 +557,7 @@ class TopicTaxonomy:
             # term of it is in the title.
             if score <= 0.0 or (scores[root] < floor and not in_title_plain[root]):
                 continue
-            relevance = round(_relevance(score), 3)
+            relevance = round(_relevance(score, score >= best), 3)
             if not (relevance < threshold or relevance <= 0.0):
                 relevant[topic_index] = relevance
         # A narrower topic only with its top-level topic.
@@ -591,9 +592,12 @@ class TopicTaxonomy:
         return found
 
 
-def _relevance(score: float) -> float:
-    """The calibrated relevance of a (length-normalised) score above 0."""
+def _relevance(score: float, best: bool) -> float:
+    """The calibrated relevance of a score above 0; ``best``: the article's best
+    top-level topic (or a narrower topic of the same score)."""
     z = CALIBRATION_SLOPE * math.log(score) + CALIBRATION_INTERCEPT
+    if best:
+        z += CALIBRATION_BEST
     return 1.0 / (1.0 + math.exp(-z)) if z > -40.0 else 0.0
 
 
@@ -638,6 +642,9 @@ def _build_index(topics: Sequence[TaxonomyTopic]) -> _Index:
     chains = _ancestors(topics)
     # Plain terms first, so that a term that is plain for a topic and a context term
     # of another (or of one of its narrower topics) stays plain for the first.
+    # A term that a topic lists as a context term stays one for that topic even when
+    # a narrower topic lists it as plain ("students" under education).
+    own_context = [{tuple(stems(term)) for term in topic.context_terms} for topic in topics]
     for kind in (PLAIN, CONTEXT, NEGATIVE):
         for topic_index, chain in enumerate(chains):
             topic = topics[topic_index]
@@ -653,6 +660,8 @@ def _build_index(topics: Sequence[TaxonomyTopic]) -> _Index:
                 weight = 1.0 + PHRASE_BONUS * term.count(" ")
                 targets = entries.setdefault(key, [])
                 for target in targets_of:
+                    if kind == PLAIN and tuple(words) in own_context[target]:
+                        continue  # added as a context term of the target
                     if all(existing.topic != target for existing in targets):
                         targets.append(_Entry(target, term, weight, kind))
     phrases: dict[str, list[str]] = {}
