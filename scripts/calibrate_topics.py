@@ -18,6 +18,7 @@ right far more often than a second one of the same score.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import sys
@@ -35,7 +36,7 @@ def candidates(path: Path, taxonomy: T.TopicTaxonomy) -> list[tuple[float, bool,
     """(ln score, right, is the article's best topic) of every top-level candidate."""
     top = {t.slug for t in taxonomy.topics if t.top_level}
     found = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
+    for line in path.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
         gold = set(row.get("topics") or [row["label"]])
         first = True
@@ -74,13 +75,12 @@ def main() -> int:
     relevance = 1 / (1 + np.exp(-(a * x + b + c * best)))
     edges = [0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01]
     print("bin        count  mean   right (set-weighted)")
-    for low, high in zip(edges, edges[1:], strict=False):
+    for low, high in itertools.pairwise(edges):
         mask = (relevance >= low) & (relevance < high)
         if mask.any():
             right = float((y[mask] * w[mask]).sum() / w[mask].sum())
-            print(
-                f"{low:.1f}-{min(high, 1):.1f}  {int(mask.sum()):6d}  {relevance[mask].mean():.3f}  {right:.3f}"
-            )
+            mean = float(relevance[mask].mean())
+            print(f"{low:.1f}-{min(high, 1):.1f}  {int(mask.sum()):6d}  {mean:.3f}  {right:.3f}")
     return 0
 
 
