@@ -60,12 +60,12 @@ LEAD_WORDS = 50
 PHRASE_BONUS = 1.0
 BODY_REPEAT_WEIGHT = 0.5
 LENGTH_NORM_WORDS = 150
-DOMINANCE = 0.65  # a top-level topic under this share of the best one's score is dropped
+DOMINANCE = 0.55  # a top-level topic under this share of the best one's score is dropped
 # relevance = 1 / (1 + exp(-(CALIBRATION_SLOPE * ln(score) + CALIBRATION_INTERCEPT))),
 # fitted (Platt scaling on ln(score)) on the pooled dev sets: see scripts/calibrate_topics.py.
-CALIBRATION_SLOPE = 1.431
-CALIBRATION_INTERCEPT = -2.960
-CALIBRATION_BEST = 1.582  # added for the article's best top-level topic
+CALIBRATION_SLOPE = 1.473
+CALIBRATION_INTERCEPT = -3.017
+CALIBRATION_BEST = 1.553  # added for the article's best top-level topic
 MAX_TERMS_SHOWN = 10
 # The learned model: its probability for a topic, above MODEL_FLOOR, adds up to
 # MODEL_WEIGHT to the topic's score; from MODEL_GATE on it also counts as plain
@@ -150,22 +150,29 @@ _STOP = _words(
 )
 
 
+@functools.lru_cache(maxsize=100_000)
+def _chunk_words(chunk: str) -> tuple[str, ...]:
+    """The model's words of a whitespace-free chunk; "" for a stop word or number."""
+    return tuple(
+        "" if len(w) < 3 or w in _STOP or not w.isalpha() else w
+        for w in (stem(t) for t in _TOKEN_RE.findall(chunk.lower()))
+    )
+
+
 def model_features(title: str, body: str) -> list[str]:
     """The features the topic model reads: stemmed words of the title and of the
     first ``MODEL_WORDS`` words of the body (no stop words, no numbers), and the
     pairs of neighbouring ones ("interest rat")."""
-    lead = " ".join(body.split()[:MODEL_WORDS])
     features: list[str] = []
-    for part in (title, lead):
+    for chunks in (title.split(), body.split(maxsplit=MODEL_WORDS)[:MODEL_WORDS]):
         previous = ""
-        for word in stems(part):
-            if len(word) < 3 or word in _STOP or not word.isalpha():
-                previous = ""
-                continue
-            features.append(word)
-            if previous:
-                features.append(f"{previous} {word}")
-            previous = word
+        for chunk in chunks:
+            for word in _chunk_words(chunk):
+                if word:
+                    features.append(word)
+                    if previous:
+                        features.append(f"{previous} {word}")
+                previous = word
     return features
 
 
@@ -407,6 +414,8 @@ class TopicTaxonomy:
                 (k, by_slug[slug]) for k, slug in enumerate(model.classes) if slug in by_slug
             )
         self.model = model if self._model_map else None
+        known = {topic_index for _, topic_index in self._model_map}
+        self._model_known = [i in known for i in range(len(self.topics))]
 
     @property
     def provenance(self) -> str:
@@ -532,7 +541,9 @@ class TopicTaxonomy:
                 probabilities = []
             for klass, topic_index in self._model_map if probabilities else ():
                 p = probabilities[klass]
-                if p > MODEL_FLOOR:
+                # Alone (no term of the topic matched), the model must be sure.
+                alone = plain[topic_index] == 0.0 and context[topic_index] == 0.0
+                if p > (MODEL_GATE if alone else MODEL_FLOOR):
                     boost[topic_index] = MODEL_WEIGHT * (p - MODEL_FLOOR) / (1.0 - MODEL_FLOOR)
                     gate[topic_index] = p >= MODEL_GATE
         # A context term counts when the topic's top-level topic has a plain term (or
@@ -549,13 +560,25 @@ class TopicTaxonomy:
         )
         if best <= 0.0:
             return []
+        # Dominance: a top-level topic under DOMINANCE times the best one's score is
+        # dropped, unless one of its plain terms is in the title. A topic the model
+        # does not know (labour) is judged on terms alone against the best terms
+        # score, so the model's evidence for another topic (economy) cannot push
+        # it out.
+        lexical = [sc - b for sc, b in zip(scores, boost, strict=True)]
+        lexical_floor = DOMINANCE * max(
+            (sc for sc, level in zip(lexical, levels, strict=True) if level == 1), default=0.0
+        )
         floor = DOMINANCE * best
+        known = self._model_known
         relevant: dict[int, float] = {}
         for topic_index, score in enumerate(scores):
             root = roots[topic_index]
-            # A top-level topic far below the best one is dropped, unless a plain
-            # term of it is in the title.
-            if score <= 0.0 or (scores[root] < floor and not in_title_plain[root]):
+            if score <= 0.0:
+                continue
+            if not in_title_plain[root] and (
+                scores[root] < floor if known[root] else lexical[root] < lexical_floor
+            ):
                 continue
             relevance = round(_relevance(score, score >= best), 3)
             if not (relevance < threshold or relevance <= 0.0):
