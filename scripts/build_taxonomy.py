@@ -326,7 +326,8 @@ LEXICON: dict[str, str] = {
         thunderstorm; lightning; tornado; hurricane; typhoon; cyclone; monsoon; drought;
         dry spell; flood warning; el nino; la nina; high pressure; low pressure;
         mph winds; weather conditions; torrential; torrential rain; rainstorm; deluge;
-        forecasters
+        forecasters; wind warning; storm warning; gale warning; status orange; status yellow;
+        status red; yellow warning; amber warning; orange warning; met eireann
     """,
 }
 
@@ -755,7 +756,7 @@ CONTEXT: dict[str, str] = {
         art; festival; culture; cultural; media; heritage; band; novel; journalism;
         journalist; newspaper; magazine; broadcaster; broadcasting; publisher;
         publishing; television; press freedom; documentary; sequel; premiere; musical;
-        entertainment; episodes; release date
+        entertainment; episodes; release date; starring; author of
     """,
     "medtop:02000000": """
         law; legal; justice; lawyer; investigation into; investigators; judge; trial;
@@ -847,7 +848,7 @@ CONTEXT: dict[str, str] = {
     "medtop:20000002": """
         book; author; festival; dance; pop; rock; drama; chart; band; nominated;
         nominations; nominee; dvd release; composer; conductor; big screen; remake;
-        directed by; number one single; top 40; animation; cartoon
+        directed by; number one single; top 40; animation; cartoon; starring
     """,
     "medtop:20000038": "language; traditions; literature",
     "medtop:20000045": """
