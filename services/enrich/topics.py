@@ -63,9 +63,9 @@ LENGTH_NORM_WORDS = 150
 DOMINANCE = 0.55  # a top-level topic under this share of the best one's score is dropped
 # relevance = 1 / (1 + exp(-(CALIBRATION_SLOPE * ln(score) + CALIBRATION_INTERCEPT))),
 # fitted (Platt scaling on ln(score)) on the pooled dev sets: see scripts/calibrate_topics.py.
-CALIBRATION_SLOPE = 1.473
-CALIBRATION_INTERCEPT = -3.017
-CALIBRATION_BEST = 1.553  # added for the article's best top-level topic
+CALIBRATION_SLOPE = 1.385
+CALIBRATION_INTERCEPT = -3.019
+CALIBRATION_BEST = 1.675  # added for the article's best top-level topic
 MAX_TERMS_SHOWN = 10
 # The learned model: its probability for a topic, above MODEL_FLOOR, adds up to
 # MODEL_WEIGHT to the topic's score; from MODEL_GATE on it also counts as plain
@@ -74,6 +74,7 @@ MODEL_WORDS = 120  # the model reads the title and this many words of the body
 MODEL_WEIGHT = 6.0
 MODEL_FLOOR = 0.1
 MODEL_GATE = 0.5
+MODEL_CONTEXT_GATE = 0.9  # from this probability on, the model lets context terms count
 MODEL_REASONS = 3  # words shown as the reason of a topic that only the model found
 MODEL_MIN_FEATURES = 3  # the model speaks only when it knows this many features of the text
 
@@ -545,14 +546,15 @@ class TopicTaxonomy:
                 alone = plain[topic_index] == 0.0 and context[topic_index] == 0.0
                 if p > (MODEL_GATE if alone else MODEL_FLOOR):
                     boost[topic_index] = MODEL_WEIGHT * (p - MODEL_FLOOR) / (1.0 - MODEL_FLOOR)
-                    gate[topic_index] = p >= MODEL_GATE
+                    gate[topic_index] = p >= MODEL_CONTEXT_GATE
         # A context term counts when the topic's top-level topic has a plain term (or
         # the model speaks for it).
+        counted = [plain[root] > 0.0 or gate[root] for root in roots]
         scores = [
-            max(0.0, (p + c - n) / norm + b)
-            if p > 0.0 or b > 0.0 or (c > 0.0 and (plain[root] > 0.0 or gate[root]))
+            max(0.0, (p + (c if ok else 0.0) - n) / norm + b)
+            if p > 0.0 or b > 0.0 or (c > 0.0 and ok)
             else 0.0
-            for p, c, n, b, root in zip(plain, context, negative, boost, roots, strict=True)
+            for p, c, n, b, ok in zip(plain, context, negative, boost, counted, strict=True)
         ]
         levels = self._levels
         best = max(
