@@ -60,6 +60,7 @@ LEAD_WORDS = 50
 PHRASE_BONUS = 1.0
 BODY_REPEAT_WEIGHT = 0.5
 LENGTH_NORM_WORDS = 150
+CHILD_SHARE = 0.15  # a narrower topic needs this share of its parent's terms score
 DOMINANCE = 0.55  # a top-level topic under this share of the best one's score is dropped
 # relevance = 1 / (1 + exp(-(CALIBRATION_SLOPE * ln(score) + CALIBRATION_INTERCEPT))),
 # fitted (Platt scaling on ln(score)) on the pooled dev sets: see scripts/calibrate_topics.py.
@@ -582,7 +583,9 @@ class TopicTaxonomy:
                 scores[root] < floor if known[root] else lexical[root] < lexical_floor
             ):
                 continue
-            relevance = round(_relevance(score, score >= best), 3)
+            if levels[topic_index] != 1 and score < CHILD_SHARE * lexical[root]:
+                continue  # a narrower topic must carry much of its parent's evidence
+            relevance = round(_relevance(score, scores[root] >= best), 3)
             if not (relevance < threshold or relevance <= 0.0):
                 relevant[topic_index] = relevance
         # A narrower topic only with its top-level topic.
