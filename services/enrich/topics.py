@@ -548,19 +548,26 @@ class TopicTaxonomy:
                 if p > (MODEL_GATE if alone else MODEL_FLOOR):
                     boost[topic_index] = MODEL_WEIGHT * (p - MODEL_FLOOR) / (1.0 - MODEL_FLOOR)
                     gate[topic_index] = p >= MODEL_CONTEXT_GATE
-        # A context term counts when the topic's top-level topic has a plain term (or
-        # the model speaks for it).
-        counted = [plain[root] > 0.0 or gate[root] for root in roots]
-        scores = [
-            max(0.0, (p + (c if ok else 0.0) - n) / norm + b)
-            if p > 0.0 or b > 0.0 or (c > 0.0 and ok)
-            else 0.0
-            for p, c, n, b, ok in zip(plain, context, negative, boost, counted, strict=True)
+        # Only the topics some evidence touched are scored.
+        touched = [
+            i
+            for i in range(size)
+            if plain[i] > 0.0 or context[i] > 0.0 or negative[i] > 0.0 or boost[i] > 0.0
         ]
+        # A context term counts when the topic's top-level topic has a plain term (or
+        # the model is sure of it).
+        scores: dict[int, float] = {}
+        lexical: dict[int, float] = {}
+        for i in touched:
+            p, c, b = plain[i], context[i], boost[i]
+            root = roots[i]
+            ok = plain[root] > 0.0 or gate[root]
+            if p > 0.0 or b > 0.0 or (c > 0.0 and ok):
+                lex = (p + (c if ok else 0.0) - negative[i]) / norm
+                scores[i] = max(0.0, lex + b)
+                lexical[i] = scores[i] - b
         levels = self._levels
-        best = max(
-            (sc for sc, level in zip(scores, levels, strict=True) if level == 1), default=0.0
-        )
+        best = max((sc for i, sc in scores.items() if levels[i] == 1), default=0.0)
         if best <= 0.0:
             return []
         # Dominance: a top-level topic under DOMINANCE times the best one's score is
@@ -568,16 +575,15 @@ class TopicTaxonomy:
         # does not know (labour) is judged on terms alone against the best terms
         # score, so the model's evidence for another topic (economy) cannot push
         # it out.
-        lexical = [sc - b for sc, b in zip(scores, boost, strict=True)]
         lexical_floor = DOMINANCE * max(
-            (sc for sc, level in zip(lexical, levels, strict=True) if level == 1), default=0.0
+            (sc for i, sc in lexical.items() if levels[i] == 1), default=0.0
         )
         floor = DOMINANCE * best
         known = self._model_known
         relevant: dict[int, float] = {}
-        for topic_index, score in enumerate(scores):
+        for topic_index, score in scores.items():
             root = roots[topic_index]
-            if score <= 0.0:
+            if score <= 0.0 or root not in scores:
                 continue
             if not in_title_plain[root] and (
                 scores[root] < floor if known[root] else lexical[root] < lexical_floor
