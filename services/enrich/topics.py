@@ -60,13 +60,14 @@ LEAD_WORDS = 50
 PHRASE_BONUS = 1.0
 BODY_REPEAT_WEIGHT = 0.5
 LENGTH_NORM_WORDS = 150
+MIN_TERMS = 2  # distinct terms a top-level topic other than the best one needs
 CHILD_SHARE = 0.15  # a narrower topic needs this share of its parent's terms score
 DOMINANCE = 0.55  # a top-level topic under this share of the best one's score is dropped
 # relevance = 1 / (1 + exp(-(CALIBRATION_SLOPE * ln(score) + CALIBRATION_INTERCEPT))),
 # fitted (Platt scaling on ln(score)) on the pooled dev sets: see scripts/calibrate_topics.py.
-CALIBRATION_SLOPE = 1.385
-CALIBRATION_INTERCEPT = -3.019
-CALIBRATION_BEST = 1.675  # added for the article's best top-level topic
+CALIBRATION_SLOPE = 1.449
+CALIBRATION_INTERCEPT = -3.259
+CALIBRATION_BEST = 1.786  # added for the article's best top-level topic
 MAX_TERMS_SHOWN = 10
 # The learned model: its probability for a topic, above MODEL_FLOOR, adds up to
 # MODEL_WEIGHT to the topic's score; from MODEL_GATE on it also counts as plain
@@ -513,6 +514,8 @@ class TopicTaxonomy:
         context = [0.0] * size
         negative = [0.0] * size
         in_title_plain = [False] * size
+        plain_terms = [0] * size  # distinct plain terms matched
+        context_terms = [0] * size
         counts: dict[str, int] = {}  # matched term -> title and body count, in that order
         for key in (*in_title, *(k for k in in_body if k not in in_title)):
             title_count = in_title.get(key, 0)
@@ -524,10 +527,12 @@ class TopicTaxonomy:
             for topic_index, _, weight, kind in entries[key]:
                 if kind == PLAIN:
                     plain[topic_index] += value * weight
+                    plain_terms[topic_index] += 1
                     if title_count:
                         in_title_plain[topic_index] = True
                 elif kind == CONTEXT:
                     context[topic_index] += value * weight
+                    context_terms[topic_index] += 1
                 else:
                     negative[topic_index] += value * weight
         words = len(title_coded) + len(body_coded)
@@ -591,6 +596,15 @@ class TopicTaxonomy:
                 continue
             if levels[topic_index] != 1 and score < CHILD_SHARE * lexical[root]:
                 continue  # a narrower topic must carry much of its parent's evidence
+            if (
+                levels[topic_index] == 1
+                and score < best
+                and not in_title_plain[topic_index]
+                and plain_terms[topic_index]
+                + (context_terms[topic_index] if plain[topic_index] > 0.0 else 0)
+                < MIN_TERMS
+            ):
+                continue  # a second topic needs independent evidence
             relevance = round(_relevance(score, scores[root] >= best), 3)
             if not (relevance < threshold or relevance <= 0.0):
                 relevant[topic_index] = relevance
