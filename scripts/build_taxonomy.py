@@ -147,7 +147,8 @@ LEXICON: dict[str, str] = {
         cop28; cop29; un climate; climate summit; sustainability; sustainable;
         national park; nature reserve; oil spill; environmental protection agency;
         green party; waste management; food waste; climate; trees; tree planting;
-        plant trees; urban forest; tree canopy; green space
+        plant trees; urban forest; tree canopy; green space; coral bleaching; bleaching;
+        mangroves; rhino; poaching; marine heatwave; reef
     """,
     # health
     "medtop:07000000": """
@@ -162,7 +163,8 @@ LEXICON: dict[str, str] = {
         heart attack; stroke patients; dementia; alzheimer; mental health; depression;
         symptoms; diagnosis; diagnosed; treatment; therapy; clinical trial; fda; cdc;
         antibodies; immunity; life expectancy; mortality rate; intensive care; icu;
-        ambulance; health insurance; epidemiologist
+        ambulance; health insurance; epidemiologist; heatstroke; heat stroke;
+        heat-related illness; legionella; legionnaires; dehydration
     """,
     # human interest
     "medtop:08000000": """
@@ -175,7 +177,8 @@ LEXICON: dict[str, str] = {
         jackpot; lottery winner; good samaritan; kindness; donation; fundraiser;
         gofundme; miracle; survivor story; tribute; obituary; died aged; funeral;
         memorial; remembrance; lookalike; influencer; fans gathered; autograph;
-        red carpet
+        red carpet; grandmother; grandfather; twins; separated at birth; good deed;
+        honesty; delivered a baby
     """,
     # labour
     "medtop:09000000": """
@@ -193,7 +196,8 @@ LEXICON: dict[str, str] = {
         staff shortages; migrant workers; child labour; child labor; workers' rights;
         occupational safety; employment law; employment tribunal; furlough; dockworkers;
         dockers; longshoremen; strikers; strike ballot; strike vote; walked off the job;
-        union contract; labor contract; labour contract
+        union contract; labor contract; labour contract; delivery riders; gig workers;
+        couriers; teaching posts; staff cuts
     """,
     # lifestyle and leisure
     "medtop:10000000": """
@@ -270,7 +274,8 @@ LEXICON: dict[str, str] = {
         aging population; pensioners; census; demographics; birth rate; marriage;
         divorce; adoption; addiction; suicide; domestic abuse; social media use;
         loneliness; disability; disabled people; social care; child poverty;
-        inequality gap; freedom of speech
+        inequality gap; freedom of speech; births; fertility rate; population decline;
+        gender-based violence; femicide; women's shelter; teenagers; social cohesion
     """,
     # sport
     "medtop:15000000": """
