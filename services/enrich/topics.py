@@ -65,9 +65,9 @@ CHILD_SHARE = 0.15  # a narrower topic needs this share of its parent's terms sc
 DOMINANCE = 0.55  # a top-level topic under this share of the best one's score is dropped
 # relevance = 1 / (1 + exp(-(CALIBRATION_SLOPE * ln(score) + CALIBRATION_INTERCEPT))),
 # fitted (Platt scaling on ln(score)) on the pooled dev sets: see scripts/calibrate_topics.py.
-CALIBRATION_SLOPE = 1.449
-CALIBRATION_INTERCEPT = -3.259
-CALIBRATION_BEST = 1.786  # added for the article's best top-level topic
+CALIBRATION_SLOPE = 1.414
+CALIBRATION_INTERCEPT = -3.159
+CALIBRATION_BEST = 1.783  # added for the article's best top-level topic
 MAX_TERMS_SHOWN = 10
 # The learned model: its probability for a topic, above MODEL_FLOOR, adds up to
 # MODEL_WEIGHT to the topic's score; from MODEL_GATE on it also counts as plain
