@@ -348,6 +348,20 @@ def bench_latency(
 # --- report -------------------------------------------------------------------------------
 
 
+def bench_topics() -> dict[str, float]:
+    """Topic classification of the ~6 KB seed article on this core: best of 5 x 200."""
+    import timeit
+
+    from services.enrich.topics import TopicTaxonomy
+
+    taxonomy = TopicTaxonomy.load(None)
+    seed = (Path(__file__).resolve().parent.parent / "seeds/iraq-troop-withdrawal.txt").read_text()
+    title, _, body = seed.partition("\n")
+    taxonomy.classify(title, body, 0.3)
+    runs = timeit.repeat(lambda: taxonomy.classify(title, body, 0.3), number=200, repeat=5)
+    return {"ms_per_article": min(runs) / 200 * 1000, "article_kb": len(seed.encode()) / 1024}
+
+
 def markdown(result: dict[str, Any]) -> str:
     r = result
     rows = [
@@ -359,6 +373,14 @@ def markdown(result: dict[str, Any]) -> str:
             f"{r['ner_off_per_s'] / r['raw']['xadd_per_s']:.2f} x raw XADD",
         ),
     ]
+    if "topics" in r:
+        rows.append(
+            (
+                f"topic classification, {r['topics']['article_kb']:.1f} KB seed article",
+                f"{r['topics']['ms_per_article']:.3f} ms",
+                "one core, best of 5",
+            )
+        )
     for n in (1, 2):
         key = f"ner_on_{n}"
         if key in r:
@@ -425,6 +447,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     try:
         client = redis.Redis.from_url(server.url)
+        print("topic classification ...", flush=True)
+        result["topics"] = bench_topics()
         print("raw redis-py ...", flush=True)
         result["raw"] = bench_raw_redis(client, corpus)
         print("newsflow, NER off ...", flush=True)

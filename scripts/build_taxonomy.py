@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 
 NAME = "iptc-mediatopic"
-LEXICON_VERSION = "newsflow.3"
+LEXICON_VERSION = "newsflow.4"
 DEFAULT_RELEASE = "2025-10-09"
 DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "services/enrich/data/taxonomy.json"
 ATTRIBUTION = (
@@ -36,7 +36,7 @@ ATTRIBUTION = (
     "Topic terms: newsflow."
 )
 LICENSE = "CC-BY-4.0"
-MIN_TERMS, MAX_TERMS = 40, 120
+MIN_TERMS, MAX_TERMS = 40, 140
 
 # Hand-written English news lexicon per top-level topic. Lower case; a term may
 # be a phrase. Matching tolerates plurals and -ed/-ing forms, and a longer phrase
@@ -57,7 +57,9 @@ LEXICON: dict[str, str] = {
         journalism; journalist; newspaper; broadcaster; broadcasting; magazine;
         press freedom; media; heritage; cultural; culture; festival; entertainment;
         celebrity news; pop star; rock band; hip-hop; soundtrack; fashion week;
-        art fair; auction house; unesco world heritage
+        art fair; auction house; unesco world heritage; tour dates; world tour;
+        stadium show; setlist; final season; season finale; series finale; showrunner;
+        episodes; release date; streaming platform
     """,
     # crime, law and justice
     "medtop:02000000": """
@@ -75,7 +77,9 @@ LEXICON: dict[str, str] = {
         court of appeal; district court; federal court; court ruling; court hearing;
         courtroom; lawsuit; sued; litigation; law enforcement; fbi; scotland yard;
         interpol; forensic; extradition; extradited; crime scene; law; legal; justice;
-        justice ministry; attorney general; investigation into; investigators
+        justice ministry; attorney general; investigation into; investigators; ransomware;
+        extortion; cybercriminals; shooting; gunfire; gunshot wounds; opened fire;
+        hate crime; murder trial
     """,
     # disaster, accident and emergency incident
     "medtop:03000000": """
@@ -91,7 +95,9 @@ LEXICON: dict[str, str] = {
         red cross; accident; crash; plane crash; air crash; car crash; road accident;
         train crash; derailment; derailed; collision; capsized; shipwreck; explosion;
         gas explosion; blast; industrial accident; chemical spill; oil spill; stampede;
-        mine collapse; injured; homeless after; displaced; destroyed homes; damage
+        mine collapse; injured; homeless after; displaced; destroyed homes; damage;
+        without power; power cuts; power outages; fallen trees; storm damage;
+        trains cancelled; flights cancelled
     """,
     # economy, business and finance
     "medtop:04000000": """
@@ -109,7 +115,8 @@ LEXICON: dict[str, str] = {
         ipo; startup; bankruptcy; insolvency; bank; lender; loan; mortgage; finance;
         financial; housing market; oil price; crude oil; opec; commodities; supply chain;
         market forces; productivity; government bonds; credit rating; credit card;
-        market crash
+        market crash; factory; chip deal; supply deal; parts maker; car parts;
+        plant closure; shipping; port operators; ports
     """,
     # education
     "medtop:05000000": """
@@ -139,7 +146,9 @@ LEXICON: dict[str, str] = {
         coral reef; ocean; sea level; glacier; ice sheet; melting ice; paris agreement;
         cop28; cop29; un climate; climate summit; sustainability; sustainable;
         national park; nature reserve; oil spill; environmental protection agency;
-        green party; waste management; food waste; climate
+        green party; waste management; food waste; climate; trees; tree planting;
+        plant trees; urban forest; tree canopy; green space; coral bleaching; bleaching;
+        mangroves; rhino; poaching; marine heatwave; reef
     """,
     # health
     "medtop:07000000": """
@@ -154,7 +163,8 @@ LEXICON: dict[str, str] = {
         heart attack; stroke patients; dementia; alzheimer; mental health; depression;
         symptoms; diagnosis; diagnosed; treatment; therapy; clinical trial; fda; cdc;
         antibodies; immunity; life expectancy; mortality rate; intensive care; icu;
-        ambulance; health insurance; epidemiologist
+        ambulance; health insurance; epidemiologist; heatstroke; heat stroke;
+        heat-related illness; legionella; legionnaires; dehydration
     """,
     # human interest
     "medtop:08000000": """
@@ -167,7 +177,8 @@ LEXICON: dict[str, str] = {
         jackpot; lottery winner; good samaritan; kindness; donation; fundraiser;
         gofundme; miracle; survivor story; tribute; obituary; died aged; funeral;
         memorial; remembrance; lookalike; influencer; fans gathered; autograph;
-        red carpet
+        red carpet; grandmother; grandfather; twins; separated at birth; good deed;
+        honesty; delivered a baby
     """,
     # labour
     "medtop:09000000": """
@@ -183,7 +194,10 @@ LEXICON: dict[str, str] = {
         workplace; overtime; four-day week; working hours; gig economy; zero-hours;
         apprenticeship; skills shortage; labour shortage; labor shortage;
         staff shortages; migrant workers; child labour; child labor; workers' rights;
-        occupational safety; employment law; employment tribunal; furlough
+        occupational safety; employment law; employment tribunal; furlough; dockworkers;
+        dockers; longshoremen; strikers; strike ballot; strike vote; walked off the job;
+        union contract; labor contract; labour contract; delivery riders; gig workers;
+        couriers; teaching posts; staff cuts
     """,
     # lifestyle and leisure
     "medtop:10000000": """
@@ -215,7 +229,9 @@ LEXICON: dict[str, str] = {
         non-binding resolution; quorum; ratified; veto; impeachment; executive order;
         regime; authoritarian; dictator; sovereignty; sovereign; governor; mayor;
         policy makers; policymakers; reforms; nato; united nations; security council;
-        european commission; european parliament; bureaucracy; civil servants
+        european commission; european parliament; bureaucracy; civil servants;
+        european union; sworn in; inauguration; election officials; election results;
+        chancellor; bundestag; certify the results
     """,
     # religion
     "medtop:12000000": """
@@ -258,7 +274,8 @@ LEXICON: dict[str, str] = {
         aging population; pensioners; census; demographics; birth rate; marriage;
         divorce; adoption; addiction; suicide; domestic abuse; social media use;
         loneliness; disability; disabled people; social care; child poverty;
-        inequality gap; freedom of speech
+        inequality gap; freedom of speech; births; fertility rate; population decline;
+        gender-based violence; femicide; women's shelter; teenagers; social cohesion
     """,
     # sport
     "medtop:15000000": """
@@ -273,9 +290,13 @@ LEXICON: dict[str, str] = {
         head coach; manager sacked; squad; fans; supporters; stadium; referee; var;
         red card; yellow card; offside; free kick; corner kick; header; equaliser;
         equalizer; hat-trick; clean sheet; touchdown; quarterback; home run; innings;
-        wicket; batsman; bowler; grand slam; set point; match point; lap; pole position;
+        wicket; batsman; bowler; big bash; ipl; t20; run chase; grand slam; set point;
+        match point; lap; pole position;
         podium; medal; gold medal; world champion; title race; relegation;
-        transfer window; season; points table; standings; victory over
+        transfer window; season; points table; standings; victory over; anfield;
+        old trafford; stamford bridge; etihad stadium; goodison park; emirates stadium;
+        camp nou; bernabeu; everton; tottenham hotspur; arsenal; manchester united;
+        manchester city; real madrid; bayern munich; juventus; lakers; yankees
     """,
     # conflict, war and peace
     "medtop:16000000": """
@@ -309,7 +330,9 @@ LEXICON: dict[str, str] = {
         sunshine; sunny; cloudy; fog; mist; humidity; wind; gusts; gale; storm;
         thunderstorm; lightning; tornado; hurricane; typhoon; cyclone; monsoon; drought;
         dry spell; flood warning; el nino; la nina; high pressure; low pressure;
-        mph winds; weather conditions
+        mph winds; weather conditions; torrential; torrential rain; rainstorm; deluge;
+        forecasters; wind warning; storm warning; gale warning; status orange; status yellow;
+        status red; yellow warning; amber warning; orange warning; met eireann
     """,
 }
 
@@ -727,6 +750,237 @@ NARROWER: dict[str, str] = {
 }
 
 
+# Context terms: ambiguous words that count for a topic (and the topics above it)
+# only when the topic also has one of its plain terms in the article: "team",
+# "signing" and "officials" are sport only beside "football" or "striker";
+# "forces" is war only beside "troops" or "airstrike"; "student" is education only
+# beside "school" or "teachers". A listed word that is among the topic's terms
+# moves from ``terms`` to ``context_terms``; one that is not is added there.
+CONTEXT: dict[str, str] = {
+    "medtop:01000000": """
+        art; festival; culture; cultural; media; heritage; band; novel; journalism;
+        journalist; newspaper; magazine; broadcaster; broadcasting; publisher;
+        publishing; television; press freedom; documentary; sequel; premiere; musical;
+        entertainment; episodes; release date; starring; author of
+    """,
+    "medtop:02000000": """
+        law; legal; justice; lawyer; investigation into; investigators; judge; trial;
+        custody; execution; assault; detective; gang; attorney; shooting
+    """,
+    "medtop:03000000": """
+        emergency; rescue; injured; damage; displaced; survivors; buried; trapped;
+        blast; explosion; debris; casualties; humanitarian aid; red cross; collision;
+        missing people; rubble
+    """,
+    "medtop:04000000": """
+        prices; markets; investment; dollar; euro; yen; company; sales; industry;
+        treasury; trade; business; corporate; retail; finance; financial; bank; ports;
+        shipping; debt; revenue
+    """,
+    "medtop:05000000": """
+        student; graduate; graduation; professor; academic; lecturer; university;
+        college; campus; semester; scholarship; grades; exam; examination; admissions;
+        literacy; dropout; phd; doctorate; apprenticeship; vocational training;
+        educational; teaching
+    """,
+    "medtop:06000000": """
+        forest; ocean; sustainable; electric vehicles; national park; coal; habitat;
+        conservation; wildlife; climate
+    """,
+    "medtop:07000000": """
+        drug; hospital; doctor; medical; medicine; medication; treatment; therapy; dose;
+        jab; booster; virus; depression; ambulance; symptoms; patient; infected
+    """,
+    "medtop:08000000": """
+        celebrity; royal family; royal; prince; princess; duke; duchess; king; queen;
+        wedding; married; engagement; birthday; anniversary; award; prize; honoured;
+        honored; ceremony; hero; heroic; reunion; pet; dog; cat; puppy; kitten; zoo;
+        panda; lottery; donation; fundraiser; miracle; tribute; funeral; memorial;
+        remembrance; influencer; fans gathered; autograph; red carpet; record attempt;
+        world record; record-breaking; kindness; animal lovers; survivor story
+    """,
+    "medtop:09000000": """
+        employee; hiring; recruitment; salary; pension; retirement; retirees; workplace;
+        overtime; apprenticeship; unions; jobs; workforce; employment; employer
+    """,
+    "medtop:10000000": """
+        food; travel; holiday; hotel; destination; restaurant; diet; beauty; shopping;
+        luxury; wine; beer; coffee; dating; relationships; parenting; pets; tourism;
+        tourist; vacation; cruise; fitness; wellness; wellbeing; spa; leisure;
+        lifestyle; clothing; fashion; resort; hobby; puzzle
+    """,
+    "medtop:11000000": """
+        vote; resolution; democratic; regime; reforms; delegation; delegates; summit;
+        candidate; opposition; administration; cabinet; caretaker; president;
+        presidential; governing; sanctions; democracy; sovereign; sovereignty;
+        constitutional; republican; democrat; chancellor
+    """,
+    "medtop:12000000": """
+        holy; faith; faithful; christmas; easter; spiritual; secular; prayer; worship;
+        temple; orthodox church
+    """,
+    "medtop:13000000": """
+        research; researchers; experiment; app; algorithm; innovation; engineering;
+        patent; nobel prize; invention; lab; laboratory; mathematics; computing;
+        internet; chip; startup founders; automation; hackers
+    """,
+    "medtop:14000000": """
+        charity; volunteers; ngo; minority; ethnic; racial; elderly; young people;
+        marriage; gender; equality; diversity; inclusion; census; benefits claimants;
+        adoption; divorce; demographics; welfare; social services
+    """,
+    "medtop:15000000": """
+        match; game; fixture; league; penalty; goal; scored; scorer; captain; coach;
+        fans; supporters; stadium; season; lap; podium; medal; squad; standings;
+        victory over; championship; tournament; header; defender; var; arsenal;
+        everton; final whistle; points table; manager sacked; world champion;
+        midfielder; striker; goalkeeper; referee
+    """,
+    "medtop:16000000": """
+        conflict; forces; security forces; commander; extremist; rocket; weapons; arms;
+        ammunition; explosives; occupation; battlefield; battleground; frontline;
+        front line; combat; clashes; fighting; withdrawal; pullout; deployment;
+        deployed; bases; hostage; casualties; bloodshed; uprising; protests;
+        protesters; demonstrators; riot; unrest; civil unrest; coalition; military;
+        militant; missile; genocide; massacre
+    """,
+    "medtop:17000000": """
+        temperatures; wind; lightning; freezing; frost; sunshine; sunny; cloudy;
+        showers; mist; fog; hail; humidity; gusts; storm; cold weather;
+        celsius; fahrenheit; drizzle; degrees celsius
+    """,
+    # narrower topics
+    "medtop:20000002": """
+        book; author; festival; dance; pop; rock; drama; chart; band; nominated;
+        nominations; nominee; dvd release; composer; conductor; big screen; remake;
+        directed by; number one single; top 40; animation; cartoon; starring
+    """,
+    "medtop:20000038": "language; traditions; literature",
+    "medtop:20000045": """
+        media; bbc; itv; channel 4; channel 5; sky; cnn; newspaper; tabloid; editor;
+        journalist; reporter; magazine; television; tv; tv channel; radio;
+        radio station; viewers; ratings; audience; publisher; presenter; broadcast;
+        aired; documentary; episode; broadcaster
+    """,
+    "medtop:20000053": "extremists; terrorism; terrorist",
+    "medtop:20000056": """
+        war; troops; soldiers; army; military; offensive; fighting; battle; frontline;
+        invasion; insurgents; rebels; militia; artillery; shelling; airstrike
+    """,
+    "medtop:20000065": """
+        protest; protesters; demonstration; demonstrators; riot; uprising; crackdown;
+        curfew; clashes with police
+    """,
+    "medtop:20000070": "ousted; overthrow; coup",
+    "medtop:20000071": "atrocities",
+    "medtop:20000073": "negotiations; mediators",
+    "medtop:20000077": "reconstruction; rebuilding; disarmament",
+    "medtop:20000082": "killing; victim; shooting; assault; gang; theft; fraud",
+    "medtop:20000106": "judge; trial; lawyer; sentenced; guilty; lawsuit; sued",
+    "medtop:20000121": "regulations; statute; loophole",
+    "medtop:20000129": "officers; raid; investigation; investigators; patrol; custody",
+    "medtop:20000139": """
+        killed; survivors; explosion; blast; collision; accident; crash; death toll
+    """,
+    "medtop:20000168": "rescue; evacuation; evacuated; humanitarian aid; aid agencies",
+    "medtop:20000170": "results; forecast; outlook; guidance",
+    "medtop:20000209": """
+        consumer; shops; airline; insurance; steel; mining; tourism; telecoms;
+        supermarket; retail; brewer
+    """,
+    "medtop:20000344": """
+        chancellor; budget; growth; currency; dollar; euro; yen; sterling; fiscal;
+        public spending; economy; economic
+    """,
+    "medtop:20000349": """
+        company; firm; executive; chairman; board; deal; bid; stake; brand; investment;
+        investors; sales; profit; revenue; corporation; turnover; job cuts; layoffs
+    """,
+    "medtop:20000385": """
+        stock; trading; traders; analysts; bonds; barrel; shares; market value;
+        savers; valuation
+    """,
+    "medtop:20000400": "school; pupils; classroom",
+    "medtop:20000412": "lessons",
+    "medtop:20000413": "exam; examinations",
+    "medtop:20000415": "students; graduates; university; college; campus; pupils",
+    "medtop:20000416": "teaching; lecturers; academics",
+    "medtop:20000441": "species; animals; birds; plants; forest; rainforest",
+    "medtop:20000461": "hospital; ward; care home; clinic",
+    "medtop:20000464": "treatment; therapy; surgery; vaccine",
+    "medtop:20000485": "doctors; medical staff",
+    "medtop:20000498": "prize; honoured",
+    "medtop:20000499": "oldest; youngest; world record",
+    "medtop:20000501": "celebration; wedding; funeral",
+    "medtop:20000503": "blunder; gaffe",
+    "medtop:20000505": "famous; fame",
+    "medtop:20000523": "job market; job creation; vacancies",
+    "medtop:20000524": "strike",
+    "medtop:20000531": "pension; pensioners",
+    "medtop:20000536": "union",
+    "medtop:20000565": "fashion; diet; beauty; shopping; food; drink",
+    "medtop:20000657": "religion",
+    "medtop:20000696": "prayer; worship",
+    "medtop:20000697": "temple",
+    "medtop:20000715": "algorithm",
+    "medtop:20000717": "space; moon; probe; stars and planets; planet",
+    "medtop:20000735": "research; researchers; study; findings; journal; experiment",
+    "medtop:20000741": "laboratory",
+    "medtop:20000756": """
+        phone; mobiles; web; website; online; e-mail; email; blog; bloggers; spam;
+        apple; google; sony; nokia; microsoft; ibm; intel; gadget; pc; pcs; handset;
+        technology; browser; hackers; chip; processor; internet
+    """,
+    "medtop:20001103": """
+        suspension; suspended; banned for; ban; fined; disciplinary hearing;
+        misconduct charge
+    """,
+    "medtop:20001104": "drugs test; steroids",
+    "medtop:20001108": """
+        match; game; final; race; league; derby; fixture; us open; tournament;
+        championship; grand slam; test series
+    """,
+    "medtop:20001124": "sponsorship; broadcasting rights; tv rights; kit deal",
+    "medtop:20001125": "club; team; squad; fa; national team",
+    "medtop:20001126": "stadium; arena; pitch; circuit; wembley; lord's",
+    "medtop:20001148": "transfer; signing; loan deal; contract; new contract; bid for",
+    "medtop:20001301": """
+        victory; beat; beaten; defeat; title; champion; winner; trophy; cup; crown;
+        seeded; top seed; qualify; qualifier; promoted; relegated; unbeaten; medal;
+        gold medal; silver medal; bronze medal
+    """,
+    "medtop:20001323": """
+        coach; manager; head coach; training; trainer; fitness; injury; injured; ankle;
+        knee; squad; selection; captain; skipper
+    """,
+    "medtop:20001324": "board of directors",
+    "medtop:20001325": "officials; var; video replay; umpire",
+    "medtop:20001339": "wellbeing",
+    "medtop:20001358": "alcohol; smoking",
+    "medtop:20001361": "cyber attack; cyberattack",
+    "medtop:20001373": "diversity; inclusion; equality",
+    "medtop:20001374": "sustainable; recycling",
+    "medtop:20001377": "displaced; refugees; wounded",
+}
+
+# Negative terms: evidence against a topic ("concert" in a story that also says
+# "stadium" and "fans"). Each matched one takes from the topic what a plain term
+# would add.
+NEGATIVE: dict[str, str] = {
+    "medtop:15000000": """
+        concert; setlist; tour dates; world tour; singer; album; gig; encore; pop star;
+        election officials; election results; ceasefire; chip deal; dockworkers;
+        ransomware
+    """,
+    "medtop:16000000": """
+        firefighters; blaze; ransomware; gunman; police said; street shooting; drive-by;
+        wildfire; hospital systems
+    """,
+    "medtop:05000000": "murder trial; jury; defendant; sentenced to",
+    "medtop:06000000": "factory; car parts; job cuts",
+}
+
+
 def parse_terms(block: str) -> list[str]:
     """Split a ``;``-separated block into normalised terms (lower case, single spaces)."""
     terms = [re.sub(r"\s+", " ", t).strip().lower() for t in block.split(";")]
@@ -786,6 +1040,9 @@ def build(concepts: list[dict[str, object]], release: str) -> dict[str, object]:
     unknown = set(NARROWER) - {str(c["qcode"]) for c in second}
     if unknown:
         raise SystemExit(f"NARROWER names topics that are not second-level: {sorted(unknown)}")
+    unknown = set(CONTEXT) - {str(c["qcode"]) for c in [*top, *second]}
+    if unknown:
+        raise SystemExit(f"CONTEXT names topics that are not in the taxonomy: {sorted(unknown)}")
     topics: list[dict[str, object]] = []
     for concept in [*top, *second]:
         qcode, label = str(concept["qcode"]), str(concept["label"])
@@ -793,15 +1050,21 @@ def build(concepts: list[dict[str, object]], release: str) -> dict[str, object]:
             terms = lexicon[qcode]
         else:
             terms = distinct_terms([label.lower(), *parse_terms(NARROWER.get(qcode, ""))])
-        topics.append(
-            {
-                "qcode": qcode,
-                "label": label,
-                "slug": slugify(label),
-                "broader": concept["broader"],
-                "terms": terms,
-            }
-        )
+        # A narrower topic's label stays its first plain term.
+        context = [t for t in parse_terms(CONTEXT.get(qcode, "")) if t != label.lower()]
+        entry: dict[str, object] = {
+            "qcode": qcode,
+            "label": label,
+            "slug": slugify(label),
+            "broader": concept["broader"],
+            "terms": [t for t in terms if t not in context],
+        }
+        if context:
+            entry["context_terms"] = context
+        negative = parse_terms(NEGATIVE.get(qcode, ""))
+        if negative:
+            entry["negative_terms"] = negative
+        topics.append(entry)
     return {
         "name": NAME,
         "version": f"{release}+{LEXICON_VERSION}",

@@ -20,9 +20,16 @@ post-processing, are reported as ``bare``.
 ``body`` (or ``text``) and a gold ``label``; the label is mapped to a QCode by
 the line's own ``qcode``, else by a ``{"mapping": {"label": "medtop:...", ...}}``
 line anywhere in the file, else it must itself be a QCode or a topic slug of the
-taxonomy. An article's prediction is its most relevant top-level topic (none
-when the worker assigned none); the report has accuracy, precision and recall
-per class and the confusion matrix.
+taxonomy. A line may also carry ``topics``: the list of every gold top-level
+topic (labels, slugs or QCodes, mapped the same way); without it the gold set
+is the label alone. An article's single prediction is its most relevant
+top-level topic (none when the worker assigned none): accuracy, precision and
+recall per class and the confusion matrix compare it with the label. Its
+predicted set is every top-level topic the worker assigned: per-topic
+precision and recall, exact-set match and the no-topic rate (overall and for
+articles of at least 40 words) compare it with the gold set. The calibration
+table bins every top-level candidate of relevance >= 0.05 (whatever the
+threshold) by relevance and gives the share that is in the gold set.
 
 Both raise ``EvalError`` (a ``ValueError``) for a file that cannot be read or
 holds nothing to evaluate.
@@ -32,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
 import logging
 import sys
@@ -369,6 +377,11 @@ def eval_ner(
 # --- topics --------------------------------------------------------------------
 
 
+LONG_ARTICLE_WORDS = 40
+CALIBRATION_FLOOR = 0.05
+CALIBRATION_BINS = (0.05, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0001)
+
+
 @dataclass(slots=True)
 class TopicExample:
     """One labelled article of a topic evaluation file."""
@@ -377,6 +390,7 @@ class TopicExample:
     body: str
     label: str
     qcode: str
+    gold: tuple[str, ...] = ()  # every gold top-level QCode, the label's first
 
 
 def read_topic_file(
@@ -421,7 +435,23 @@ def read_topic_file(
                 f"{path}:{number}: label {label!r} maps to {target!r}, which is not a QCode "
                 "or slug of the taxonomy (add a 'qcode' or a mapping line)"
             )
-        examples.append(TopicExample(title or body.split("\n", 1)[0], body, label, qcode))
+        topics = row.get("topics") or []
+        if not isinstance(topics, list):
+            raise EvalError(f"{path}:{number}: 'topics' must be a list")
+        gold = [qcode]
+        for topic in topics:
+            name = str(topic)
+            target = mapping.get(name, name)
+            resolved = resolve.get(target) or resolve.get(target.lower())
+            if resolved is None:
+                raise EvalError(
+                    f"{path}:{number}: topic {name!r} is not a QCode or slug of the taxonomy"
+                )
+            if resolved not in gold:
+                gold.append(resolved)
+        examples.append(
+            TopicExample(title or body.split("\n", 1)[0], body, label, qcode, tuple(gold))
+        )
         if limit is not None and len(examples) >= limit:
             break
     if not examples:
@@ -472,6 +502,25 @@ def eval_topics(
         scores = _prf(tp, fp, fn)
         per_class[qcode] = {"label": _label(taxonomy, qcode), **scores}
     correct = sum(g == p for g, p in zip(gold, predicted, strict=True))
+    predicted_sets = [
+        {t.qcode for t in article.topics if t.qcode in top_level} for article in enriched
+    ]
+    gold_sets = [set(e.gold) & top_level or {e.qcode} for e in examples]
+    words = [len(e.title.split()) + len(e.body.split()) for e in examples]
+    multi = multi_label_scores(gold_sets, predicted_sets, words)
+    per_topic = {
+        qcode: {"label": _label(taxonomy, qcode), **scores}
+        for qcode, scores in multi.pop("per_topic").items()
+    }
+    candidates = [
+        [
+            (t.relevance, t.qcode in gold_set)
+            for t in taxonomy.classify(e.title, e.body, CALIBRATION_FLOOR)
+            if t.qcode in top_level
+        ]
+        for e, gold_set in zip(examples, gold_sets, strict=True)
+    ]
+    labels = {q: _label(taxonomy, q) for q in sorted(set(classes) | set(per_topic))}
     return {
         "task": "topics",
         "file": str(path),
@@ -479,12 +528,77 @@ def eval_topics(
         "accuracy": round(correct / len(examples), 4),
         "correct": correct,
         "no_topic": predicted.count(NO_TOPIC),
+        **multi,
+        "threshold": enricher.settings.topic_threshold,
         "enrich_seconds": round(elapsed, 4),
         "per_class": per_class,
+        "per_topic": per_topic,
+        "calibration": calibration_table(candidates),
         "confusion": {g: dict(confusion[g]) for g in sorted(confusion)},
-        "labels": {q: _label(taxonomy, q) for q in classes},
+        "labels": labels,
         "provenance": enriched[0].provenance.model_dump(mode="json", exclude={"enriched_at"}),
     }
+
+
+def multi_label_scores(
+    gold: Sequence[set[str]], predicted: Sequence[set[str]], words: Sequence[int]
+) -> dict[str, Any]:
+    """Set-based figures: exact-set match, no-topic rates, per-topic P/R/F1 and micro.
+
+    ``words`` is each article's word count, for the no-topic rate of the articles
+    of at least ``LONG_ARTICLE_WORDS`` words.
+    """
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    exact = 0
+    for gold_set, predicted_set in zip(gold, predicted, strict=True):
+        exact += gold_set == predicted_set
+        for qcode in predicted_set:
+            counts[qcode]["tp" if qcode in gold_set else "fp"] += 1
+        for qcode in gold_set - predicted_set:
+            counts[qcode]["fn"] += 1
+    total = len(gold)
+    empty = sum(not p for p in predicted)
+    long_articles = [
+        not p for p, n in zip(predicted, words, strict=True) if n >= LONG_ARTICLE_WORDS
+    ]
+    per_topic = {q: _prf(counts[q]["tp"], counts[q]["fp"], counts[q]["fn"]) for q in sorted(counts)}
+    return {
+        "exact_set_match": round(exact / total, 4) if total else 0.0,
+        "no_topic_rate": round(empty / total, 4) if total else 0.0,
+        "long_articles": len(long_articles),
+        "no_topic_rate_long": (
+            round(sum(long_articles) / len(long_articles), 4) if long_articles else 0.0
+        ),
+        "micro": _prf(
+            sum(c["tp"] for c in counts.values()),
+            sum(c["fp"] for c in counts.values()),
+            sum(c["fn"] for c in counts.values()),
+        ),
+        "per_topic": per_topic,
+    }
+
+
+def calibration_table(candidates: Sequence[Sequence[tuple[float, bool]]]) -> list[dict[str, Any]]:
+    """Top-level candidates binned by relevance: how many, mean relevance, share right.
+
+    ``candidates`` holds, per article, ``(relevance, in the gold set)`` of each
+    top-level topic the classifier gives at ``CALIBRATION_FLOOR``.
+    """
+    rows: list[dict[str, Any]] = []
+    edges = CALIBRATION_BINS
+    for low, high in itertools.pairwise(edges):
+        hits = [(r, ok) for article in candidates for r, ok in article if low <= r < high]
+        right = sum(ok for _, ok in hits)
+        rows.append(
+            {
+                "low": low,
+                "high": min(high, 1.0),
+                "count": len(hits),
+                "mean_relevance": round(sum(r for r, _ in hits) / len(hits), 4) if hits else None,
+                "precision": round(right / len(hits), 4) if hits else None,
+            }
+        )
+    return rows
 
 
 def _label(taxonomy: Any, qcode: str) -> str:
@@ -567,6 +681,38 @@ def _print_topics(out: Any, report: dict[str, Any]) -> None:
         f"({report['correct']}/{report['articles']}), no topic {report['no_topic']}, "
         f"taxonomy {report['provenance'].get('taxonomy')}"
     )
+    out.print(
+        f"exact-set match {report['exact_set_match']:.3f}, no-topic rate "
+        f"{report['no_topic_rate']:.3f} (articles of >= {LONG_ARTICLE_WORDS} words: "
+        f"{report['no_topic_rate_long']:.3f} of {report['long_articles']}), micro precision "
+        f"{report['micro']['precision']:.3f} recall {report['micro']['recall']:.3f}, "
+        f"threshold {report['threshold']}"
+    )
+    topics = Table(title="per topic (all assigned top-level topics vs the gold set)")
+    for column in ("QCode", "label", "precision", "recall", "F1", "support", "assigned"):
+        topics.add_column(column, justify="right" if column not in ("QCode", "label") else "left")
+    for qcode, scores in report["per_topic"].items():
+        topics.add_row(
+            qcode,
+            labels.get(qcode, qcode),
+            f"{scores['precision']:.3f}",
+            f"{scores['recall']:.3f}",
+            f"{scores['f1']:.3f}",
+            str(scores["support"]),
+            str(scores["tp"] + scores["fp"]),
+        )
+    out.print(topics)
+    calibration = Table(title="calibration (top-level candidates by relevance)")
+    for column in ("relevance", "count", "mean relevance", "precision"):
+        calibration.add_column(column, justify="right")
+    for row in report["calibration"]:
+        calibration.add_row(
+            f"{row['low']:.2f}-{row['high']:.2f}",
+            str(row["count"]),
+            "-" if row["mean_relevance"] is None else f"{row['mean_relevance']:.3f}",
+            "-" if row["precision"] is None else f"{row['precision']:.3f}",
+        )
+    out.print(calibration)
     table = Table(title="per class")
     for column in ("QCode", "label", "precision", "recall", "F1", "support"):
         table.add_column(column, justify="right" if column not in ("QCode", "label") else "left")

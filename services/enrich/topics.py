@@ -52,14 +52,36 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from shared.models import Topic
 from shared.streams import slugify
 
+CLASSIFIER = "newsflow-lexicon"
+CLASSIFIER_VERSION = "2"
 TITLE_WEIGHT = 2.0
+LEAD_WEIGHT = 1.5  # a body term in the first LEAD_WORDS words counts this much more
+LEAD_WORDS = 50
 PHRASE_BONUS = 1.0
 BODY_REPEAT_WEIGHT = 0.5
-SCALE = 6.0
 LENGTH_NORM_WORDS = 150
+MIN_TERMS = 2  # distinct terms a top-level topic other than the best one needs
+CHILD_SHARE = 0.15  # a narrower topic needs this share of its parent's terms score
+DOMINANCE = 0.55  # a top-level topic under this share of the best one's score is dropped
+# relevance = 1 / (1 + exp(-(CALIBRATION_SLOPE * ln(score) + CALIBRATION_INTERCEPT))),
+# fitted (Platt scaling on ln(score)) on the pooled dev sets: see scripts/calibrate_topics.py.
+CALIBRATION_SLOPE = 1.414
+CALIBRATION_INTERCEPT = -3.159
+CALIBRATION_BEST = 1.783  # added for the article's best top-level topic
 MAX_TERMS_SHOWN = 10
+# The learned model: its probability for a topic, above MODEL_FLOOR, adds up to
+# MODEL_WEIGHT to the topic's score; from MODEL_GATE on it also counts as plain
+# evidence (so the topic's context terms count).
+MODEL_WORDS = 120  # the model reads the title and this many words of the body
+MODEL_WEIGHT = 6.0
+MODEL_FLOOR = 0.1
+MODEL_GATE = 0.5
+MODEL_CONTEXT_GATE = 0.9  # from this probability on, the model lets context terms count
+MODEL_REASONS = 3  # words shown as the reason of a topic that only the model found
+MODEL_MIN_FEATURES = 3  # the model speaks only when it knows this many features of the text
 
 PACKAGED_TAXONOMY = "data/taxonomy.json"
+PACKAGED_MODEL = "data/topic_model"
 
 
 class TaxonomyError(ValueError):
@@ -120,6 +142,105 @@ def stems(text: str) -> list[str]:
     return [stem(w) for w in _TOKEN_RE.findall(text.lower())]
 
 
+# --- the learned model -------------------------------------------------------------
+
+_STOP = _words(
+    "the and for that with from this have has had was were are been will would could "
+    "should their there they them than then into over after before about also said says "
+    "its his her she him our out not but who what when where which while more most some "
+    "such only other new one two three first last year years can may just like get got "
+    "all any each very much many how why you your yes now off per via upon amid"
+)
+
+
+@functools.lru_cache(maxsize=100_000)
+def _chunk_words(chunk: str) -> tuple[str, ...]:
+    """The model's words of a whitespace-free chunk; "" for a stop word or number."""
+    return tuple(
+        "" if len(w) < 3 or w in _STOP or not w.isalpha() else w
+        for w in (stem(t) for t in _TOKEN_RE.findall(chunk.lower()))
+    )
+
+
+def model_features(title: str, body: str) -> list[str]:
+    """The features the topic model reads: stemmed words of the title and of the
+    first ``MODEL_WORDS`` words of the body (no stop words, no numbers), and the
+    pairs of neighbouring ones ("interest rat")."""
+    features: list[str] = []
+    for chunks in (title.split(), body.split(maxsplit=MODEL_WORDS)[:MODEL_WORDS]):
+        previous = ""
+        for chunk in chunks:
+            for word in _chunk_words(chunk):
+                if word:
+                    features.append(word)
+                    if previous:
+                        features.append(f"{previous} {word}")
+                previous = word
+    return features
+
+
+class TopicModel:
+    """Softmax regression over ``model_features``, trained offline by
+    ``scripts/train_topic_model.py``; inference is a sum of weight rows."""
+
+    def __init__(self, meta: dict[str, Any], matrix: Any) -> None:
+        import numpy as np
+
+        self.name = str(meta["name"])
+        self.version = str(meta["version"])
+        self.classes: tuple[str, ...] = tuple(meta["classes"])
+        self.vocabulary: tuple[str, ...] = tuple(meta["vocabulary"])
+        self._position = {feature: i for i, feature in enumerate(self.vocabulary)}
+        weights = np.asarray(matrix, dtype=np.float32)
+        if weights.shape != (len(self.vocabulary) + 1, len(self.classes)):
+            raise TaxonomyError(f"topic model weights have shape {weights.shape}")
+        self._weights = weights[:-1]
+        self._bias = weights[-1]
+
+    @classmethod
+    def load_packaged(cls) -> TopicModel:
+        """The packaged model (``data/topic_model.json`` and ``.npy``)."""
+        import io
+
+        import numpy as np
+
+        resource = importlib.resources.files(__package__ or "services.enrich")
+        try:
+            meta = json.loads(resource.joinpath(PACKAGED_MODEL + ".json").read_text("utf-8"))
+            raw = resource.joinpath(PACKAGED_MODEL + ".npy").read_bytes()
+        except OSError as exc:
+            raise TaxonomyError(f"cannot read the packaged topic model: {exc}") from exc
+        return cls(meta, np.load(io.BytesIO(raw), allow_pickle=False))
+
+    @property
+    def provenance(self) -> str:
+        return f"{self.name} {self.version}"
+
+    def predict(self, title: str, body: str) -> tuple[list[float], list[int]]:
+        """Class probabilities (in ``classes`` order) and the vocabulary rows read."""
+        import numpy as np
+
+        position = self._position
+        rows = sorted(
+            {i for f in model_features(title, body) if (i := position.get(f)) is not None}
+        )
+        logits = self._bias.copy()
+        if rows:
+            logits += self._weights[rows].sum(axis=0) / math.sqrt(len(rows))
+        logits -= logits.max()
+        p = np.exp(logits)
+        p /= p.sum()
+        return [float(x) for x in p], rows
+
+    def reasons(self, rows: list[int], klass: int, count: int = MODEL_REASONS) -> list[str]:
+        """The features among ``rows`` that speak most for class ``klass``."""
+        if not rows:
+            return []
+        column = self._weights[rows, klass]
+        best = sorted(range(len(rows)), key=lambda i: -float(column[i]))[:count]
+        return [self.vocabulary[rows[i]] for i in best if column[i] > 0]
+
+
 # --- the file ------------------------------------------------------------------
 
 
@@ -131,8 +252,10 @@ class _TopicEntry(BaseModel):
     slug: str | None = None
     broader: str | None = None
     terms: list[str] = Field(default_factory=list)
+    context_terms: list[str] = Field(default_factory=list)
+    negative_terms: list[str] = Field(default_factory=list)
 
-    @field_validator("terms")
+    @field_validator("terms", "context_terms", "negative_terms")
     @classmethod
     def _normalise_terms(cls, terms: list[str]) -> list[str]:
         seen: dict[str, None] = {}
@@ -166,6 +289,8 @@ class TaxonomyTopic:
     slug: str
     broader: str | None
     terms: tuple[str, ...]
+    context_terms: tuple[str, ...] = ()  # count only beside one of ``terms``
+    negative_terms: tuple[str, ...] = ()  # evidence against the topic
 
     @property
     def top_level(self) -> bool:
@@ -185,12 +310,16 @@ def _code_char(number: int) -> str:
     return chr(code + 0x800 if code >= 0xD800 else code)
 
 
+PLAIN, CONTEXT, NEGATIVE = 0, 1, 2
+
+
 class _Entry(NamedTuple):
     """What one matched term adds to one topic."""
 
     topic: int
     term: str
     weight: float  # 1 + PHRASE_BONUS per extra word of the phrase
+    kind: int  # PLAIN, CONTEXT (counts only beside a plain term) or NEGATIVE
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +397,7 @@ class TopicTaxonomy:
         attribution: str,
         topics: Sequence[TaxonomyTopic],
         language: str | None = None,
+        model: TopicModel | None = None,
     ) -> None:
         self.name = name
         self.version = version
@@ -275,13 +405,25 @@ class TopicTaxonomy:
         self.language = language
         self.topics: tuple[TaxonomyTopic, ...] = tuple(topics)
         self._levels = _levels(self.topics)
+        self._roots = [chain[-1] for chain in _ancestors(self.topics)]
         self._index = _build_index(self.topics)
         self._chunk_codes = _ChunkCodes(self._index.codes)
+        # The model's classes that are top-level topics of this taxonomy (by slug): a
+        # user taxonomy without them is classified by its terms alone.
+        by_slug = {t.slug: i for i, t in enumerate(self.topics) if t.top_level}
+        self._model_map: tuple[tuple[int, int], ...] = ()
+        if model is not None:
+            self._model_map = tuple(
+                (k, by_slug[slug]) for k, slug in enumerate(model.classes) if slug in by_slug
+            )
+        self.model = model if self._model_map else None
+        known = {topic_index for _, topic_index in self._model_map}
+        self._model_known = [i in known for i in range(len(self.topics))]
 
     @property
     def provenance(self) -> str:
-        """``"<name> <version>"``, as recorded in ``Provenance.taxonomy``."""
-        return f"{self.name} {self.version}"
+        """``"<name> <version> (<classifier>)"``, as recorded in ``Provenance.taxonomy``."""
+        return f"{self.name} {self.version} ({self.classifier})"
 
     def topic(self, qcode: str) -> TaxonomyTopic:
         """The topic with this QCode; ``KeyError`` when there is none."""
@@ -326,15 +468,31 @@ class TopicTaxonomy:
         topics = [_to_topic(entry, where) for entry in document.topics]
         _check_links(topics, where)
         language = document.language.lower() if document.language else None
-        return cls(document.name, document.version, document.attribution, topics, language)
+        # The packaged model reads English: it joins a taxonomy of English terms.
+        model = _packaged_model() if language in (None, "en") else None
+        return cls(document.name, document.version, document.attribution, topics, language, model)
+
+    @property
+    def classifier(self) -> str:
+        """The scoring code that ``classify`` runs, and the model it uses, if any."""
+        lexicon = f"{CLASSIFIER} {CLASSIFIER_VERSION}"
+        return lexicon if self.model is None else f"{lexicon} + {self.model.provenance}"
 
     def classify(self, title: str, body: str, threshold: float) -> list[Topic]:
         """Topics of one article with ``relevance >= threshold``, best first.
 
-        Every top-level topic that reaches the threshold is returned, and so is
-        any narrower topic that does. Each ``Topic.terms`` lists the distinct
-        matched terms, most frequent first, at most ten. No term matched, or none
-        reaching the threshold: an empty list.
+        Evidence, per topic: each distinct matched term adds ``TITLE_WEIGHT`` when it
+        is in the title and ``1 + BODY_REPEAT_WEIGHT * ln(body count)`` for the body
+        (times ``LEAD_WEIGHT`` when it is in the first ``LEAD_WORDS`` words), times
+        its phrase weight. A context term (``context_terms``: an ambiguous word such
+        as "team" or "forces") counts only when the topic also has a plain term. The
+        sum is divided by ``sqrt(words / 150)`` for articles over 150 words. A
+        top-level topic under ``DOMINANCE`` times the best top-level score is
+        dropped, and a narrower topic is returned only with its top-level topic.
+        Relevance is the calibrated ``sigmoid(a * ln(score) + b)``.
+
+        Each ``Topic.terms`` lists the distinct matched terms, most frequent first,
+        at most ten. No term matched, or none reaching the threshold: an empty list.
         """
         index = self._index
         chunk_codes = self._chunk_codes
@@ -344,45 +502,125 @@ class TopicTaxonomy:
         body_coded = "".join(map(chunk_codes.__getitem__, body.split()))
         in_title = index.find(title_coded)
         in_body = index.find(body_coded)
-        if not in_title and not in_body:
+        model = self.model
+        if not in_title and not in_body and model is None:
             return []
+        in_lead = index.find(body_coded[:LEAD_WORDS]) if in_body else {}
         # Matched terms in the order of their first match, title first; each topic
         # sums its terms in that order.
         entries = index.entries
-        scores = [0.0] * len(self.topics)  # every matched term adds more than 0
+        size = len(self.topics)
+        plain = [0.0] * size
+        context = [0.0] * size
+        negative = [0.0] * size
+        in_title_plain = [False] * size
+        plain_terms = [0] * size  # distinct plain terms matched
+        context_terms = [0] * size
         counts: dict[str, int] = {}  # matched term -> title and body count, in that order
-        for key, title_count in in_title.items():
+        for key in (*in_title, *(k for k in in_body if k not in in_title)):
+            title_count = in_title.get(key, 0)
             body_count = in_body.get(key, 0)
             counts[key] = title_count + body_count
-            value = TITLE_WEIGHT + _body_value(body_count) if body_count else TITLE_WEIGHT
-            for topic_index, _, weight in entries[key]:
-                scores[topic_index] += value * weight
-        for key, body_count in in_body.items():
-            if key not in in_title:
-                counts[key] = body_count
-                value = _body_value(body_count)
-                for topic_index, _, weight in entries[key]:
-                    scores[topic_index] += value * weight
+            value = TITLE_WEIGHT if title_count else 0.0
+            if body_count:
+                value += _body_value(body_count) * (LEAD_WEIGHT if key in in_lead else 1.0)
+            for topic_index, _, weight, kind in entries[key]:
+                if kind == PLAIN:
+                    plain[topic_index] += value * weight
+                    plain_terms[topic_index] += 1
+                    if title_count:
+                        in_title_plain[topic_index] = True
+                elif kind == CONTEXT:
+                    context[topic_index] += value * weight
+                    context_terms[topic_index] += 1
+                else:
+                    negative[topic_index] += value * weight
         words = len(title_coded) + len(body_coded)
         norm = math.sqrt(max(words, LENGTH_NORM_WORDS) / LENGTH_NORM_WORDS)
-        # A score under ``floor`` cannot round up to the threshold: skip the exp.
-        floor = 0.0
-        if 0.001 < threshold < 1.0:
-            floor = -math.log1p(0.001 - threshold) * norm * SCALE * 0.999
+        roots = self._roots
+        boost = [0.0] * size
+        gate = [False] * size
+        probabilities: list[float] = []
+        rows: list[int] = []
+        if model is not None:
+            probabilities, rows = model.predict(title, body)
+            if len(rows) < MODEL_MIN_FEATURES:
+                probabilities = []
+            for klass, topic_index in self._model_map if probabilities else ():
+                p = probabilities[klass]
+                # Alone (no term of the topic matched), the model must be sure.
+                alone = plain[topic_index] == 0.0 and context[topic_index] == 0.0
+                if p > (MODEL_GATE if alone else MODEL_FLOOR):
+                    boost[topic_index] = MODEL_WEIGHT * (p - MODEL_FLOOR) / (1.0 - MODEL_FLOOR)
+                    gate[topic_index] = p >= MODEL_CONTEXT_GATE
+        # Only the topics some evidence touched are scored.
+        touched = [
+            i
+            for i in range(size)
+            if plain[i] > 0.0 or context[i] > 0.0 or negative[i] > 0.0 or boost[i] > 0.0
+        ]
+        # A context term counts when the topic's top-level topic has a plain term (or
+        # the model is sure of it).
+        scores: dict[int, float] = {}
+        lexical: dict[int, float] = {}
+        for i in touched:
+            p, c, b = plain[i], context[i], boost[i]
+            root = roots[i]
+            ok = plain[root] > 0.0 or gate[root]
+            if p > 0.0 or b > 0.0 or (c > 0.0 and ok):
+                lex = (p + (c if ok else 0.0) - negative[i]) / norm
+                scores[i] = max(0.0, lex + b)
+                lexical[i] = scores[i] - b
+        levels = self._levels
+        best = max((sc for i, sc in scores.items() if levels[i] == 1), default=0.0)
+        if best <= 0.0:
+            return []
+        # Dominance: a top-level topic under DOMINANCE times the best one's score is
+        # dropped, unless one of its plain terms is in the title. A topic the model
+        # does not know (labour) is judged on terms alone against the best terms
+        # score, so the model's evidence for another topic (economy) cannot push
+        # it out.
+        lexical_floor = DOMINANCE * max(
+            (sc for i, sc in lexical.items() if levels[i] == 1), default=0.0
+        )
+        floor = DOMINANCE * best
+        known = self._model_known
         relevant: dict[int, float] = {}
-        for topic_index, score in enumerate(scores):
-            if score <= floor:
+        for topic_index, score in scores.items():
+            root = roots[topic_index]
+            if score <= 0.0 or root not in scores:
                 continue
-            relevance = round(1.0 - math.exp(-score / norm / SCALE), 3)
+            if not in_title_plain[root] and (
+                scores[root] < floor if known[root] else lexical[root] < lexical_floor
+            ):
+                continue
+            if levels[topic_index] != 1 and score < CHILD_SHARE * lexical[root]:
+                continue  # a narrower topic must carry much of its parent's evidence
+            if (
+                levels[topic_index] == 1
+                and score < best
+                and not in_title_plain[topic_index]
+                and plain_terms[topic_index]
+                + (context_terms[topic_index] if plain[topic_index] > 0.0 else 0)
+                < MIN_TERMS
+            ):
+                continue  # a second topic needs independent evidence
+            relevance = round(_relevance(score, scores[root] >= best), 3)
             if not (relevance < threshold or relevance <= 0.0):
                 relevant[topic_index] = relevance
+        # A narrower topic only with its top-level topic.
+        relevant = {i: r for i, r in relevant.items() if roots[i] in relevant}
         if not relevant:
             return []
         terms: dict[int, list[tuple[int, str]]] = {topic_index: [] for topic_index in relevant}
         for key, count in counts.items():
-            for topic_index, term, _ in entries[key]:
-                if topic_index in terms:
+            for topic_index, term, _, kind in entries[key]:
+                if topic_index in terms and kind != NEGATIVE:
                     terms[topic_index].append((-count, term))
+        if model is not None:
+            for klass, topic_index in self._model_map:
+                if topic_index in terms and not terms[topic_index]:
+                    terms[topic_index] = [(0, w) for w in model.reasons(rows, klass)]
         found: list[Topic] = []
         for topic_index, relevance in relevant.items():
             topic = self.topics[topic_index]
@@ -394,12 +632,26 @@ class TopicTaxonomy:
                     slug=topic.slug,
                     relevance=relevance,
                     terms=[term for _, term in ordered[:MAX_TERMS_SHOWN]],
-                    level=self._levels[topic_index],
+                    level=levels[topic_index],
                     broader=topic.broader,
                 )
             )
         found.sort(key=lambda t: (-t.relevance, t.qcode))
         return found
+
+
+def _relevance(score: float, best: bool) -> float:
+    """The calibrated relevance of a score above 0; ``best``: the article's best
+    top-level topic (or a narrower topic of the same score)."""
+    z = CALIBRATION_SLOPE * math.log(score) + CALIBRATION_INTERCEPT
+    if best:
+        z += CALIBRATION_BEST
+    return 1.0 / (1.0 + math.exp(-z)) if z > -40.0 else 0.0
+
+
+@functools.lru_cache(maxsize=1)
+def _packaged_model() -> TopicModel:
+    return TopicModel.load_packaged()
 
 
 @functools.lru_cache(maxsize=256)
@@ -435,20 +687,31 @@ def _build_index(topics: Sequence[TaxonomyTopic]) -> _Index:
     top-level topic collects the evidence of its narrower ones."""
     codes: dict[str, str] = {}
     entries: dict[str, list[_Entry]] = {}
-    for topic_index, chain in enumerate(_ancestors(topics)):
-        for term in topics[topic_index].terms:
-            words = stems(term)
-            if not words:
-                continue
-            for word in words:
-                if word not in codes:
-                    codes[word] = _code_char(len(codes))
-            key = "".join(codes[word] for word in words)
-            weight = 1.0 + PHRASE_BONUS * term.count(" ")
-            targets = entries.setdefault(key, [])
-            for target in chain:
-                if all(existing.topic != target for existing in targets):
-                    targets.append(_Entry(target, term, weight))
+    chains = _ancestors(topics)
+    # Plain terms first, so that a term that is plain for a topic and a context term
+    # of another (or of one of its narrower topics) stays plain for the first.
+    # A term that a topic lists as a context term stays one for that topic even when
+    # a narrower topic lists it as plain ("students" under education).
+    own_context = [{tuple(stems(term)) for term in topic.context_terms} for topic in topics]
+    for kind in (PLAIN, CONTEXT, NEGATIVE):
+        for topic_index, chain in enumerate(chains):
+            topic = topics[topic_index]
+            targets_of = chain[:1] if kind == NEGATIVE else chain  # against itself only
+            for term in (topic.terms, topic.context_terms, topic.negative_terms)[kind]:
+                words = stems(term)
+                if not words:
+                    continue
+                for word in words:
+                    if word not in codes:
+                        codes[word] = _code_char(len(codes))
+                key = "".join(codes[word] for word in words)
+                weight = 1.0 + PHRASE_BONUS * term.count(" ")
+                targets = entries.setdefault(key, [])
+                for target in targets_of:
+                    if kind == PLAIN and tuple(words) in own_context[target]:
+                        continue  # added as a context term of the target
+                    if all(existing.topic != target for existing in targets):
+                        targets.append(_Entry(target, term, weight, kind))
     phrases: dict[str, list[str]] = {}
     for key in entries:
         if len(key) > 1:
@@ -479,7 +742,15 @@ def _to_topic(entry: _TopicEntry, where: str) -> TaxonomyTopic:
         )
     if not slug:
         raise TaxonomyError(f"{where}: topic {entry.qcode} has a label without letters or digits")
-    return TaxonomyTopic(entry.qcode, entry.label, slug, entry.broader, tuple(entry.terms))
+    return TaxonomyTopic(
+        entry.qcode,
+        entry.label,
+        slug,
+        entry.broader,
+        tuple(entry.terms),
+        tuple(t for t in entry.context_terms if t not in entry.terms),
+        tuple(entry.negative_terms),
+    )
 
 
 def _check_links(topics: list[TaxonomyTopic], where: str) -> None:

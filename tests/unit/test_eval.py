@@ -14,9 +14,11 @@ from services.eval import (
     EvalError,
     _detokenize,
     _entity_runs,
+    calibration_table,
     cmd_eval,
     eval_ner,
     eval_topics,
+    multi_label_scores,
     read_conll,
     score_spans,
 )
@@ -210,5 +212,73 @@ def test_cmd_eval_prints_json_and_tables(
     assert cmd_eval(args) == 0
     out = capsys.readouterr().out
     assert "accuracy 1.000" in out and "confusion" in out
+    assert "exact-set match 1.000" in out and "calibration" in out and "per topic" in out
     args.file = tmp_path / "missing.jsonl"
     assert cmd_eval(args) == 2
+
+
+def test_multi_label_scores_per_topic_exact_set_and_no_topic() -> None:
+    gold = [{"sport"}, {"labour", "economy"}, {"politics"}, {"health"}]
+    predicted = [{"sport"}, {"labour", "sport"}, set(), {"health"}]
+    words = [120, 300, 12, 45]
+    scores = multi_label_scores(gold, predicted, words)
+    assert scores["exact_set_match"] == 0.5  # the sport and the health article
+    assert scores["no_topic_rate"] == 0.25
+    # Only the politics article has no topic, and it is under 40 words.
+    assert (scores["long_articles"], scores["no_topic_rate_long"]) == (3, 0.0)
+    sport = scores["per_topic"]["sport"]
+    assert (sport["tp"], sport["fp"], sport["fn"], sport["precision"]) == (1, 1, 0, 0.5)
+    assert scores["per_topic"]["economy"]["recall"] == 0.0
+    assert scores["per_topic"]["labour"]["f1"] == 1.0
+    assert (scores["micro"]["tp"], scores["micro"]["fp"], scores["micro"]["fn"]) == (3, 1, 2)
+
+
+def test_calibration_table_bins_candidates_by_relevance() -> None:
+    table = calibration_table([[(0.95, True), (0.25, False)], [(0.91, False), (0.5, True)], []])
+    by_bin = {(row["low"], row["high"]): row for row in table}
+    top = by_bin[(0.9, 1.0)]
+    assert (top["count"], top["precision"], top["mean_relevance"]) == (2, 0.5, 0.93)
+    assert by_bin[(0.2, 0.3)]["precision"] == 0.0
+    assert by_bin[(0.5, 0.6)]["precision"] == 1.0
+    assert by_bin[(0.6, 0.7)] == {
+        "low": 0.6,
+        "high": 0.7,
+        "count": 0,
+        "mean_relevance": None,
+        "precision": None,
+    }
+    assert sum(row["count"] for row in table) == 4
+
+
+def test_eval_topics_reads_gold_topic_lists(tmp_path: Path, enricher: Enricher) -> None:
+    path = write_topics(
+        tmp_path / "multi.jsonl",
+        [
+            {"title": SPORT[0], "body": SPORT[1], "label": "sport", "topics": ["sport"]},
+            # Gold: economy and labour; the article has both kinds of words.
+            {
+                "title": "Carmaker cuts 400 jobs at its engine factory",
+                "body": RATES[1] + " The union said the job cuts would hit workers and "
+                "wages hard, and called a strike ballot over the redundancies.",
+                "label": "economy-business-and-finance",
+                "topics": ["economy-business-and-finance", "medtop:09000000"],
+            },
+            {"title": "Zzz", "body": "Qqq xxx.", "label": "sport"},
+        ],
+    )
+    report = eval_topics(path, enricher=enricher)
+    assert report["articles"] == 3
+    assert report["no_topic_rate"] == pytest.approx(1 / 3, abs=1e-3)
+    assert report["long_articles"] == 2 and report["no_topic_rate_long"] == 0.0
+    labour = report["per_topic"]["medtop:09000000"]
+    assert labour["support"] == 1 and labour["label"] == "labour"
+    assert report["per_topic"]["medtop:15000000"]["recall"] == pytest.approx(0.5)
+    assert sum(row["count"] for row in report["calibration"]) >= 2
+    with pytest.raises(EvalError, match="'gardens'"):
+        eval_topics(
+            write_topics(
+                tmp_path / "bad.jsonl",
+                [{"title": "x", "body": "y", "label": "sport", "topics": ["gardens"]}],
+            ),
+            enricher=enricher,
+        )

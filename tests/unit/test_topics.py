@@ -69,7 +69,8 @@ def qcodes(topics: list[Topic]) -> list[str]:
 def test_packaged_taxonomy_metadata(taxonomy: TopicTaxonomy) -> None:
     assert taxonomy.name == "iptc-mediatopic"
     assert taxonomy.version.startswith("2025-10-09+newsflow.")
-    assert taxonomy.provenance == f"iptc-mediatopic {taxonomy.version}"
+    assert taxonomy.provenance == f"iptc-mediatopic {taxonomy.version} ({taxonomy.classifier})"
+    assert taxonomy.classifier.startswith("newsflow-lexicon 2 + newsflow-topic-model ")
     assert "IPTC, International Press Telecommunications Council - https://iptc.org" in (
         taxonomy.attribution
     )
@@ -82,15 +83,19 @@ def test_packaged_taxonomy_hierarchy(taxonomy: TopicTaxonomy) -> None:
     assert taxonomy.topic(CONFLICT).label == "conflict, war and peace"
     assert taxonomy.topic(CONFLICT).slug == "conflict-war-and-peace"
     for topic in top:
-        assert 40 <= len(topic.terms) <= 120, topic.label
-        assert all(term == term.lower() for term in topic.terms)
+        # Plain terms, and ambiguous context terms that count only beside them.
+        assert 20 <= len(topic.terms) <= 140, topic.label
+        assert 40 <= len(topic.terms) + len(topic.context_terms) <= 200, topic.label
+        assert all(term == term.lower() for term in (*topic.terms, *topic.context_terms))
+        assert not set(topic.terms) & set(topic.context_terms)
     narrower = [t for t in taxonomy.topics if not t.top_level]
     assert len(narrower) == 120
     top_codes = {t.qcode for t in top}
     for topic in narrower:
         assert topic.broader in top_codes
         assert topic.terms[0] == topic.label.lower()
-        assert len(topic.terms) >= 2, topic.label  # newsflow's own terms follow the label
+        # newsflow's own terms (plain or context) follow the label
+        assert len(topic.terms) + len(topic.context_terms) >= 2, topic.label
     for topic in taxonomy.topics:
         assert topic.slug == slugify(topic.label)
 
@@ -99,7 +104,12 @@ def test_packaged_file_carries_no_iptc_definitions() -> None:
     path = Path(__file__).resolve().parents[2] / "services/enrich/data/taxonomy.json"
     document = json.loads(path.read_text(encoding="utf-8"))
     for topic in document["topics"]:
-        assert set(topic) == {"qcode", "label", "slug", "broader", "terms"}
+        assert {"qcode", "label", "slug", "broader", "terms"} <= set(topic)
+        assert set(topic) <= {
+            *("qcode", "label", "slug", "broader", "terms"),
+            *("context_terms", "negative_terms"),
+        }
+        assert not any(key.startswith("definition") for key in topic)
 
 
 # --- classification ---------------------------------------------------------------
@@ -221,7 +231,8 @@ def test_user_taxonomy_from_settings_tags_text(tmp_path: Path) -> None:
     path = write_taxonomy(tmp_path / "taxonomy.json", [AI_TOPIC])
     settings = Settings(taxonomy_path=path)
     taxonomy = TopicTaxonomy.load(settings.taxonomy_path)
-    assert taxonomy.provenance == "custom 1"
+    # A user file of its own topics: the model knows none of them, the terms decide.
+    assert taxonomy.provenance == "custom 1 (newsflow-lexicon 2)"
     topics = taxonomy.classify(
         "Neural networks beat doctors",
         "A neural network trained with machine learning read the scans.",
