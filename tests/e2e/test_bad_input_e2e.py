@@ -422,7 +422,16 @@ def test_bad_input_everywhere_valid_articles_all_stored_workers_alive(
     titles = [d["title"] for d in search("--q", "'; DROP TABLE articles; --")]
     assert titles == ["'; DROP TABLE articles; --"]
     assert search("--entity", "Robert'); DROP TABLE students;--") == []
-    assert search("--topic", "../../etc/passwd") == []
+    traversal_topic = subprocess.run(
+        [*NEWSFLOW, "search", "--topic", "../../etc/passwd", "--json"],
+        env=stack.env,
+        cwd=REPO,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert traversal_topic.returncode == 2
+    assert b"unknown topic '../../etc/passwd'" in traversal_topic.stderr
     arabic = search("--q", "العراق")
     assert AR_TITLE in {d["title"] for d in arabic}
     assert all("العراق" in d["title"] + d["body"] for d in arabic)
