@@ -53,7 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     search = sub.add_parser("search", help="query stored articles")
     search.add_argument("--topic", help="topic slug or QCode, e.g. politics or medtop:11000000")
-    search.add_argument("--entity", help="canonical entity name, e.g. 'Donald Trump'")
+    search.add_argument(
+        "--entity", help="entity name or a name the article used, e.g. 'Donald Trump' or 'Trump'"
+    )
     search.add_argument("--q", help="full-text words")
     search.add_argument("--since", help="ISO date or datetime (UTC if no offset)")
     search.add_argument("--until", help="ISO date or datetime (UTC if no offset)")
@@ -106,7 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--all-topics", action="store_true", help="require every --topic, not any"
     )
     subs_add.add_argument(
-        "--entity", action="append", default=[], help="canonical entity name (repeatable; any)"
+        "--entity",
+        action="append",
+        default=[],
+        help="entity name or a name the article used (repeatable; any)",
     )
     subs_add.add_argument(
         "--keyword", action="append", default=[], help="keyword or title word (repeatable; any)"
