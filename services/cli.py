@@ -133,8 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser(
         "eval", help="measure enrichment on labelled data (NER: CoNLL-2003; topics: JSONL)"
     )
-    ev.add_argument("task", choices=("ner", "topics"))
-    ev.add_argument("file", type=Path, help="CoNLL-2003 file (ner) or labelled JSONL (topics)")
+    ev.add_argument("task", choices=("ner", "topics", "places"))
+    ev.add_argument(
+        "file", type=Path, help="CoNLL-2003 file (ner) or labelled JSONL (topics, places)"
+    )
     ev.add_argument("--json", action="store_true", help="print the report as one JSON object")
     ev.add_argument("--limit", type=int, help="only the first N documents / articles")
 
