@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from services.enrich.geo import Gazetteer, fold
-from shared.models import Entity, EntityType
+from shared.models import Entity, EntityType, Mention
 
 
 @pytest.fixture(scope="module")
@@ -70,3 +72,130 @@ def test_unknown_and_non_place_entities_are_unchanged(gazetteer: Gazetteer) -> N
     assert gazetteer.place_kind("Japan") == "country"
     assert gazetteer.place_kind("Belgrade") == "city"
     assert gazetteer.place_kind("Xyzzyville") is None
+
+
+# -- reading the article around each mention -----------------------------------
+
+
+def in_text(title: str, body: str, *names: tuple[str, EntityType]) -> list[Entity]:
+    """Entities with a mention at every whole occurrence of their name."""
+    found: list[Entity] = []
+    for name, kind in names:
+        mentions = []
+        for field, text in (("title", title), ("body", body)):
+            for match in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", text):
+                mentions.append(
+                    Mention(field=field, start=match.start(), end=match.end(), text=name)
+                )
+        found.append(
+            Entity(
+                name=name,
+                type=kind,
+                salience=0.5,
+                mention_count=len(mentions),
+                surface_forms=[name],
+                mentions=mentions,
+            )
+        )
+    return found
+
+
+def test_an_abbreviated_province_after_a_town_places_it(gazetteer: Gazetteer) -> None:
+    body = "YARMOUTH, N.S. - The ferry to Maine made its last crossing of the year."
+    found = by_name(gazetteer.resolve(in_text("", body, ("YARMOUTH", "GPE")), "", body))
+
+    town = found["YARMOUTH"]
+    # Yarmouth, Nova Scotia is too small for the gazetteer: its country and
+    # province, and no point (the Massachusetts town would be one).
+    assert (town.country_code, town.region_code, town.latitude) == ("CA", "CA-NS", None)
+
+
+def test_a_fictional_town_is_not_placed(gazetteer: Gazetteer) -> None:
+    body = "The series is set in the fictional town of Hawkins, Indiana, in the 1980s."
+    found = by_name(gazetteer.resolve(in_text("", body, ("Hawkins", "GPE")), "", body))
+
+    assert found["Hawkins"].country_code is None
+
+
+def test_a_team_named_after_a_city_keeps_the_city_elsewhere(gazetteer: Gazetteer) -> None:
+    body = "MANCHESTER, England - Manchester City beat Arsenal 2-1 on Saturday."
+    entities = in_text("", body, ("MANCHESTER", "GPE"), ("Manchester City", "ORG"))
+    found = by_name(gazetteer.resolve(entities, "", body))
+
+    assert (found["MANCHESTER"].country_code, found["MANCHESTER"].geonames_id) == ("GB", 2643123)
+    assert found["Manchester City"].country_code is None
+
+
+def test_a_city_whose_name_ends_in_city_is_a_place(gazetteer: Gazetteer) -> None:
+    body = "Rescue teams reached Mexico City and Quezon City by nightfall."
+    entities = in_text("", body, ("Mexico City", "GPE"), ("Quezon City", "GPE"))
+    found = by_name(gazetteer.resolve(entities, "", body))
+
+    assert found["Mexico City"].country_code == "MX"
+    assert found["Quezon City"].country_code == "PH"
+
+
+def test_a_sentence_may_open_with_an_adjective_before_a_country(gazetteer: Gazetteer) -> None:
+    body = "Talks stalled on Monday. Neighbouring Uganda said it would close the border."
+    found = by_name(gazetteer.resolve(in_text("", body, ("Uganda", "GPE")), "", body))
+
+    assert found["Uganda"].country_code == "UG"
+
+
+def test_a_place_name_alone_in_quotes_is_a_title(gazetteer: Gazetteer) -> None:
+    body = 'The director finished a long shoot in Hyderabad for "Varanasi", his new film.'
+    entities = in_text("", body, ("Hyderabad", "GPE"), ("Varanasi", "GPE"))
+    found = by_name(gazetteer.resolve(entities, "", body))
+
+    assert found["Hyderabad"].country_code == "IN"
+    assert found["Varanasi"].country_code is None
+
+
+def test_a_cut_hyphenated_town_is_looked_up_whole(gazetteer: Gazetteer) -> None:
+    body = "She moved from Bristol to Weston-super-Mare after the war."
+    entities = in_text("", body, ("Bristol", "GPE"), ("Weston", "GPE"))
+    found = by_name(gazetteer.resolve(entities, "", body))
+
+    assert found["Weston"].country_code == "GB"  # not Weston, Florida
+    assert found["Bristol"].country_code == "GB"
+
+
+def test_a_name_without_text_is_still_resolved(gazetteer: Gazetteer) -> None:
+    # Callers that pass no text (older ones, tests) get the entity-only behaviour.
+    found = by_name(gazetteer.resolve(in_text("", "Talks in Paris.", ("Paris", "GPE"))))
+
+    assert found["Paris"].country_code == "FR"
+
+
+def test_an_unknown_name_used_as_a_person_gets_no_home_country(gazetteer: Gazetteer) -> None:
+    body = "NAIROBI - Virat Kohli made a century, police in Nairobi said."
+    entities = in_text("", body, ("NAIROBI", "GPE"), ("Virat Kohli", "GPE"))
+    found = by_name(gazetteer.resolve(entities, "", body))
+
+    assert found["NAIROBI"].country_code == "KE"
+    assert found["Virat Kohli"].country_code is None
+
+
+def test_a_demonym_inside_a_team_name_is_no_nationality(gazetteer: Gazetteer) -> None:
+    body = "Chennai Super Kings beat Mumbai Indians by six wickets."
+    entities = in_text("", body, ("Indians", "NORP"))
+    found = by_name(gazetteer.resolve(entities, "", body))
+
+    assert found["Indians"].country_code is None
+
+
+def test_a_region_holding_a_named_city_wins_over_a_bigger_country(gazetteer: Gazetteer) -> None:
+    body = "Polls closed in Atlanta at 7pm. Georgia will count ballots overnight."
+    entities = in_text("", body, ("Atlanta", "GPE"), ("Georgia", "GPE"))
+    found = by_name(gazetteer.resolve(entities, "", body))
+
+    assert (found["Georgia"].country_code, found["Georgia"].region_code) == ("US", "US-GA")
+
+
+def test_a_list_of_capitals_is_not_a_city_and_its_region(gazetteer: Gazetteer) -> None:
+    body = "Envoys from Washington, Beijing and Moscow met in Geneva."
+    entities = in_text("", body, ("Washington", "GPE"), ("Beijing", "GPE"), ("Moscow", "GPE"))
+    found = by_name(gazetteer.resolve(entities, "", body))
+
+    assert (found["Washington"].country_code, found["Washington"].geonames_id) == ("US", 4140963)
+    assert found["Beijing"].country_code == "CN"

@@ -60,7 +60,16 @@ PlaceKind = Literal["country", "region", "city", "continent"]
 MIN_NAME_CHARS = 3
 REGIONS_FILE = Path(__file__).resolve().parent.parent / "data" / "regions.tsv"
 # Scores are log10(population); these stand in where GeoNames gives none.
-_REGION_SCORE = 5.5
+# A state or province is known far beyond its own population's share: "Ontario"
+# is the province before the Californian city, unless the article says otherwise.
+_REGION_SCORE = 6.2
+_MINOR_REGION_SCORE = 5.5  # a region of a country whose regions the news rarely names
+_NAMED_REGIONS = frozenset(
+    ("US", "CA", "AU", "GB", "IN", "BR", "MX", "DE", "NG", "ZA", "PK", "CN", "IT", "ES", "FR")
+)
+_SUBDIVISION_SCORE = 5.7  # an ISO 3166-2 subdivision GeoNames has no region for
+_CAPITAL_BONUS = 0.8  # "Washington" is the capital before the state
+_NAMESAKE_BONUS = 0.8  # "Abu Dhabi", "Kano": the city before its namesake region
 _COUNTY_SCORE = 4.0
 _ABBREVIATION_SCORE = 4.5
 _COUNTRY_BONUS = 1.0  # "Singapore", "Luxembourg": the country before the city
@@ -287,7 +296,7 @@ class Gazetteer:
 class _Evidence:
     """What the rest of the article says about where its places are."""
 
-    countries: set[str] = field(default_factory=set)  # of its places
+    countries: Counter[str] = field(default_factory=Counter)  # of its places
     nationalities: set[str] = field(default_factory=set)  # of its NORP entities
     regions: set[str] = field(default_factory=set)  # GeoNames region keys
     cities: list[Place] = field(default_factory=list)
@@ -331,22 +340,23 @@ class _Resolution:
             if found:
                 options[index] = found
         first = {i: self._choose(i, options, uses, None) for i in options}
-        chosen = {i: self._choose(i, options, uses, first) for i in options}
-        chosen = {i: p for i, p in chosen.items() if p is not None}
+        second = {i: self._choose(i, options, uses, first) for i in options}
+        chosen = {i: p for i, p in second.items() if p is not None}
         home = self._home_country(chosen)
         located: list[Entity] = []
         for index, entity in enumerate(self.entities):
-            mentioned = uses.get(index)
+            known = uses.get(index)
             place = chosen.get(index)
-            if place is not None and mentioned is not None:
-                located.append(self._place(index, place, chosen, mentioned, home))
-            elif mentioned is not None and mentioned.other_uses >= mentioned.place_uses:
-                located.append(_unplaced(entity) if mentioned.other_uses else entity)
+            if place is not None and known is not None:
+                located.append(self._place(index, place, chosen, known, home))
+            elif known is not None and known.other_uses >= known.place_uses:
+                located.append(_unplaced(entity) if known.other_uses else entity)
+            elif known is not None and (container := self._outer(index, known)) is not None:
+                # "YARMOUTH, N.S.": no Yarmouth in Nova Scotia is known, but the
+                # article says where it is; the Massachusetts one would be wrong.
+                located.append(_unknown(entity, container.country_code, container.region_code))
             elif (
-                mentioned is not None
-                and mentioned.located
-                and mentioned.place_uses > mentioned.other_uses
-                and home
+                known is not None and known.located and known.place_uses > known.other_uses and home
             ):
                 located.append(_unknown(entity, home))
             elif entity.type == "NORP" and entity.country_code is None:
@@ -458,6 +468,15 @@ class _Resolution:
                     return True
         return False
 
+    def _outer(self, index: int, mentioned: _Mentioned) -> Place | None:
+        """The region or country an unplaced entity's text puts it in, if one."""
+        if mentioned.other_uses >= mentioned.place_uses:
+            return None
+        containers = self._containers(mentioned, self.entities[index])
+        if len({(c.country_code, c.region) for c in containers}) != 1:
+            return None
+        return containers[0]
+
     def _containers(self, mentioned: _Mentioned, entity: Entity) -> list[Place]:
         names = list(mentioned.attached)
         if "," in entity.name:
@@ -468,7 +487,10 @@ class _Resolution:
             for size in range(len(words), 0, -1):
                 found = self.gazetteer._containers(" ".join(words[:size]))
                 if found:
-                    containers.extend(found)
+                    # "Washington, Beijing and Moscow" is a list of cities, though
+                    # Beijing is a region too; "London, Ontario" is not.
+                    if self.gazetteer.place_kind(" ".join(words[:size])) != "city":
+                        containers.extend(found)
                     break
         return containers
 
@@ -496,7 +518,7 @@ class _Resolution:
             if place is None or (place.kind == "city" and place.score < _MINOR):
                 continue
             if place.country_code:
-                evidence.countries.add(place.country_code)
+                evidence.countries[place.country_code] += 1
             if place.region and place.kind in ("region", "city"):
                 evidence.regions.add(place.region)
             if place.kind == "city":
@@ -521,14 +543,23 @@ class _Resolution:
                 or place.country_code in mentioned.countries
             )
 
+        namesakes = {p.region for p, _ in options[index] if p.kind == "region"}
+        total = sum(evidence.countries.values())
+
+        def share(code: str | None) -> float:
+            return evidence.countries[code] / total if code and total else 0.0
+
         def score(option: tuple[Place, bool]) -> float:
             place, own_name = option
             value = _prior(place) - (0.0 if own_name else _ALTERNATE_PENALTY)
+            if place.kind == "city" and place.region in namesakes:
+                value += _NAMESAKE_BONUS
             if attached(place):
                 value += _ATTACHED_BONUS
             if place.kind != "continent":
                 if place.country_code in evidence.countries:
-                    value += _COUNTRY_CONTEXT_BONUS
+                    # An article about one country speaks louder than a round-up.
+                    value += _COUNTRY_CONTEXT_BONUS * share(place.country_code)
                 elif place.country_code in evidence.nationalities:
                     value += _NATIONALITY_BONUS
             if place.kind == "city" and place.region in evidence.regions:
@@ -555,6 +586,8 @@ class _Resolution:
         if not ranked:
             return None
         best = ranked[0][0]
+        if containers and not attached(best) and best.kind == "city":
+            return None  # "Yarmouth, Nova Scotia": not the Yarmouth in Massachusetts
         if (
             first is not None
             and best.kind == "city"
@@ -767,9 +800,13 @@ def _entries(cache: Any, pycountry: Any, regions: dict[str, _Region]) -> list[tu
         )
         if str(place.name).endswith(" County"):
             entries.append((place.name, place))
+    capitals = {
+        (code, fold(str(row.get("capital") or ""))) for code, row in geonames_countries.items()
+    }
     cities: dict[str, dict[str, Any]] = cache.get_cities()
     for row in cities.values():
         country = str(row["countrycode"])
+        capital = (country, fold(str(row["name"]))) in capitals
         key = f"{country}.{row.get('admin1code')}"
         region = regions.get(key)
         place = Place(
@@ -779,7 +816,7 @@ def _entries(cache: Any, pycountry: Any, regions: dict[str, _Region]) -> list[tu
             latitude=float(row["latitude"]),
             longitude=float(row["longitude"]),
             geonames_id=int(row["geonameid"]),
-            score=_log_population(row.get("population")),
+            score=_log_population(row.get("population")) + (_CAPITAL_BONUS if capital else 0.0),
             region=key,
             region_code=region.iso if region else None,
         )
@@ -796,12 +833,13 @@ def _region_entries(regions: dict[str, _Region], pycountry: Any) -> list[tuple[s
     entries: list[tuple[str, Place]] = []
     by_iso: dict[str, Place] = {}
     for region in regions.values():
+        country = region.key.split(".")[0]
         place = Place(
             name=region.names[0],
             kind="region",
-            country_code=region.key.split(".")[0],
+            country_code=country,
             geonames_id=region.geonames_id,
-            score=_REGION_SCORE,
+            score=_REGION_SCORE if country in _NAMED_REGIONS else _MINOR_REGION_SCORE,
             region=region.key,
             region_code=region.iso,
         )
@@ -816,7 +854,7 @@ def _region_entries(regions: dict[str, _Region], pycountry: Any) -> list[tuple[s
             name=str(subdivision.name),
             kind="region",
             country_code=str(subdivision.country_code),
-            score=_REGION_SCORE - 0.5,
+            score=_SUBDIVISION_SCORE,
             region=code,
             region_code=code,
         )

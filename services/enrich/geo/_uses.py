@@ -174,6 +174,7 @@ def non_place_use(
         if (
             previous[0].isupper()
             and not previous.isupper()
+            and not previous.endswith((".", "!", "?"))  # "... in Ontario. Scotland had"
             and previous.casefold().rstrip(".") not in FREE_BEFORE
             and not (opening and _ADJECTIVE_END.search(previous.casefold()))
             and not is_place(f"{previous} {name}")
@@ -201,10 +202,15 @@ def attached_name(text: str, end: int) -> str | None:
 
 
 def kind_phrase(text: str, end: int) -> str | None:
-    """The nationality of "the <Nationality> city" just after a mention."""
-    window = text[end : end + 60]
+    """The nationality of "the <Nationality> city" in the rest of the mention's
+    sentence or the next one ("... in London. Officials in the Canadian city ...");
+    not "the Canadian city of Toronto", which names another."""
+    window = text[end : end + 200]
+    stops = [m.end() for m in _SENTENCE_END.finditer(window)]
+    if len(stops) > 1:
+        window = window[: stops[1]]
     found = _KIND_PHRASE.search(window)
-    if found is None or "." in window[: found.start()]:
+    if found is None or window[found.end() :].startswith(" of "):
         return None
     return found.group(1)
 
