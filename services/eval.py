@@ -728,6 +728,8 @@ def eval_places(
                 counts["cities"] += 1
                 id_right = entity is not None and entity.geonames_id == int(gold_id)
                 counts["city_right"] += id_right
+                counts["cities_as_place"] += as_place
+                counts["city_right_as_place"] += id_right and as_place
             if not (right and id_right):
                 errors.append(
                     {
@@ -774,6 +776,7 @@ def eval_places(
         "cities": counts["cities"],
         "city_right": counts["city_right"],
         "city_accuracy": share("city_right", "cities"),
+        "city_accuracy_as_place": share("city_right_as_place", "cities_as_place"),
         "not_places_geocoded": len(geocoded),
         "geocoded_not_places": geocoded,
         "errors": errors,
@@ -791,7 +794,7 @@ def _print_places(out: Any, report: dict[str, Any]) -> None:
         f"  right country of the {report['as_place']} typed as places (GPE/LOC/FAC)  "
         f"{report['country_accuracy_as_place']:.3f}\n"
         f"  right city id  {report['city_accuracy']:.3f} ({report['city_right']}/"
-        f"{report['cities']})\n"
+        f"{report['cities']}; {report['city_accuracy_as_place']:.3f} of those typed as places)\n"
         f"  not-places given a place: {report['not_places_geocoded']}"
     )
     for item in report["geocoded_not_places"]:

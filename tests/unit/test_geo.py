@@ -263,3 +263,21 @@ def test_part_of_a_longer_hyphenated_name_is_no_mention(gazetteer: Gazetteer) ->
     found = by_name(gazetteer.resolve(in_text("", body, ("Brussels", "GPE")), "", body))
 
     assert (found["Brussels"].country_code, found["Brussels"].geonames_id) == ("BE", 2800866)
+
+
+def test_an_unknown_place_between_known_ones_gets_their_country(gazetteer: Gazetteer) -> None:
+    body = (
+        "CAPE TOWN - Wind pushed the fire towards homes in Vredehoek and Oranjezicht, "
+        "and schools closed in Durban."
+    )
+    entities = in_text("", body, ("CAPE TOWN", "GPE"), ("Oranjezicht", "GPE"), ("Durban", "GPE"))
+    found = by_name(gazetteer.resolve(entities, "", body))
+
+    assert (found["Oranjezicht"].country_code, found["Oranjezicht"].latitude) == ("ZA", None)
+
+
+def test_a_dateline_the_model_missed_still_sets_the_home_country(gazetteer: Gazetteer) -> None:
+    body = "ROTTERDAM, Nov 3 - Dockers struck at terminals on the Maasvlakte on Monday."
+    found = by_name(gazetteer.resolve(in_text("", body, ("Maasvlakte", "GPE")), "", body))
+
+    assert found["Maasvlakte"].country_code == "NL"

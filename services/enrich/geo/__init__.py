@@ -642,10 +642,21 @@ class _Resolution:
             if any(m.field == "body" and m.start == 0 for m in entity.mentions):
                 return place.country_code
             counts[place.country_code] += max(1, entity.mention_count)
+        opening = _uses.dateline(self.fields["body"])
+        if opening:  # a dateline the entity rules did not type as a place
+            found = self.gazetteer._lookup(opening)
+            if found:
+                best = max(found, key=lambda c: _prior(c[0]))[0]
+                if best.kind == "city" and best.country_code:
+                    return best.country_code
         if not counts:
             return None
-        code, top = counts.most_common(1)[0]
-        return code if top >= _HOME_SHARE * sum(counts.values()) else None
+        ranked = counts.most_common(2)
+        code, top = ranked[0]
+        second = ranked[1][1] if len(ranked) > 1 else 0
+        if top >= _HOME_SHARE * sum(counts.values()) or (top >= 2 and top >= 2 * second):
+            return code
+        return None
 
     def _place(
         self,

@@ -277,9 +277,18 @@ def hyphenated(text: str, start: int, end: int) -> str | None:
 
 
 _LOCATED_BEFORE = re.compile(
-    r"\b(?:in|at|near|from|outside|across|around|to|into|towards?|through|of|"
-    r"village|town|suburb|township|city|district|province|region|state|county)\s+(?:the\s+)?$",
+    r"(?:\b(?:in|at|near|from|outside|across|around|to|into|towards?|through|of|off|"
+    r"village|town|suburb|township|city|district|province|region|state|county)\s+"
+    r"(?:the\s+)?|\bthe\s+(?:\w+\s+)?|"
+    # "in Vredehoek and Oranjezicht": the second of two places
+    r"\b(?:in|at|near|from)\s+[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*\s+and\s+)$",
     re.IGNORECASE,
+)
+# "the Donbas region", "Gosaba island", "Mungeshpur in north-west Delhi"
+_LOCATED_AFTER = re.compile(
+    r"\s+(?:region|island|province|district|state|county|area|valley|coast|neighbou?rhood|"
+    r"suburb|township|village|town|municipality|in\s+(?:the\s+)?(?:north|south|east|west|"
+    r"central|[A-Z]))",
 )
 _PLACE_WORD = re.compile(
     r"\b(?:county|district|province|region|state|island|islands|isles|river|lake|valley|"
@@ -293,6 +302,17 @@ _PLACE_WORD = re.compile(
 def is_located(text: str, start: int, end: int) -> bool:
     """The mention says where something is: "in Kibera", "Fulton County"."""
     return bool(
-        _LOCATED_BEFORE.search(text[max(0, start - 30) : start])
+        _LOCATED_BEFORE.search(text[max(0, start - 60) : start])
         or _PLACE_WORD.search(text[start:end])
+        or _LOCATED_AFTER.match(text, end)
     )
+
+
+# A dateline: "ROTTERDAM, Nov 3 -", "CAPE TOWN (Reuters) -", "KYIV —".
+_DATELINE = re.compile(r"([A-Z][A-Z .'’-]*[A-Z])(?:,| \(| -| —| –)")
+
+
+def dateline(body: str) -> str | None:
+    """The place name a body opens with, in capitals, if it opens with a dateline."""
+    found = _DATELINE.match(body)
+    return found.group(1) if found else None
