@@ -162,6 +162,7 @@ class Place:
     region_code: str | None = None  # its ISO 3166-2 code, when known
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def fold(name: str) -> str:
     """The look-up key of a name: case, accents, dots and apostrophes folded."""
     decomposed = unicodedata.normalize("NFKD", name)
@@ -339,6 +340,8 @@ class _Resolution:
             if e.type == "NORP" and (code := gazetteer.demonym_country(e.name))
         }
         self.top: dict[int, list[tuple[Place, float]]] = {}
+        self.organisations = [fold(e.name) for e in entities if e.type == "ORG"]
+        self.held: dict[int, list[Place]] = {}  # the containers of each entity
 
     def run(self) -> list[Entity]:
         options: dict[int, list[tuple[Place, bool]]] = {}
@@ -448,9 +451,7 @@ class _Resolution:
         if len(words) > 1 and words[-1].casefold() in _uses.NAME_AFTER:
             return True
         prefix = fold(entity.name) + " "
-        return any(
-            other.type == "ORG" and fold(other.name).startswith(prefix) for other in self.entities
-        )
+        return any(name.startswith(prefix) for name in self.organisations)
 
     def _candidates(self, entity: Entity, mentioned: _Mentioned) -> list[tuple[Place, bool]]:
         """Candidates of the whole hyphenated name the model cut ("Weston" of
@@ -559,7 +560,9 @@ class _Resolution:
     ) -> Place | None:
         evidence = self._evidence(index, options, first)
         mentioned = uses[index]
-        containers = self._containers(mentioned, self.entities[index])
+        if index not in self.held:
+            self.held[index] = self._containers(mentioned, self.entities[index])
+        containers = self.held[index]
         city_regions = {c.region for c in evidence.cities}
 
         def attached(place: Place) -> bool:

@@ -172,14 +172,14 @@ def non_place_use(
         return "person"
     if in_title_quote(text, start, end):
         return "title"
-    if _FICTIONAL_BEFORE.search(before):
+    if "fictional" in before and _FICTIONAL_BEFORE.search(before):
         return "fiction"
     word_after = _WORD_AFTER.match(after)
     if word_after and word_after.group(1).casefold() in NAME_AFTER:
         following = word_after.group(1)
         if following[0].isupper() and not is_place(f"{name} {following}"):
             return "name"
-    word_before = _WORD_BEFORE.search(before)
+    word_before = _WORD_BEFORE.search(before[-30:])
     if word_before and not title_case:
         previous = word_before.group(1)
         opening = _is_sentence_start(text, start - len(previous) - 1)
@@ -195,11 +195,8 @@ def non_place_use(
     opens_line = not before.rstrip(" \t") or before.rstrip(" \t")[-1] in ".!?:;\n-–—|"
     if _SIDE_SCORE_AFTER.match(after) and opens_line:
         return "team"
-    if _FIXTURE_AFTER.match(after) or _RESULT_BEFORE_FIXTURE.search(before):
+    if _FIXTURE_AFTER.match(after) or _RESULT_BEFORE_FIXTURE.search(before[-25:]):
         return "team"
-    sentence = _sentence(text, start, end)
-    if before.endswith("for ") and _PLAYER_STATS.search(sentence):
-        return "team"  # "31 points and 14 rebounds for Denver"
     nickname = _NICKNAME_SCORE_AFTER.match(after)
     if (
         nickname
@@ -207,11 +204,21 @@ def non_place_use(
         and not is_place(f"{name} {nickname.group(1)}")
     ):
         return "team"
-    if _SCORE.search(sentence) and (_RESULT_AFTER.match(after) or _RESULT_BEFORE.search(before)):
+    # The rest needs the sentence: look at it only when the words next to the
+    # mention could be a side's ("for Denver", "Liverpool beat", "Australia were").
+    for_side = before.endswith("for ")
+    result = bool(_RESULT_AFTER.match(after) or _RESULT_BEFORE.search(before[-25:]))
+    sport_verb = bool(_SPORT_VERB_AFTER.match(after))
+    if not (for_side or result or sport_verb):
+        return None
+    sentence = _sentence(text, start, end)
+    if for_side and _PLAYER_STATS.search(sentence):
+        return "team"  # "31 points and 14 rebounds for Denver"
+    if result and _SCORE.search(sentence):
         return "team"
     if (
-        _SPORT_WORDS.search(sentence)
-        and _SPORT_VERB_AFTER.match(after)
+        sport_verb
+        and _SPORT_WORDS.search(sentence)
         and (_SCORE.search(sentence) or _CRICKET.search(sentence))
     ):
         return "team"
@@ -279,10 +286,12 @@ def hyphenated(text: str, start: int, end: int) -> str | None:
 _LOCATED_BEFORE = re.compile(
     r"(?:\b(?:in|at|near|from|outside|across|around|to|into|towards?|through|of|off|"
     r"village|town|suburb|township|city|district|province|region|state|county)\s+"
-    r"(?:the\s+)?|\bthe\s+(?:\w+\s+)?|"
-    # "in Vredehoek and Oranjezicht": the second of two places
-    r"\b(?:in|at|near|from)\s+[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*\s+and\s+)$",
+    r"(?:the\s+)?|\bthe\s+(?:\w+\s+)?)$",
     re.IGNORECASE,
+)
+# "in Vredehoek and Oranjezicht": the second of two places
+_LOCATED_PAIR_BEFORE = re.compile(
+    r"\b(?:in|at|near|from)\s+[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*){0,2}\s+and\s+$"
 )
 # "the Donbas region", "Gosaba island", "Mungeshpur in north-west Delhi"
 _LOCATED_AFTER = re.compile(
@@ -301,8 +310,10 @@ _PLACE_WORD = re.compile(
 
 def is_located(text: str, start: int, end: int) -> bool:
     """The mention says where something is: "in Kibera", "Fulton County"."""
+    before = text[max(0, start - 60) : start]
     return bool(
-        _LOCATED_BEFORE.search(text[max(0, start - 60) : start])
+        _LOCATED_BEFORE.search(before[-25:])
+        or (before.endswith(" and ") and _LOCATED_PAIR_BEFORE.search(before))
         or _PLACE_WORD.search(text[start:end])
         or _LOCATED_AFTER.match(text, end)
     )
