@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from services.enrich.geo import Gazetteer, fold
 from shared.models import Entity, EntityType, Mention
@@ -281,3 +283,51 @@ def test_a_dateline_the_model_missed_still_sets_the_home_country(gazetteer: Gaze
     found = by_name(gazetteer.resolve(in_text("", body, ("Maasvlakte", "GPE")), "", body))
 
     assert found["Maasvlakte"].country_code == "NL"
+
+
+_PIECES = st.sampled_from(
+    [
+        "London", "Ontario", "Georgia", "UK", "Reform", "N.S.", "Sydney", "Haaland",
+        "Erling", '"', "“", "”", "'", ",", ", ", " - ", "—", "\n", "\n\n", " ", " v ",
+        "3-1", "246-4", "41 for 1", "(", ")", "the", "in", "and", "City", "Indians",
+        "neighbourhood", "Fictional town of", "ATLANTA", "é", "Zürich", "-super-", ".",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    pieces=st.lists(_PIECES, min_size=1, max_size=40),
+    picks=st.lists(
+        st.tuples(
+            st.integers(0, 400),
+            st.integers(1, 25),
+            st.sampled_from(["GPE", "LOC", "NORP", "PERSON", "ORG"]),
+        ),
+        max_size=8,
+    ),
+)
+def test_resolve_never_raises_on_any_text(
+    gazetteer: Gazetteer, pieces: list[str], picks: list[tuple[int, int, str]]
+) -> None:
+    body = "".join(pieces)
+    entities = []
+    for at, length, kind in picks:
+        start = min(at, len(body))
+        end = min(len(body), start + length)
+        name = body[start:end].strip() or "X"
+        mention = Mention(field="body", start=start, end=end, text=body[start:end])
+        entities.append(
+            Entity(
+                name=name,
+                type=kind,
+                salience=0.5,
+                mention_count=1,
+                surface_forms=[name],
+                mentions=[mention],
+            )
+        )
+
+    located = gazetteer.resolve(entities, body[:20], body)
+
+    assert [e.name for e in located] == [e.name for e in entities]
