@@ -331,3 +331,13 @@ def test_resolve_never_raises_on_any_text(
     located = gazetteer.resolve(entities, body[:20], body)
 
     assert [e.name for e in located] == [e.name for e in entities]
+
+
+def test_a_pass_to_a_player_does_not_locate_him(gazetteer: Gazetteer) -> None:
+    body = "MADRID - The ball went to Rodri, whose shot from Valverde's pass hit the post."
+    entities = in_text("", body, ("MADRID", "GPE"), ("Rodri", "GPE"), ("Valverde", "GPE"))
+    found = by_name(gazetteer.resolve(entities, "", body))
+
+    assert found["MADRID"].country_code == "ES"
+    assert found["Rodri"].country_code is None
+    assert found["Valverde"].country_code is None

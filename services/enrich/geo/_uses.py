@@ -83,6 +83,11 @@ _SCORE = re.compile(
 )
 # "South Africa v India", "Melbourne City v Auckland FC": a fixture.
 _FIXTURE_AFTER = re.compile(r"\s+(?:v|vs\.?)\s+[A-Z]")
+_PLAYERS_ACTION_AFTER = re.compile(
+    r"['’]s\s+(?:(?:first|second|late|early|low|long|fine|superb)\s+)?(?:pass|shot|goal|"
+    r"header|cross|free-kick|penalty|corner|tackle|strike|volley|save|century|innings|"
+    r"wicket|serve|backhand|forehand|lap|brace|hat-trick|assist)\b"
+)
 _PLAYER_STATS = re.compile(
     r"\b\d+ (?:points|rebounds|assists|goals|runs|wickets|saves|tackles|yards|touchdowns)\b"
 )
@@ -170,6 +175,8 @@ def non_place_use(
     before, after = text[max(0, start - 60) : start], text[end : end + 60]
     if name.casefold() in person_words and not _LOCATIVE_BEFORE.search(before):
         return "person"
+    if _PLAYERS_ACTION_AFTER.match(after):
+        return "person"  # "Valverde's pass", "Kohli's century"
     if in_title_quote(text, start, end):
         return "title"
     if "fictional" in before and _FICTIONAL_BEFORE.search(before):
@@ -284,10 +291,10 @@ def hyphenated(text: str, start: int, end: int) -> str | None:
 
 
 _LOCATED_BEFORE = re.compile(
-    r"(?:\b(?:in|at|near|from|outside|across|around|to|into|towards?|through|of|off|"
-    r"village|town|suburb|township|city|district|province|region|state|county)\s+"
-    r"(?:the\s+)?|\bthe\s+(?:\w+\s+)?)$",
-    re.IGNORECASE,
+    r"(?:\b(?i:in|at|near|outside|across|around|into|through|off|towards?)\s+(?:the\s+)?"
+    r"(?:[a-z][a-z-]+\s+)?"  # "in the eastern Donbas", "in north-west Delhi"
+    r"|\b(?i:village|town|suburb|township|city|district|province|region|state|county|"
+    r"island|area)\s+(?:of\s+)?|\b(?i:on)\s+the\s+)$"
 )
 # "in Vredehoek and Oranjezicht": the second of two places
 _LOCATED_PAIR_BEFORE = re.compile(
