@@ -341,3 +341,17 @@ def test_a_pass_to_a_player_does_not_locate_him(gazetteer: Gazetteer) -> None:
     assert found["MADRID"].country_code == "ES"
     assert found["Rodri"].country_code is None
     assert found["Valverde"].country_code is None
+
+
+def test_a_building_is_placed_only_when_named_as_a_country_or_region(
+    gazetteer: Gazetteer,
+) -> None:
+    body = "Pilgrims filled Vatican City; later the band played Wembley."
+    entities = in_text("", body, ("Vatican City", "FAC"), ("Wembley", "FAC"))
+    found = by_name(gazetteer.resolve(entities, "", body))
+    manila = "Traffic stopped across Metro Manila as the typhoon hit."
+    [metro] = gazetteer.resolve(in_text("", manila, ("Metro Manila", "FAC")), "", manila)
+
+    assert found["Vatican City"].country_code == "VA"
+    assert found["Wembley"].country_code is None  # a stadium, whatever the town
+    assert (metro.country_code, metro.latitude) == ("PH", None)

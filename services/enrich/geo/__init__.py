@@ -347,6 +347,18 @@ class _Resolution:
         options: dict[int, list[tuple[Place, bool]]] = {}
         uses: dict[int, _Mentioned] = {}
         for index, entity in enumerate(self.entities):
+            if entity.type == "FAC":
+                # A "building" named exactly as a country or region ("Vatican City")
+                # is that place, typed wrong; any other is a building, unplaced.
+                found = [
+                    (p, own)
+                    for p, own in self.gazetteer._lookup(entity.name)
+                    if p.kind in ("country", "region")
+                ]
+                if found:
+                    options[index] = found
+                    uses[index] = _Mentioned(place_uses=1)
+                continue
             if entity.type not in ("GPE", "LOC"):
                 continue
             mentioned = self._read_mentions(entity)
@@ -604,6 +616,7 @@ class _Resolution:
             place, own_name = option
             return (
                 own_name
+                or place.kind != "city"
                 or place.score >= _MINOR
                 or _spelling_of(self.entities[index].name, place.name)
                 or attached(place)
