@@ -60,7 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     search = sub.add_parser("search", help="query stored articles")
     search.add_argument("--topic", help="topic slug or QCode, e.g. politics or medtop:11000000")
-    search.add_argument("--entity", help="canonical entity name, e.g. 'Donald Trump'")
+    search.add_argument(
+        "--entity", help="entity name or a name the article used, e.g. 'Donald Trump' or 'Trump'"
+    )
     search.add_argument("--q", help="full-text words")
     search.add_argument("--since", help="ISO date or datetime (UTC if no offset)")
     search.add_argument("--until", help="ISO date or datetime (UTC if no offset)")
@@ -113,7 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--all-topics", action="store_true", help="require every --topic, not any"
     )
     subs_add.add_argument(
-        "--entity", action="append", default=[], help="canonical entity name (repeatable; any)"
+        "--entity",
+        action="append",
+        default=[],
+        help="entity name or a name the article used (repeatable; any)",
     )
     subs_add.add_argument(
         "--keyword", action="append", default=[], help="keyword or title word (repeatable; any)"
@@ -135,8 +140,10 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser(
         "eval", help="measure enrichment on labelled data (NER: CoNLL-2003; topics: JSONL)"
     )
-    ev.add_argument("task", choices=("ner", "topics"))
-    ev.add_argument("file", type=Path, help="CoNLL-2003 file (ner) or labelled JSONL (topics)")
+    ev.add_argument("task", choices=("ner", "topics", "places"))
+    ev.add_argument(
+        "file", type=Path, help="CoNLL-2003 file (ner) or labelled JSONL (topics, places)"
+    )
     ev.add_argument("--json", action="store_true", help="print the report as one JSON object")
     ev.add_argument("--limit", type=int, help="only the first N documents / articles")
 

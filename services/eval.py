@@ -613,7 +613,9 @@ def _label(taxonomy: Any, qcode: str) -> str:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    """``newsflow eval ner|topics FILE [--json] [--limit N]``: 0 done, 2 bad input."""
+    """``newsflow eval ner|topics|places FILE [--json] [--limit N]``: 0 done, 2 bad input."""
+    if args.task == "places":
+        return cmd_eval_places(args)
     from rich.console import Console
     from rich.markup import escape
 
@@ -734,3 +736,231 @@ def _print_topics(out: Any, report: dict[str, Any]) -> None:
     for gold, row in report["confusion"].items():
         matrix.add_row(gold.removeprefix("medtop:"), *(str(row.get(q, 0)) for q in columns))
     out.print(matrix)
+
+
+# --- places --------------------------------------------------------------------
+# ``newsflow eval places FILE``: how well the gazetteer places the places of a
+# hand-labelled JSONL file (the modern development set's format: ``title``,
+# ``body``, ``entities`` [{text, type}], ``places`` [{text, country, geonameid?,
+# admin1?}] and ``not_places`` [text]). Every listed surface applies to all its
+# whole-word occurrences, longest surface first and without overlap, so "Sydney"
+# inside a listed "Sydney Sixers" is not a place mention.
+
+_PLACE_TYPES = frozenset(("GPE", "LOC", "FAC"))
+
+
+@dataclass(slots=True)
+class PlaceExample:
+    """One article of a place evaluation file, with its gold mentions."""
+
+    id: str
+    title: str
+    body: str
+    # (field, start, end, gold place) for every place mention
+    places: list[tuple[str, int, int, dict[str, Any]]]
+    # (field, start, end, text) for every occurrence of a not-place name
+    not_places: list[tuple[str, int, int, str]]
+
+
+def _word_at(text: str, start: int, end: int) -> bool:
+    before = text[start - 1] if start > 0 else " "
+    after = text[end] if end < len(text) else " "
+    return not (before.isalnum() or after.isalnum())
+
+
+def _occurrences(text: str, surfaces: Iterable[str]) -> list[tuple[int, int, str]]:
+    """Whole-word occurrences of ``surfaces``, longest first, none overlapping."""
+    taken = bytearray(len(text))
+    found: list[tuple[int, int, str]] = []
+    for surface in sorted(set(surfaces), key=lambda s: (-len(s), s)):
+        start = text.find(surface)
+        while start >= 0:
+            end = start + len(surface)
+            if _word_at(text, start, end) and not any(taken[start:end]):
+                taken[start:end] = b"\x01" * (end - start)
+                found.append((start, end, surface))
+            start = text.find(surface, start + 1)
+    return sorted(found)
+
+
+def read_place_file(path: Path | str, limit: int | None = None) -> list[PlaceExample]:
+    """The articles of a place evaluation file; raises ``EvalError``."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvalError(f"cannot read {path}: {exc}") from exc
+    examples: list[PlaceExample] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise EvalError(f"{path}:{number}: not JSON: {exc}") from exc
+        if not isinstance(row, dict) or not isinstance(row.get("places", []), list):
+            raise EvalError(f"{path}:{number}: expected an object with a 'places' list")
+        gold = {str(p["text"]): p for p in row.get("places", []) if isinstance(p, dict)}
+        nots = {str(t) for t in row.get("not_places", [])}
+        others = {str(e.get("text")) for e in row.get("entities", []) if isinstance(e, dict)}
+        example = PlaceExample(str(row.get("id", number)), str(row.get("title", "")), "", [], [])
+        example.body = str(row.get("body", ""))
+        for field_name, text in (("title", example.title), ("body", example.body)):
+            for start, end, surface in _occurrences(text, gold.keys() | nots | others):
+                if surface in gold:
+                    example.places.append((field_name, start, end, gold[surface]))
+                elif surface in nots:
+                    example.not_places.append((field_name, start, end, surface))
+        examples.append(example)
+        if limit is not None and len(examples) >= limit:
+            break
+    if not examples:
+        raise EvalError(f"{path} holds no articles")
+    return examples
+
+
+def _entity_at(enriched: EnrichedArticle, field_name: str, start: int, end: int) -> Any:
+    """The entity with the mention that best covers ``[start, end)``, or None."""
+    best: tuple[int, int, int] | None = None
+    chosen = None
+    for entity in enriched.entities:
+        for m in entity.mentions:
+            if m.field != field_name or m.end <= start or m.start >= end:
+                continue
+            overlap = min(m.end, end) - max(m.start, start)
+            key = (
+                int(m.start == start and m.end == end),
+                overlap,
+                int(entity.type in _PLACE_TYPES),
+            )
+            if best is None or key > best:
+                best, chosen = key, entity
+    return chosen
+
+
+def eval_places(
+    path: Path | str,
+    *,
+    limit: int | None = None,
+    settings: Settings | None = None,
+    enricher: Enricher | None = None,
+) -> dict[str, Any]:
+    """Per place mention: the right country, the right GeoNames id for cities, and
+    the not-place names that were given a place. Raises ``EvalError``."""
+    examples = read_place_file(path, limit)
+    enricher = enricher or _enricher(settings, ner=True)
+    if enricher.nlp is None:
+        raise EvalError("NER is off in this enricher; the place evaluation needs the model")
+    articles = [_article(e.title, e.body, "en", n) for n, e in enumerate(examples)]
+    enriched = _enrich_all(enricher, articles)
+    counts: Counter[str] = Counter()
+    errors: list[dict[str, Any]] = []
+    geocoded: list[dict[str, Any]] = []
+    for example, doc in zip(examples, enriched, strict=True):
+        for field_name, start, end, gold in example.places:
+            entity = _entity_at(doc, field_name, start, end)
+            text = (example.title if field_name == "title" else example.body)[start:end]
+            counts["mentions"] += 1
+            counts["found"] += entity is not None
+            as_place = entity is not None and entity.type in _PLACE_TYPES
+            counts["as_place"] += as_place
+            got = entity.country_code if entity is not None else None
+            right = got == gold.get("country")
+            counts["country_right"] += right
+            counts["as_place_right"] += right and as_place
+            counts["country_wrong"] += got is not None and not right
+            gold_id = gold.get("geonameid")
+            id_right = True
+            if gold_id is not None:
+                counts["cities"] += 1
+                id_right = entity is not None and entity.geonames_id == int(gold_id)
+                counts["city_right"] += id_right
+                counts["cities_as_place"] += as_place
+                counts["city_right_as_place"] += id_right and as_place
+            if not (right and id_right):
+                errors.append(
+                    {
+                        "id": example.id,
+                        "text": text,
+                        "gold": [gold.get("country"), gold_id],
+                        "got": None
+                        if entity is None
+                        else [entity.name, entity.type, got, entity.geonames_id],
+                    }
+                )
+        seen: set[str] = set()
+        for field_name, start, end, text in example.not_places:
+            entity = _entity_at(doc, field_name, start, end)
+            placed = entity is not None and (
+                entity.country_code is not None or entity.latitude is not None
+            )
+            if placed and text not in seen:
+                seen.add(text)
+                geocoded.append(
+                    {"id": example.id, "text": text, "entity": entity.name, "type": entity.type,
+                     "country": entity.country_code, "geonames_id": entity.geonames_id}
+                )  # fmt: skip
+    mentions = counts["mentions"]
+
+    def share(part: str, whole: str) -> float:
+        return round(counts[part] / counts[whole], 4) if counts[whole] else 0.0
+
+    return {
+        "task": "places",
+        "file": str(path),
+        "articles": len(examples),
+        "mentions": mentions,
+        "found": counts["found"],
+        "country_right": counts["country_right"],
+        "country_accuracy": share("country_right", "mentions"),
+        "country_accuracy_found": round(counts["country_right"] / counts["found"], 4)
+        if counts["found"]
+        else 0.0,
+        # The gazetteer's own share: mentions the entity rules typed as places.
+        "as_place": counts["as_place"],
+        "country_accuracy_as_place": share("as_place_right", "as_place"),
+        "country_wrong": counts["country_wrong"],
+        "cities": counts["cities"],
+        "city_right": counts["city_right"],
+        "city_accuracy": share("city_right", "cities"),
+        "city_accuracy_as_place": share("city_right_as_place", "cities_as_place"),
+        "not_places_geocoded": len(geocoded),
+        "geocoded_not_places": geocoded,
+        "errors": errors,
+        "provenance": enriched[0].provenance.model_dump(mode="json", exclude={"enriched_at"}),
+    }
+
+
+def _print_places(out: Any, report: dict[str, Any]) -> None:
+    out.print(
+        f"places: {report['file']}: {report['articles']} articles, {report['mentions']} place "
+        f"mentions ({report['found']} found as entities)\n"
+        f"  right country  {report['country_accuracy']:.3f} ({report['country_right']}/"
+        f"{report['mentions']}; {report['country_accuracy_found']:.3f} of those found; "
+        f"{report['country_wrong']} given a wrong country)\n"
+        f"  right country of the {report['as_place']} typed as places (GPE/LOC/FAC)  "
+        f"{report['country_accuracy_as_place']:.3f}\n"
+        f"  right city id  {report['city_accuracy']:.3f} ({report['city_right']}/"
+        f"{report['cities']}; {report['city_accuracy_as_place']:.3f} of those typed as places)\n"
+        f"  not-places given a place: {report['not_places_geocoded']}"
+    )
+    for item in report["geocoded_not_places"]:
+        out.print(f"    {item['id']} {item['text']!r} -> {item['entity']} {item['country']}")
+    for item in report["errors"]:
+        out.print(f"    {item['id']} {item['text']!r}: gold {item['gold']}, got {item['got']}")
+
+
+def cmd_eval_places(args: argparse.Namespace) -> int:
+    """``newsflow eval places FILE [--json] [--limit N]``: 0 done, 2 bad input."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    try:
+        report = eval_places(args.file, limit=args.limit)
+    except (EvalError, RuntimeError) as exc:
+        Console(stderr=True).print(f"[red]newsflow:[/red] {escape(str(exc))}")
+        return 2
+    if args.json:
+        sys.stdout.write(json.dumps(report, ensure_ascii=False) + "\n")
+    else:
+        _print_places(Console(highlight=False, soft_wrap=True), report)
+    return 0

@@ -10,6 +10,8 @@ Field names here are read by users and scripts (see DESIGN.md); keep them.
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, get_args
 
@@ -159,6 +161,28 @@ class Entity(BaseModel):
     latitude: float | None = None
     longitude: float | None = None
     geonames_id: int | None = None
+    # ISO 3166-2 code of the first-level region (state, province, nation) a place
+    # is or lies in, e.g. "US-IL", "CA-ON", "GB-SCT". Added in 0.3; absent (None)
+    # in older documents and for places with no known region.
+    region_code: str | None = None
+
+
+def entity_name_key(name: str) -> str:
+    """The key entity names are searched by: case, accents, dots and spacing folded.
+
+    ``"Zürich"``, ``"ZURICH"`` and ``"zurich"`` share a key, as do ``"U.S."`` and
+    ``"US"``; the key of a canonical name and of each surface form find the entity.
+    """
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(plain.replace(".", "").replace("\u2019", "'").split())
+
+
+def entity_name_keys(name: str, surface_forms: Iterable[str] = ()) -> set[str]:
+    """The search keys of an entity: its canonical name and every surface form."""
+    keys = {entity_name_key(text) for text in (name, *surface_forms)}
+    keys.discard("")
+    return keys
 
 
 class Topic(BaseModel):

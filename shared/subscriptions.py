@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from shared.models import EnrichedArticle
+from shared.models import EnrichedArticle, entity_name_key, entity_name_keys
 from shared.streams import StreamNames
 
 log = logging.getLogger(__name__)
@@ -64,8 +64,11 @@ class SavedFilter(BaseModel):
             if not (all(hits) if self.topics_mode == "all" else any(hits)):
                 return False
         if self.entities:
-            names = {e.name.casefold() for e in doc.entities}
-            if not any(e.casefold() in names for e in self.entities):
+            # As search: a canonical name or any surface form, folded.
+            names: set[str] = set()
+            for entity in doc.entities:
+                names |= entity_name_keys(entity.name, entity.surface_forms)
+            if not any(entity_name_key(e) in names for e in self.entities):
                 return False
         if self.keywords:
             keywords = {k.casefold() for k in doc.keywords}

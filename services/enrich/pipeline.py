@@ -191,7 +191,7 @@ class Enricher:
             spans = list(doc.ents)
             entities = extract_entities(article.title, article.body, spans, self.gazetteer)
             results[index] = (
-                self.gazetteer.resolve(entities),
+                self.gazetteer.resolve(entities, article.title, article.body),
                 extract_dates(article.title, article.body, spans),
             )
         return results

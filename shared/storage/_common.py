@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from shared.models import entity_name_key, entity_name_keys
 from shared.streams import slugify
 
 if TYPE_CHECKING:
@@ -26,6 +27,25 @@ _BAD_CURSOR = "cursor: not a next_cursor returned by a previous search"
 def fold_entity_name(name: str) -> str:
     """The key that makes entity names match case-insensitively (Unicode casefold)."""
     return name.casefold()
+
+
+def entity_name_rows(article_id: str, entities: Iterable[Any]) -> set[tuple[str, str]]:
+    """``(article_id, name_key)`` of every canonical name and surface form.
+
+    ``entities`` are ``Entity`` models or their JSON objects (a stored document
+    read back during a migration), so old documents need not validate.
+    """
+    rows: set[tuple[str, str]] = set()
+    for entity in entities:
+        if isinstance(entity, Mapping):
+            name, forms = entity.get("name"), entity.get("surface_forms") or ()
+        else:
+            name, forms = entity.name, entity.surface_forms
+        if not isinstance(name, str):
+            continue
+        texts = [form for form in forms if isinstance(form, str)]
+        rows.update((article_id, key) for key in entity_name_keys(name, texts))
+    return rows
 
 
 def normalize_language(language: str) -> str:
@@ -139,8 +159,12 @@ def search_filters(
         )
         params += [slugify(query.topic), query.topic]
     if query.entity is not None:
-        where.append(f"a.id IN (SELECT article_id FROM article_entities WHERE name_lower = {mark})")
-        params.append(fold_entity_name(query.entity))
+        # The canonical names and surface forms of every entity, folded: "Trump"
+        # finds "Donald Trump" when the article called him so.
+        where.append(
+            f"a.id IN (SELECT article_id FROM article_entity_names WHERE name_key = {mark})"
+        )
+        params.append(entity_name_key(query.entity))
     if query.since is not None:
         where.append(f"a.sort_at >= {mark}")
         params.append(when(query.since))

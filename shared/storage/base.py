@@ -21,7 +21,10 @@ class SearchQuery(BaseModel):
     """Filters of ``newsflow search`` and ``GET /v1/search``; all optional, AND-ed.
 
     - ``topic``: a slug (``politics``) or a QCode (``medtop:11000000``).
-    - ``entity``: a canonical entity name, matched exactly but case-insensitively.
+    - ``entity``: an entity's canonical name or any name the article called it by
+      (``Trump`` finds an article whose entity is "Donald Trump" when it wrote
+      "Trump"), matched whole, with case, accents and dots ignored (``zurich``
+      finds "Zürich", ``US`` finds "U.S.").
     - ``q``: full-text words. Every word must occur (in the title or the body); a
       word ending in ``*`` matches as a prefix (``elect*``). Anything else, quotes
       and operators included, is plain text, never query syntax.
@@ -110,8 +113,9 @@ class Storage(Protocol):
     async def top_entities(self, since: datetime | None, limit: int) -> list[tuple[str, str, int]]:
         """``(name, type, article count)`` of the most mentioned entities, most first.
 
-        Names are grouped case-insensitively, as ``SearchQuery.entity`` matches
-        them; ``since`` filters on the same time as search. Ties break by name.
+        Canonical names only (an entity counts once per article, under its
+        canonical name, whatever its surface forms), grouped case-insensitively;
+        ``since`` filters on the same time as search. Ties break by name.
         """
 
     async def topic_counts(self, since: datetime | None) -> list[tuple[str, str, int]]:

@@ -1,11 +1,13 @@
 """PostgreSQL storage: a psycopg 3 connection pool, full-text search with a tsvector.
 
-Layout (schema version 1, recorded in ``schema_migrations``):
+Layout (schema version 2, recorded in ``schema_migrations``):
 
     articles            one row per article id; ``doc`` holds the whole EnrichedArticle
                         (jsonb), the other columns are copies for filtering and sorting;
                         ``search`` is the tsvector of title and body (GIN index)
     article_entities    (article_id, name, type) -> salience, mention count
+    article_entity_names (article_id, name_key): every name and surface form of the
+                        article's entities, folded, indexed by key (entity search)
     article_topics      (article_id, qcode) -> slug, label, relevance
     schema_migrations   one row per applied schema version
 
@@ -34,10 +36,11 @@ import re
 import sys
 import time
 import unicodedata
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
+import orjson
 import psycopg
 from psycopg.abc import Buffer
 from psycopg.adapt import Loader
@@ -55,6 +58,7 @@ from shared.storage._common import (
     decode_offset_cursor,
     encode_cursor,
     encode_offset_cursor,
+    entity_name_rows,
     fold_entity_name,
     search_filters,
     since_join,
@@ -73,10 +77,49 @@ DEFAULT_TIMEOUT_S = 10.0
 # (the bytes of "newsflow"); held only inside the migrating transaction.
 MIGRATION_LOCK_KEY = 0x6E657773666C6F77
 
-# One tuple of statements per schema version; migration N runs on a database at
+_BACKFILL_BATCH = 500
+_INSERT_ENTITY_NAMES = """
+    INSERT INTO article_entity_names (article_id, name_key)
+    SELECT * FROM unnest(%b::text[], %b::text[])
+    ON CONFLICT DO NOTHING
+"""
+
+
+async def _fill_entity_names(conn: psycopg.AsyncConnection[Any]) -> None:
+    """The entity names of the articles already stored (migration to version 2).
+
+    Reads each document's JSON, not the model: a document an older newsflow wrote
+    need not validate today. Keyset pages keep memory flat on a large store.
+    """
+    last = ""
+    while True:
+        cur = await conn.execute(
+            "SELECT id, doc->'entities' FROM articles WHERE id > %s ORDER BY id LIMIT %s",
+            (last, _BACKFILL_BATCH),
+        )
+        batch = await cur.fetchall()
+        if not batch:
+            return
+        rows: set[tuple[str, str]] = set()
+        for article_id, stored in batch:
+            # A connection with newsflow's loader gives jsonb as text, a plain one as lists.
+            entities = orjson.loads(stored) if isinstance(stored, bytes | str) else stored
+            rows |= entity_name_rows(article_id, entities if isinstance(entities, list) else ())
+        if rows:
+            ordered = sorted(rows)
+            await conn.execute(
+                _INSERT_ENTITY_NAMES, ([r[0] for r in ordered], [r[1] for r in ordered])
+            )
+        last = batch[-1][0]
+
+
+# One tuple of steps per schema version (SQL statements, or coroutine functions of
+# the connection for what SQL cannot do); migration N runs on a database at
 # version N-1, in one transaction with the version row. Append, never edit: a
 # released step has already run somewhere.
-_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+_MIGRATIONS: tuple[
+    tuple[str | Callable[[psycopg.AsyncConnection[Any]], Awaitable[None]], ...], ...
+] = (
     (
         # Keys and codes use the "C" collation: byte order, as SQLite compares
         # them, so ids sort and page the same on both backends, and btree
@@ -133,6 +176,19 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX article_topics_slug ON article_topics (slug, article_id)",
         "CREATE INDEX article_topics_qcode ON article_topics (qcode, article_id)",
     ),
+    (
+        # Version 2: every name an article calls an entity by (canonical name and
+        # surface forms, folded by ``entity_name_key``), for ``SearchQuery.entity``.
+        """
+        CREATE TABLE article_entity_names (
+            article_id text COLLATE "C" NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+            name_key   text COLLATE "C" NOT NULL,
+            PRIMARY KEY (article_id, name_key)
+        )
+        """,
+        "CREATE INDEX article_entity_names_key ON article_entity_names (name_key, article_id)",
+        _fill_entity_names,
+    ),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -187,6 +243,7 @@ _UPSERT_ARTICLES = """
 """
 _DELETE_ENTITIES = "DELETE FROM article_entities WHERE article_id = ANY (%b::text[])"
 _DELETE_TOPICS = "DELETE FROM article_topics WHERE article_id = ANY (%b::text[])"
+_DELETE_ENTITY_NAMES = "DELETE FROM article_entity_names WHERE article_id = ANY (%b::text[])"
 _INSERT_ENTITIES = """
     INSERT INTO article_entities (article_id, name, name_lower, type, salience, mention_count)
     SELECT * FROM unnest(
@@ -460,8 +517,11 @@ class PostgresStorage:
                     f"knows up to {SCHEMA_VERSION}. Upgrade newsflow or use another DATABASE_URL."
                 )
             for target in range(version + 1, SCHEMA_VERSION + 1):
-                for statement in _MIGRATIONS[target - 1]:
-                    await conn.execute(statement)
+                for step in _MIGRATIONS[target - 1]:
+                    if isinstance(step, str):
+                        await conn.execute(step)
+                    else:
+                        await step(conn)
                 await conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (target,))
                 logger.info("migrated PostgreSQL %s to schema version %d", self._where, target)
 
@@ -538,11 +598,17 @@ class PostgresStorage:
                 rewritten = [latest[article_id] for article_id in changed]
                 await conn.execute(_DELETE_ENTITIES, (changed,))
                 await conn.execute(_DELETE_TOPICS, (changed,))
+                await conn.execute(_DELETE_ENTITY_NAMES, (changed,))
                 entities = _entity_columns(rewritten)
+                names = sorted(row for a in rewritten for row in entity_name_rows(a.id, a.entities))
                 topics = _topic_columns(rewritten)
                 entity_rows, topic_rows = len(entities[0]), len(topics[0])
                 if entity_rows:
                     await conn.execute(_INSERT_ENTITIES, entities)
+                if names:
+                    await conn.execute(
+                        _INSERT_ENTITY_NAMES, ([r[0] for r in names], [r[1] for r in names])
+                    )
                 if topic_rows:
                     await conn.execute(_INSERT_TOPICS, topics)
         logger.debug(

@@ -1,10 +1,12 @@
 """SQLite storage: one file, WAL mode, full-text search with FTS5.
 
-Layout (schema version 1, recorded in ``PRAGMA user_version``):
+Layout (schema version 2, recorded in ``PRAGMA user_version``):
 
     articles            one row per article id; ``doc`` holds the whole EnrichedArticle
                         JSON, the other columns are copies for filtering and sorting
     article_entities    (article_id, name, type) -> salience, mention count
+    article_entity_names (article_id, name_key): every name and surface form of the
+                        article's entities, folded, indexed by key (entity search)
     article_topics      (article_id, qcode) -> slug, label, relevance
     articles_fts        FTS5 index of title and body, kept in step by triggers
 
@@ -26,6 +28,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+import orjson
+
 from shared import codec
 from shared.errors import RetryableError
 from shared.models import EnrichedArticle
@@ -35,6 +39,7 @@ from shared.storage._common import (
     decode_offset_cursor,
     encode_cursor,
     encode_offset_cursor,
+    entity_name_rows,
     fold_entity_name,
     search_filters,
     since_join,
@@ -54,9 +59,33 @@ _BM25_WEIGHTS = (5.0, 1.0)
 # strftime patterns of the topic_counts_by_interval buckets, on sort_at.
 _BUCKETS = {"hour": "%Y-%m-%dT%H:00:00Z", "day": "%Y-%m-%dT00:00:00Z"}
 
-# One tuple of statements per schema version; migration N runs on a database at
-# version N-1. Append, never edit: a released step has already run somewhere.
-_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+
+def _fill_entity_names(conn: sqlite3.Connection) -> None:
+    """The entity names of the articles already stored (migration to version 2).
+
+    Reads each document's JSON, not the model: a document an older newsflow wrote
+    need not validate today. Keyset pages keep memory flat on a large store.
+    """
+    last = ""
+    while True:
+        batch = conn.execute(
+            "SELECT id, doc FROM articles WHERE id > ? ORDER BY id LIMIT ?",
+            (last, _BACKFILL_BATCH),
+        ).fetchall()
+        if not batch:
+            return
+        rows: set[tuple[str, str]] = set()
+        for article_id, doc in batch:
+            entities = orjson.loads(doc).get("entities") or ()
+            rows |= entity_name_rows(article_id, entities)
+        conn.executemany(_INSERT_ENTITY_NAME, sorted(rows))
+        last = batch[-1][0]
+
+
+# One tuple of steps per schema version (SQL statements, or functions of the
+# connection for what SQL cannot do); migration N runs on a database at version
+# N-1. Append, never edit: a released step has already run somewhere.
+_MIGRATIONS: tuple[tuple[str | Callable[[sqlite3.Connection], None], ...], ...] = (
     (
         # ``rid`` is an explicit INTEGER PRIMARY KEY because the FTS index is keyed
         # by rowid, and VACUUM may renumber an implicit rowid. Small columns come
@@ -145,8 +174,22 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         END
         """,
     ),
+    (
+        # Version 2: every name an article calls an entity by (canonical name and
+        # surface forms, folded by ``entity_name_key``), for ``SearchQuery.entity``.
+        """
+        CREATE TABLE article_entity_names (
+            article_id TEXT NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+            name_key   TEXT NOT NULL,
+            PRIMARY KEY (article_id, name_key)
+        ) WITHOUT ROWID
+        """,
+        "CREATE INDEX article_entity_names_key ON article_entity_names (name_key, article_id)",
+        _fill_entity_names,
+    ),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
+_BACKFILL_BATCH = 500
 
 _UPSERT_ARTICLE = """
     INSERT INTO articles (
@@ -179,6 +222,9 @@ _INSERT_ENTITY = """
     ON CONFLICT (article_id, name, type) DO UPDATE SET
         salience = max(salience, excluded.salience),
         mention_count = mention_count + excluded.mention_count
+"""
+_INSERT_ENTITY_NAME = """
+    INSERT OR IGNORE INTO article_entity_names (article_id, name_key) VALUES (?, ?)
 """
 _INSERT_TOPIC = """
     INSERT INTO article_topics (article_id, qcode, slug, label, relevance)
@@ -369,8 +415,11 @@ class SQLiteStorage:
                     f"up to {SCHEMA_VERSION}. Upgrade newsflow or use another DATABASE_URL."
                 )
             for target in range(version + 1, SCHEMA_VERSION + 1):
-                for statement in _MIGRATIONS[target - 1]:
-                    conn.execute(statement)
+                for step in _MIGRATIONS[target - 1]:
+                    if isinstance(step, str):
+                        conn.execute(step)
+                    else:
+                        step(conn)
                 # PRAGMA takes no parameters; ``target`` is our own integer.
                 conn.execute(f"PRAGMA user_version = {int(target)}")
                 logger.info("migrated %s to schema version %d", self.path, target)
@@ -425,6 +474,9 @@ class SQLiteStorage:
             for a in latest.values()
             for e in a.entities
         ]
+        name_rows = sorted(
+            row for a in latest.values() for row in entity_name_rows(a.id, a.entities)
+        )
         topic_rows = [
             (a.id, t.qcode, t.slug, t.label, t.relevance) for a in latest.values() for t in a.topics
         ]
@@ -433,8 +485,10 @@ class SQLiteStorage:
             with _transaction(conn):
                 conn.executemany(_UPSERT_ARTICLE, article_rows)
                 conn.executemany("DELETE FROM article_entities WHERE article_id = ?", ids)
+                conn.executemany("DELETE FROM article_entity_names WHERE article_id = ?", ids)
                 conn.executemany("DELETE FROM article_topics WHERE article_id = ?", ids)
                 conn.executemany(_INSERT_ENTITY, entity_rows)
+                conn.executemany(_INSERT_ENTITY_NAME, name_rows)
                 conn.executemany(_INSERT_TOPIC, topic_rows)
 
         self._locked(write)

@@ -29,7 +29,14 @@ from shared.storage.postgres import (
     tsquery_text,
 )
 from tests.unit.conftest import postgres_url
-from tests.unit.test_storage_sqlite import T0, corpus, ids, make_article, search_ids
+from tests.unit.test_storage_sqlite import (
+    T0,
+    alias_corpus,
+    corpus,
+    ids,
+    make_article,
+    search_ids,
+)
 
 PASSWORD = "s3cret-pass"
 
@@ -82,13 +89,16 @@ async def test_open_creates_the_schema_once_and_records_its_version(
         await first.close()
         await second.close()
 
-    assert rows(postgres_schema_url, "SELECT version FROM schema_migrations") == [(SCHEMA_VERSION,)]
+    assert rows(postgres_schema_url, "SELECT version FROM schema_migrations ORDER BY 1") == [
+        (version,) for version in range(1, SCHEMA_VERSION + 1)
+    ]
     tables = rows(
         postgres_schema_url,
         "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1",
     )
     assert [t for (t,) in tables] == [
         "article_entities",
+        "article_entity_names",
         "article_topics",
         "articles",
         "schema_migrations",
@@ -103,6 +113,35 @@ async def test_open_creates_the_schema_once_and_records_its_version(
     assert "USING gin (search)" in str(indexes[0][0])
 
 
+async def test_migration_2_indexes_the_names_of_stored_articles(
+    postgres_schema_url: str,
+) -> None:
+    store = PostgresStorage(postgres_schema_url)
+    await store.open()
+    await store.upsert_many(alias_corpus())
+    await store.close()
+    # The database as newsflow before surface-form search left it: version 1.
+    with admin(postgres_schema_url) as conn:
+        conn.execute("DROP TABLE article_entity_names")
+        conn.execute("DELETE FROM schema_migrations WHERE version > 1")
+
+    store = PostgresStorage(postgres_schema_url)
+    await store.open()
+    try:
+        assert await search_ids(store, entity="Trump") == ["t1"]
+        assert await search_ids(store, entity="US") == ["t2"]
+        assert await search_ids(store, entity="Donald Trump") == ["t2", "t1"]
+    finally:
+        await store.close()
+    assert rows(postgres_schema_url, "SELECT max(version) FROM schema_migrations") == [(2,)]
+    indexes = rows(
+        postgres_schema_url,
+        "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+        " AND indexname = 'article_entity_names_key'",
+    )
+    assert len(indexes) == 1 and "(name_key, article_id)" in str(indexes[0][0])
+
+
 async def test_storages_opening_a_new_database_at_once_migrate_it_once(
     postgres_schema_url: str,
 ) -> None:
@@ -114,7 +153,9 @@ async def test_storages_opening_a_new_database_at_once_migrate_it_once(
     finally:
         await asyncio.gather(*(s.close() for s in storages))
 
-    assert rows(postgres_schema_url, "SELECT version FROM schema_migrations") == [(SCHEMA_VERSION,)]
+    assert rows(postgres_schema_url, "SELECT version FROM schema_migrations ORDER BY 1") == [
+        (version,) for version in range(1, SCHEMA_VERSION + 1)
+    ]
 
 
 async def test_a_migration_waits_for_the_advisory_lock(postgres_schema_url: str) -> None:

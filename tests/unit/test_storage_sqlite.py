@@ -407,6 +407,88 @@ async def test_search_by_entity_is_exact_but_case_insensitive(
     assert await search_ids(loaded, entity=entity) == expected
 
 
+def aliased(article_id: str, body: str, *entities: tuple[str, str, list[str]]) -> EnrichedArticle:
+    """An article whose entities are ``(canonical name, type, surface forms)``."""
+    article = make_article(
+        article_id, body=body, entities=[(name, type_) for name, type_, _ in entities]
+    )
+    for entity, (_, _, forms) in zip(article.entities, entities, strict=True):
+        entity.surface_forms = forms
+    return article
+
+
+def alias_corpus() -> list[EnrichedArticle]:
+    return [
+        aliased(
+            "t1",
+            "Donald Trump said on Monday that tariffs would rise. Trump spoke in Zürich.",
+            ("Donald Trump", "PERSON", ["Donald Trump", "Trump"]),
+            ("Zürich", "GPE", ["Zürich"]),
+        ),
+        aliased(
+            "t2",
+            "Donald Trump met the U.S. trade envoy.",
+            ("Donald Trump", "PERSON", ["Donald Trump"]),
+            ("United States", "GPE", ["U.S."]),
+        ),
+        aliased(
+            "t3",
+            "Melania Trump opened an exhibition.",
+            ("Melania Trump", "PERSON", ["Melania Trump"]),
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("entity", "expected"),
+    [
+        ("Trump", ["t1"]),  # the only article that called him "Trump"
+        ("trump", ["t1"]),
+        ("TRUMP", ["t1"]),
+        ("Donald Trump", ["t2", "t1"]),
+        ("donald trump", ["t2", "t1"]),
+        ("Zurich", ["t1"]),  # accents folded
+        ("zürich", ["t1"]),
+        ("US", ["t2"]),  # dots folded: the article wrote "U.S."
+        ("u.s.", ["t2"]),
+        ("United States", ["t2"]),
+        ("Melania", []),  # whole names only, never a word of one
+        ("Trum", []),
+    ],
+)
+async def test_search_by_entity_finds_every_name_the_article_used(
+    storage: Storage, entity: str, expected: list[str]
+) -> None:
+    await storage.upsert_many(alias_corpus())
+    assert await search_ids(storage, entity=entity) == expected
+
+
+async def test_top_entities_stay_by_canonical_name(storage: Storage) -> None:
+    await storage.upsert_many(alias_corpus())
+
+    top = await storage.top_entities(None, 10)
+
+    names = [name for name, _, _ in top]
+    assert top[0] == ("Donald Trump", "PERSON", 2)
+    assert "Trump" not in names and "U.S." not in names
+    assert sorted(names) == ["Donald Trump", "Melania Trump", "United States", "Zürich"]
+
+
+async def test_a_new_version_drops_the_old_surface_forms(storage: Storage) -> None:
+    await storage.upsert_many(alias_corpus())
+    rewritten = aliased(
+        "t1",
+        "Donald Trump said on Monday that tariffs would rise.",
+        ("Donald Trump", "PERSON", ["Donald Trump"]),
+    )
+
+    await storage.upsert_many([rewritten])
+
+    assert await search_ids(storage, entity="Trump") == []
+    assert await search_ids(storage, entity="Zurich") == []
+    assert await search_ids(storage, entity="Donald Trump") == ["t2", "t1"]
+
+
 @pytest.mark.parametrize(
     ("q", "expected"),
     [
@@ -798,7 +880,13 @@ async def test_sqlite_creates_the_directory_and_a_wal_database(tmp_path: Path) -
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
-        assert {"articles", "article_entities", "article_topics", "articles_fts"} <= tables
+        assert {
+            "articles",
+            "article_entities",
+            "article_entity_names",
+            "article_topics",
+            "articles_fts",
+        } <= tables
     finally:
         conn.close()
 
@@ -895,6 +983,41 @@ async def test_sqlite_opens_while_another_process_writes(tmp_path: Path) -> None
         other.execute("ROLLBACK")
         other.close()
         await writer.close()
+
+
+async def test_sqlite_migration_2_indexes_the_names_of_stored_articles(tmp_path: Path) -> None:
+    path = tmp_path / "newsflow.db"
+    store = SQLiteStorage(path)
+    await store.open()
+    await store.upsert_many(alias_corpus())
+    await store.close()
+    # The file as newsflow before surface-form search left it: schema version 1.
+    conn = _raw(path)
+    conn.execute("DROP TABLE article_entity_names")
+    conn.execute("PRAGMA user_version = 1")
+    conn.close()
+
+    store = SQLiteStorage(path)
+    await store.open()
+    try:
+        assert await search_ids(store, entity="Trump") == ["t1"]
+        assert await search_ids(store, entity="US") == ["t2"]
+        assert await search_ids(store, entity="Donald Trump") == ["t2", "t1"]
+    finally:
+        await store.close()
+    conn = _raw(path)
+    try:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        plan = " ".join(
+            str(row[-1])
+            for row in conn.execute(
+                "EXPLAIN QUERY PLAN SELECT article_id FROM article_entity_names"
+                " WHERE name_key = 'trump'"
+            )
+        )
+        assert "USING COVERING INDEX article_entity_names_key" in plan
+    finally:
+        conn.close()
 
 
 async def test_sqlite_refuses_a_newer_schema(tmp_path: Path) -> None:

@@ -75,6 +75,39 @@ def test_entities_any_case_insensitive(entities: list[str], expected: bool) -> N
 
 
 @pytest.mark.parametrize(
+    ("entities", "expected"),
+    [
+        (["Trump"], True),  # a surface form of "Donald Trump"
+        (["TRUMP"], True),
+        (["donald trump"], True),
+        (["US"], True),  # the article wrote "U.S."; dots are folded
+        (["Donald"], False),  # whole names, never a word of one
+        (["Melania Trump"], False),
+    ],
+)
+def test_entities_match_any_name_the_article_used(entities: list[str], expected: bool) -> None:
+    named = doc(
+        entities=[
+            Entity(
+                name="Donald Trump",
+                type="PERSON",
+                salience=1.0,
+                mention_count=2,
+                surface_forms=["Donald Trump", "Trump"],
+            ),
+            Entity(
+                name="United States",
+                type="GPE",
+                salience=0.4,
+                mention_count=1,
+                surface_forms=["U.S."],
+            ),
+        ]
+    )
+    assert SavedFilter(name="e", entities=entities).matches(named) is expected
+
+
+@pytest.mark.parametrize(
     ("keywords", "expected"),
     [
         (["Troop Withdrawal"], True),  # an article keyword
