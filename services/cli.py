@@ -63,7 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument(
         "--entity", help="entity name or a name the article used, e.g. 'Donald Trump' or 'Trump'"
     )
-    search.add_argument("--q", help="full-text words")
+    search.add_argument(
+        "--q",
+        help='full text: words (all of them), OR, -word or NOT word, "a phrase", prefix*; '
+        "a word also finds its English inflections",
+    )
     search.add_argument("--since", help="ISO date or datetime (UTC if no offset)")
     search.add_argument("--until", help="ISO date or datetime (UTC if no offset)")
     search.add_argument("--source", help="source name")

@@ -141,11 +141,12 @@ def bucket_text(value: datetime) -> str:
 
 
 def search_filters(
-    query: SearchQuery, mark: str, when: Callable[[datetime], Any]
+    query: SearchQuery, mark: str, when: Callable[[datetime], Any], *, source_sql: str
 ) -> tuple[list[str], list[Any]]:
     """The WHERE clauses both backends share (topic, entity, since, until, source,
     language) over ``articles AS a``, with ``mark`` as each value's placeholder
-    (``?`` or ``%s``) and ``when`` turning a time into the column's value.
+    (``?`` or ``%s``), ``when`` turning a time into the column's value and
+    ``source_sql`` the backend's case-insensitive test of ``source`` (one placeholder).
 
     Only these fixed fragments go into the SQL; every value is a parameter.
     """
@@ -172,7 +173,7 @@ def search_filters(
         where.append(f"a.sort_at < {mark}")
         params.append(when(query.until))
     if query.source is not None:
-        where.append(f"a.source = {mark}")
+        where.append(source_sql)
         params.append(query.source)
     if query.language is not None:
         where.append(f"a.language = {mark}")

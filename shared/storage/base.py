@@ -30,7 +30,7 @@ class SearchQuery(BaseModel):
       and operators included, is plain text, never query syntax.
     - ``since`` / ``until``: ``since <= t < until`` where ``t`` is ``published_at``,
       else ``received_at``. Naive datetimes are taken as UTC.
-    - ``source``: the exact source name.
+    - ``source``: the source name, in any case.
     - ``language``: a code compared as articles store it, lower case with ``-``
       (``EN_us`` finds ``en-us``).
 

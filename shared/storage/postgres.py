@@ -1,6 +1,6 @@
 """PostgreSQL storage: a psycopg 3 connection pool, full-text search with a tsvector.
 
-Layout (schema version 2, recorded in ``schema_migrations``):
+Layout (schema version 3, recorded in ``schema_migrations``):
 
     articles            one row per article id; ``doc`` holds the whole EnrichedArticle
                         (jsonb), the other columns are copies for filtering and sorting;
@@ -64,6 +64,7 @@ from shared.storage._common import (
     since_join,
     utc_text,
 )
+from shared.storage._query import parse, tsquery
 from shared.storage.base import SearchPage, SearchQuery
 
 logger = logging.getLogger(__name__)
@@ -188,6 +189,11 @@ _MIGRATIONS: tuple[
         """,
         "CREATE INDEX article_entity_names_key ON article_entity_names (name_key, article_id)",
         _fill_entity_names,
+    ),
+    (
+        # Version 3: ``source`` matches in any case ("example news" finds "Example News").
+        "CREATE INDEX IF NOT EXISTS articles_source_lower ON articles (lower(source), sort_at, id)",
+        "DROP INDEX IF EXISTS articles_source",
     ),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -329,30 +335,26 @@ def search_text(title: str, body: str) -> str:
 
 
 def tsquery_text(q: str) -> str | None:
-    """Free text as a ``to_tsquery`` expression of quoted lexemes, or None if it
-    can match nothing.
+    """``q`` (the query language of ``shared.storage._query``) as a ``to_tsquery``
+    expression of quoted lexemes, or None if it can match nothing.
 
-    Each whitespace-separated word becomes its folded lexemes, in a row (``<->``)
-    when it has several (``title:climate``, ``U.S.``); words are AND-ed; a
-    trailing ``*`` makes the word's last lexeme a prefix. Words with no letter or
-    digit are dropped; quotes, operators and brackets are never syntax. None when
-    no word is left, or a word is too long to ever be indexed.
+    A word of several folded lexemes (``title:climate``, ``U.S.``) is a phrase
+    (``<->``). Quotes, operators and brackets of ``tsquery`` are never syntax.
+    None when no word is left, or a word is too long to ever be indexed;
+    ``ValueError`` when ``q`` only excludes.
     """
-    terms: list[str] = []
-    for word in _CONTROL.sub(" ", q).split():
-        core = word.rstrip("*")
-        lexemes = search_words(core)
-        if not lexemes:
-            continue
-        if not all(_fits(lexeme) for lexeme in lexemes):
-            return None
-        # Lexemes are letters and digits only; escaping is a second line of defence.
-        quoted = ["'" + x.replace("\\", "\\\\").replace("'", "''") + "'" for x in lexemes]
-        term = " <-> ".join(quoted)
-        if core != word:
-            term += ":*"
-        terms.append(f"({term})" if len(quoted) > 1 else term)
-    return " & ".join(terms) if terms else None
+    parsed = parse(q, search_words)
+    if parsed is None:
+        return None
+    terms = [t for clause in parsed.clauses for t in clause] + list(parsed.excluded)
+    if not all(_fits(word) for t in terms for word in t.words):
+        return None
+    return tsquery(parsed, _quote_lexeme)
+
+
+def _quote_lexeme(lexeme: str) -> str:
+    # Lexemes are letters and digits only; escaping is a second line of defence.
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 def describe_url(url: str) -> str:
@@ -651,7 +653,9 @@ class PostgresStorage:
         relevance = query.sort == "relevance"
         offset = decode_offset_cursor(query.cursor) if relevance and query.cursor else 0
         tsquery: str | None = None
-        where, params = search_filters(query, "%s", as_utc)
+        where, params = search_filters(
+            query, "%s", as_utc, source_sql="lower(a.source) = lower(%s)"
+        )
         if query.q is not None:
             tsquery = tsquery_text(query.q)
             if tsquery is None:

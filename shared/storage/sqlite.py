@@ -1,6 +1,6 @@
 """SQLite storage: one file, WAL mode, full-text search with FTS5.
 
-Layout (schema version 2, recorded in ``PRAGMA user_version``):
+Layout (schema version 3, recorded in ``PRAGMA user_version``):
 
     articles            one row per article id; ``doc`` holds the whole EnrichedArticle
                         JSON, the other columns are copies for filtering and sorting
@@ -45,6 +45,7 @@ from shared.storage._common import (
     since_join,
     utc_text,
 )
+from shared.storage._query import fts5, fts5_words, parse
 from shared.storage.base import SearchPage, SearchQuery
 
 logger = logging.getLogger(__name__)
@@ -187,6 +188,13 @@ _MIGRATIONS: tuple[tuple[str | Callable[[sqlite3.Connection], None], ...], ...] 
         "CREATE INDEX article_entity_names_key ON article_entity_names (name_key, article_id)",
         _fill_entity_names,
     ),
+    (
+        # Version 3: ``source`` matches in any case ("example news" finds "Example
+        # News"); NOCASE folds ASCII letters, as SQLite's own collation does.
+        "CREATE INDEX IF NOT EXISTS articles_source_nocase"
+        " ON articles (source COLLATE NOCASE, sort_at, id)",
+        "DROP INDEX IF EXISTS articles_source",
+    ),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 _BACKFILL_BATCH = 500
@@ -263,27 +271,15 @@ def _is_token_char(char: str) -> bool:
 
 
 def fts_match_expression(q: str) -> str | None:
-    """Free text as a safe FTS5 MATCH expression, or None if it has no searchable word.
+    """``q`` (the query language of ``shared.storage._query``: words, ``OR``, ``-word``
+    or ``NOT word``, ``"phrases"``, ``prefix*``, English inflections) as a safe FTS5
+    MATCH expression, or None if it has no searchable word.
 
-    Each whitespace-separated word becomes one quoted string (inner ``"`` doubled),
-    so quotes, ``AND``, ``NEAR(``, ``:`` or ``-`` are text, never syntax; the words
-    are AND-ed. A trailing ``*`` makes the word a prefix. Words with no letter or
-    digit (``--``, ``;``) are dropped: they could only ever match nothing. Control
-    characters separate words.
+    Every word is a quoted string (inner ``"`` doubled), so ``AND``, ``NEAR(``,
+    ``:`` or brackets are text, never syntax. ``ValueError`` when ``q`` only excludes.
     """
-    # Control characters end a word too: FTS5 reads its query as a C string, so
-    # a NUL inside a quoted term would leave the string unterminated.
-    words = "".join(" " if unicodedata.category(c) in ("Cc", "Cs") else c for c in q).split()
-    terms: list[str] = []
-    for word in words:
-        core = word.rstrip("*")
-        if not any(_is_token_char(c) for c in core):
-            continue
-        term = '"' + core.replace('"', '""') + '"'
-        if core != word:
-            term += "*"
-        terms.append(term)
-    return " AND ".join(terms) if terms else None
+    parsed = parse(q, fts5_words)
+    return None if parsed is None else fts5(parsed)
 
 
 def _is_busy(exc: sqlite3.Error) -> bool:
@@ -537,7 +533,9 @@ class SQLiteStorage:
         relevance = query.sort == "relevance"
         offset = decode_offset_cursor(query.cursor) if relevance and query.cursor else 0
         match: str | None = None
-        where, params = search_filters(query, "?", utc_text)
+        where, params = search_filters(
+            query, "?", utc_text, source_sql="a.source = ? COLLATE NOCASE"
+        )
         if query.q is not None:
             match = fts_match_expression(query.q)
             if match is None:

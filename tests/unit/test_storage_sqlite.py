@@ -497,7 +497,10 @@ async def test_a_new_version_drops_the_old_surface_forms(storage: Storage) -> No
         ("climate football", []),
         ("parliament", ["a1"]),  # title words count
         ("elect*", ["a3"]),  # prefix
-        ("election", []),  # no stemming: "elections" is another word
+        ("election", ["a3"]),  # English inflections: "elections"
+        ("Elections", ["a3"]),
+        ("elect", []),  # but not other words of the same root
+        ("voting", ["a1"]),  # "vote" and "votes"
         ("zurich", ["a2"]),  # diacritics folded
         ("Zürich", ["a2"]),
         ("berlin", ["a4", "a3", "a2", "a1"]),
@@ -515,15 +518,19 @@ async def test_full_text_search(loaded: Storage, q: str, expected: list[str]) ->
         ('"climate bill"', ["a1"]),
         ('"', []),
         ('""', []),
-        ("climate AND bill", ["a1"]),  # "and" is a word of a1
-        ("climate OR football", []),  # "or" is a plain word, in neither
+        ("climate AND bill", ["a1"]),  # AND is what a space means
+        ("climate OR football", ["a2", "a1"]),
+        ("climate or football", []),  # lower-case "or" is a word, in neither
         ("climate NOT bill", []),
+        ("berlin -climate", ["a4", "a3", "a2"]),
+        ("berlin NOT football -comment", ["a4", "a1"]),
+        ('"vote on the climate bill"', ["a1"]),
+        ('"the climate vote"', []),
         ("NEAR( climate", ["a1"]),  # a1 says "near the chancellery"
         ("NEAR(climate bill, 5)", []),
         ("climate*", ["a1"]),
         ("*", []),
         ("**climate", ["a1"]),
-        ("-climate", ["a1"]),  # not a NOT
         ("^climate", ["a1"]),
         ("title:climate", []),  # not a column filter: the phrase "title climate"
         ("bill)", ["a1"]),
@@ -567,7 +574,9 @@ async def test_since_is_inclusive_and_until_exclusive(loaded: Storage) -> None:
 async def test_search_by_source_and_language(loaded: Storage) -> None:
     assert await search_ids(loaded, source="Wire A") == ["a3", "a1"]
     assert await search_ids(loaded, source="Wire B") == ["a4", "a2"]
-    assert await search_ids(loaded, source="wire a") == []
+    assert await search_ids(loaded, source="wire a") == ["a3", "a1"]  # any case
+    assert await search_ids(loaded, source="WIRE B") == ["a4", "a2"]
+    assert await search_ids(loaded, source="Wire") == []  # the whole name
     assert await search_ids(loaded, language="de") == ["a2"]
     assert await search_ids(loaded, language="en") == ["a4", "a3", "a1"]
     assert await search_ids(loaded, language="EN") == ["a4", "a3", "a1"]
@@ -807,7 +816,8 @@ async def test_data_survives_close_and_reopen(storage_url: str) -> None:
 
 
 async def test_any_free_text_query_is_safe(loaded: Storage) -> None:
-    """Whatever a user types into q, search answers instead of raising."""
+    """Whatever a user types into q, search answers, or refuses it with a ValueError
+    naming q (a query that only excludes), never with a backend error."""
     loop = asyncio.get_running_loop()
 
     # Any text SearchQuery accepts: it refuses NUL and lone surrogates, which
@@ -817,7 +827,10 @@ async def test_any_free_text_query_is_safe(loaded: Storage) -> None:
     def check(q: str) -> None:
         # Hypothesis drives a plain function; it runs in a thread and hands each
         # search to the test's event loop.
-        asyncio.run_coroutine_threadsafe(loaded.search(SearchQuery(q=q)), loop).result()
+        try:
+            asyncio.run_coroutine_threadsafe(loaded.search(SearchQuery(q=q)), loop).result()
+        except ValueError as exc:
+            assert str(exc).startswith("q: needs at least one word"), exc
 
     await asyncio.to_thread(check)
     assert await loaded.count() == 4
@@ -1007,7 +1020,7 @@ async def test_sqlite_migration_2_indexes_the_names_of_stored_articles(tmp_path:
         await store.close()
     conn = _raw(path)
     try:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
         plan = " ".join(
             str(row[-1])
             for row in conn.execute(
@@ -1031,12 +1044,20 @@ async def test_sqlite_refuses_a_newer_schema(tmp_path: Path) -> None:
 
 
 def test_fts_match_expression_quotes_every_word() -> None:
-    assert fts_match_expression("climate bill") == '"climate" AND "bill"'
-    assert fts_match_expression('say "hi" elect*') == '"say" AND """hi""" AND "elect"*'
-    assert fts_match_expression("NEAR( a") == '"NEAR(" AND "a"'
+    assert fts_match_expression("climate bill") == (
+        '("climate" OR "climates" OR "climated" OR "climating")'
+        ' AND ("bill" OR "bills" OR "billed" OR "billing")'
+    )
+    assert fts_match_expression('"say hi" elect*') == '"say hi" AND "elect"*'
+    assert fts_match_expression("NEAR( a") == (
+        '("near" OR "nears" OR "neared" OR "nearing") AND "a"'
+    )
+    assert fts_match_expression('a -"b c"') == '("a") NOT "b c"'
     assert fts_match_expression("-- ; * \"'") is None
     assert fts_match_expression("") is None
-    assert fts_match_expression("climate\x00bill\x07") == '"climate" AND "bill"'
+    assert fts_match_expression("x\x00y\x07") == '"x" AND "y"'
+    with pytest.raises(ValueError, match="besides the excluded ones"):
+        fts_match_expression("-climate NOT bill")
 
 
 def test_cursor_round_trip() -> None:
@@ -1129,3 +1150,28 @@ async def test_measure_upsert_rate_and_search_latency(storage_url: str) -> None:
         print("\n" + "\n".join(lines))
     finally:
         await store.close()
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("Hurricanes", ["h1"]),
+        ("hurricane", ["h1"]),
+        ("BOM OR CRLF", ["h3", "h2"]),
+        ("line -BOM", ["h3"]),
+        ('"line endings"', ["h3"]),
+        ('"endings line"', []),
+        ("flooded", ["h1"]),  # "flooding" and "floods" share the word "flood"
+        ("policy", ["h2"]),  # "policies"
+    ],
+)
+async def test_search_language_or_not_phrases_and_inflections(
+    storage: Storage, q: str, expected: list[str]
+) -> None:
+    docs = [
+        make_article("h1", title="Hurricane season", body="The hurricane caused flooding."),
+        make_article("h2", title="Encoding policies", body="A BOM starts the file."),
+        make_article("h3", title="Line endings", body="Windows writes CRLF line endings."),
+    ]
+    await storage.upsert_many(docs)
+    assert sorted(await search_ids(storage, q=q), reverse=True) == expected
