@@ -221,3 +221,77 @@ def normalize(article: ArticleIn, received_at: datetime | None = None) -> Articl
         content_hash=_digest("content", title, body),
         word_count=word_count(title) + word_count(body),
     )
+
+
+# --- text for tokenizers ------------------------------------------------------------
+# spaCy's tokenizer strips prefixes and suffixes from a whitespace-delimited token
+# one at a time, re-searching the rest each time: a token made of many punctuation
+# marks, symbols or emoji ("((((...", "'s's's...", "<<<<...") costs time quadratic
+# (worse for some characters) in its length and becomes one token per character.
+# ``tokenizer_text`` masks such runs with spaces, one character for one, so every
+# offset into it is an offset into the original text.
+
+# A run of more than this many characters that are neither word characters nor
+# space keeps its first ones; the rest become spaces ("?!?!" and "..." stay whole).
+TOKENIZER_MAX_RUN = 4
+# A whitespace-delimited token keeps its characters up to the one before its
+# TOKENIZER_MAX_MARKS + 1-th punctuation mark or symbol, and at most
+# TOKENIZER_MAX_TOKEN of them; the rest of it becomes spaces (one space token for
+# the model, and no long string kept in its vocabulary).
+TOKENIZER_MAX_MARKS = 16
+TOKENIZER_MAX_TOKEN = 200
+
+# More than this many tokens in a row made only of marks ("( ( ( ...", emoji
+# between spaces): the later ones become spaces.
+TOKENIZER_MAX_MARK_TOKENS = 8
+
+_MARK_RUN_RE = re.compile(rf"[^\w\s]{{{TOKENIZER_MAX_RUN + 1},}}")
+_MARK_TOKENS_RE = re.compile(
+    rf"(?<!\S)((?:[^\w\s]++\s++){{{TOKENIZER_MAX_MARK_TOKENS}}})(?:[^\w\s]++(?:\s++|$))++"
+)
+_LONG_TOKEN_RE = re.compile(rf"(?<!\S)\S{{{TOKENIZER_MAX_MARKS + 1},}}")
+_MARK_RE = re.compile(r"[^\w\s]")
+
+
+def tokenizer_text(text: str) -> str:
+    """``text`` with pathological runs masked by spaces, for a tokenizer; same length.
+
+    Ordinary prose comes back unchanged. Runs of more than ``TOKENIZER_MAX_RUN``
+    punctuation marks, symbols or emoji keep their first ``TOKENIZER_MAX_RUN``, and of
+    more than ``TOKENIZER_MAX_MARK_TOKENS`` tokens in a row made only of them the
+    first ``TOKENIZER_MAX_MARK_TOKENS`` are kept; a
+    token keeps what comes before its ``TOKENIZER_MAX_MARKS + 1``-th mark, and at
+    most ``TOKENIZER_MAX_TOKEN`` characters. Linear in the length of ``text``: every
+    pattern is one character class repeated, anchored so that no position is
+    scanned more than a bounded number of times.
+    """
+    text = _MARK_RUN_RE.sub(_keep_run_start, text)
+    text = _MARK_TOKENS_RE.sub(_keep_first_group, text)
+    parts: list[str] = []
+    position = 0
+    for match in _LONG_TOKEN_RE.finditer(text):
+        token = match.group()
+        cut = min(len(token), TOKENIZER_MAX_TOKEN)
+        for count, mark in enumerate(_MARK_RE.finditer(token, 0, cut), start=1):
+            if count > TOKENIZER_MAX_MARKS:
+                cut = mark.start()
+                break
+        if cut == len(token):
+            continue
+        parts.append(text[position : match.start() + cut])
+        parts.append(" " * (len(token) - cut))
+        position = match.end()
+    if not parts:
+        return text
+    parts.append(text[position:])
+    return "".join(parts)
+
+
+def _keep_first_group(match: re.Match[str]) -> str:
+    kept = match.group(1)
+    return kept + " " * (match.end() - match.start() - len(kept))
+
+
+def _keep_run_start(match: re.Match[str]) -> str:
+    run = match.group()
+    return run[:TOKENIZER_MAX_RUN] + " " * (len(run) - TOKENIZER_MAX_RUN)

@@ -65,6 +65,13 @@ class Settings(BaseSettings):
     # entries and feeds them to the model this many at a time.
     ner_batch_size: int = Field(default=8, ge=1, le=1_000)
     spacy_model: str | None = None
+    # Bounded work per article: the model and the entity rules read at most this many
+    # characters of title and body (the rest is stored and topic-classified; the
+    # provenance's ner_limited says where NER stopped).
+    ner_max_chars: int = Field(default=100_000, ge=1_000)
+    # An enrich batch is enriched in parts of at most this many characters of title
+    # and body (at least one article each), which bounds the worker's peak memory.
+    enrich_batch_max_bytes: int = Field(default=1024 * 1024, ge=1024)
     taxonomy_path: Path | None = None
     topic_threshold: float = Field(default=0.3, ge=0.0, le=1.0)
     # Entries an enrich worker takes at a time; unset: 8 with NER (a batch is ~1 s of

@@ -80,6 +80,23 @@ def enrich_resilient(
     return done, bad
 
 
+def batch_parts(
+    items: list[tuple[bytes, Article]], max_chars: int
+) -> list[list[tuple[bytes, Article]]]:
+    """``items`` in order, in parts of at most ``max_chars`` characters of title and
+    body each (an article longer than that is a part of its own)."""
+    parts: list[list[tuple[bytes, Article]]] = []
+    size = 0
+    for item in items:
+        length = len(item[1].title) + len(item[1].body)
+        if not parts or size + length > max_chars:
+            parts.append([])
+            size = 0
+        parts[-1].append(item)
+        size += length
+    return parts
+
+
 def build_app(settings: Settings, redis_url: str) -> FastStream:
     """The enrich worker as a FastStream app (model and taxonomy load at start-up)."""
     names = StreamNames(settings.prefix)
@@ -91,9 +108,18 @@ def build_app(settings: Settings, redis_url: str) -> FastStream:
     async def process(entries: list[Entry]) -> None:
         started = time.perf_counter()
         items, letters = decode_articles(entries, names.raw)
-        enriched, failed = await asyncio.to_thread(
-            enrich_resilient, state["enricher"], items, dict(entries), names.raw
-        )
+        fields_of = dict(entries)
+        enriched: list[EnrichedArticle] = []
+        failed: list[DeadLetter] = []
+        # Off the event loop, in parts of bounded size: the claim heartbeat, /healthz
+        # and shutdown go on while a batch is enriched (work per article is bounded,
+        # so the thread gives the GIL back often), and peak memory stays bounded.
+        for part in batch_parts(items, settings.enrich_batch_max_bytes):
+            done, bad = await asyncio.to_thread(
+                enrich_resilient, state["enricher"], part, fields_of, names.raw
+            )
+            enriched.extend(done)
+            failed.extend(bad)
         letters.extend(failed)
         note_dead_letters(len(failed), "error")
         minid = str(int(time.time() * 1000) - retention_ms)

@@ -27,13 +27,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import shared
-from services.enrich.entities import extract_dates, extract_entities, ner_text
+from services.enrich.entities import SEPARATOR, extract_dates, extract_entities, ner_text
 from services.enrich.geo import Gazetteer
 from services.enrich.keywords import KeywordExtractor
 from services.enrich.language import LanguageDetector
 from services.enrich.nlp import load_model, model_id
 from services.enrich.topics import TopicTaxonomy
 from shared.models import Article, EnrichedArticle, Entity, Mention, Provenance
+from shared.normalize import tokenizer_text
 from shared.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -93,7 +94,7 @@ class Enricher:
         enriched_at = datetime.now(UTC)
         threshold = self.settings.topic_threshold
         enriched: list[EnrichedArticle] = []
-        for article, language, (entities, dates), found in zip(
+        for article, language, (entities, dates, ner_limited), found in zip(
             articles, languages, annotations, candidates, strict=True
         ):
             ner_skipped = self._ner_skip_reason(language)
@@ -112,6 +113,7 @@ class Enricher:
                 keyword_extractor=self.keywords.version if self.extract_keywords else None,
                 gazetteer=self.gazetteer.version if entities else None,
                 ner_skipped=ner_skipped,
+                ner_limited=ner_limited,
                 topics_skipped=topics_skipped,
             )
             fields = article.model_dump()
@@ -166,22 +168,78 @@ class Enricher:
 
     def _annotations(
         self, articles: Sequence[Article], languages: Sequence[str | None]
-    ) -> list[tuple[list[Entity], list[Mention]]]:
-        results: list[tuple[list[Entity], list[Mention]]] = [([], []) for _ in articles]
+    ) -> list[tuple[list[Entity], list[Mention], str | None]]:
+        results: list[tuple[list[Entity], list[Mention], str | None]] = [
+            ([], [], None) for _ in articles
+        ]
         chosen = [i for i, lang in enumerate(languages) if self._ner_skip_reason(lang) is None]
         if not chosen:
             return results
-        # Texts past spaCy's length limit are cut rather than failing the batch;
-        # names beyond the cut are not annotated.
-        limit: int = self.nlp.max_length
-        texts = [ner_text(articles[i].title, articles[i].body)[:limit] for i in chosen]
+        # Bounded work per article: the model and the rules read at most
+        # NEWSFLOW_NER_MAX_CHARS, with pathological runs masked (same offsets).
+        limit = min(int(self.nlp.max_length), self.settings.ner_max_chars)
+        inputs = [ner_input(articles[i].title, articles[i].body, limit) for i in chosen]
+        texts = [ner_text(title, body) for title, body, _ in inputs]
         batch_size = max(1, min(len(texts), self.settings.ner_batch_size))
-        for index, doc in zip(chosen, self.nlp.pipe(texts, batch_size=batch_size), strict=True):
+        docs = self.nlp.pipe(texts, batch_size=batch_size)
+        for index, (title, body, cut), doc in zip(chosen, inputs, docs, strict=True):
             article = articles[index]
             spans = list(doc.ents)
-            entities = extract_entities(article.title, article.body, spans, self.gazetteer)
-            results[index] = (
-                self.gazetteer.resolve(entities),
-                extract_dates(article.title, article.body, spans),
+            entities = _in_fields(
+                extract_entities(title, body, spans, self.gazetteer), article.title, article.body
             )
+            dates = [
+                d
+                for d in extract_dates(title, body, spans)
+                if _field_text(d.field, article.title, article.body)[d.start : d.end] == d.text
+            ]
+            limited = (
+                f"NER read the first {cut} of {len(article.body)} body characters "
+                "(NEWSFLOW_NER_MAX_CHARS)"
+                if cut is not None
+                else None
+            )
+            results[index] = (self.gazetteer.resolve(entities), dates, limited)
         return results
+
+
+def ner_input(title: str, body: str, limit: int) -> tuple[str, str, int | None]:
+    """Title and body as the model and the entity rules read them, and where the body
+    was cut (None: not cut).
+
+    The text is at most ``limit`` characters (a body past it is cut at a space
+    near the limit), and runs no tokenizer handles in linear time are masked by
+    ``tokenizer_text`` one character for one, so offsets stay those of the stored fields.
+    """
+    title = tokenizer_text(title[:limit])
+    room = max(0, limit - len(title) - len(SEPARATOR))
+    cut: int | None = None
+    if len(body) > room:
+        space = body.rfind(" ", max(0, room - 200), room)
+        cut = space if space > 0 else room
+        body = body[:cut]
+    return title, tokenizer_text(body), cut
+
+
+def _field_text(field: str, title: str, body: str) -> str:
+    return title if field == "title" else body
+
+
+def _in_fields(entities: list[Entity], title: str, body: str) -> list[Entity]:
+    """``entities`` with only the mentions whose text is that of the stored field at
+    their offsets (a mention over a masked run is dropped, and an entity left without
+    mentions)."""
+    kept: list[Entity] = []
+    for entity in entities:
+        mentions = [
+            m
+            for m in entity.mentions
+            if _field_text(m.field, title, body)[m.start : m.end] == m.text
+        ]
+        if len(mentions) == len(entity.mentions):
+            kept.append(entity)
+        elif mentions:
+            kept.append(
+                entity.model_copy(update={"mentions": mentions, "mention_count": len(mentions)})
+            )
+    return kept
