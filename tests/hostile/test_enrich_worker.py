@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 import redis
 
@@ -23,6 +24,7 @@ from services.embedded import free_port
 from shared.codec import to_fields
 from shared.models import ArticleIn
 from shared.normalize import normalize
+from shared.redis import range_entries
 from shared.streams import StreamNames
 from tests.processes import NEWSFLOW, REPO, newsflow_env, wait_until
 
@@ -76,10 +78,11 @@ def test_health_answers_and_no_batch_is_enriched_twice(
         _enrich_worker(envs[0], tmp_path / "enrich-0.log"),
         _enrich_worker(envs[1], tmp_path / "enrich-1.log"),
     ):
-        for port in ports:
-            wait_until(
-                lambda p=port: _ok(f"http://127.0.0.1:{p}/readyz"), 120, "both workers ready"
-            )
+        wait_until(
+            lambda: all(_ok(f"http://127.0.0.1:{p}/readyz") for p in ports),
+            120,
+            "both workers ready",
+        )
         slowest = [0.0, 0.0]
         failures: list[str] = []
         done = threading.Event()
@@ -118,7 +121,7 @@ def test_health_answers_and_no_batch_is_enriched_twice(
             done.set()
             for thread in probes:
                 thread.join(10)
-    enriched = client.xrange(names.enriched)
+    enriched = range_entries(client, names.enriched)
     assert sorted(_article_id(fields) for _, fields in enriched) == sorted(ids)
     assert client.xlen(names.dlq) == 0
     assert not failures, failures[:3]
@@ -135,6 +138,4 @@ def _ok(url: str) -> bool:
 
 
 def _article_id(fields: dict[bytes, bytes]) -> str:
-    import orjson
-
     return str(orjson.loads(fields[b"json"])["id"])
