@@ -46,7 +46,9 @@ def range_entries(client: redis.Redis, stream: str) -> list[StreamEntry]:
     return cast("list[StreamEntry]", client.xrange(stream))
 
 
-def connect(url: str, *, cluster: bool = False) -> aioredis.Redis:
+def connect(
+    url: str, *, cluster: bool = False, max_connections: int | None = None
+) -> aioredis.Redis:
     """A client that retries commands with backoff while Redis is briefly away.
 
     With ``cluster``, ``url`` names one node of a Redis Cluster and the client is a
@@ -60,6 +62,8 @@ def connect(url: str, *, cluster: bool = False) -> aioredis.Redis:
         "retry": Retry(ExponentialWithJitterBackoff(base=0.05, cap=2.0), retries=5),
         "retry_on_error": [RedisConnectionError, RedisTimeoutError],
     }
+    if max_connections is not None:
+        options["max_connections"] = max_connections
     if cluster:
         return cast("aioredis.Redis", aioredis.RedisCluster.from_url(url, **options))
     return aioredis.Redis.from_url(url, **options)

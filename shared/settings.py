@@ -17,7 +17,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     """newsflow configuration. Environment names are given in ``validation_alias``."""
 
-    model_config = SettingsConfigDict(env_prefix="NEWSFLOW_", extra="ignore", populate_by_name=True)
+    # hide_input_in_errors: a bad REDIS_URL or DATABASE_URL may hold a password, and
+    # the error is printed at start-up.
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSFLOW_", extra="ignore", populate_by_name=True, hide_input_in_errors=True
+    )
 
     redis_url: str | None = Field(
         default=None, validation_alias=AliasChoices("REDIS_URL", "NEWSFLOW_REDIS_URL")
@@ -93,6 +97,12 @@ class Settings(BaseSettings):
     topic_maxlen: int | None = Field(default=None, ge=1)
     # Server-Sent Events: a ': keepalive' comment after this many idle seconds.
     sse_keepalive_seconds: float = Field(default=15.0, gt=0)
+    # Open event streams per API process; more get 429. They read Redis through a
+    # connection pool of their own (this size plus a few), apart from ingestion's.
+    sse_max_streams: int = Field(default=200, ge=1, le=100_000)
+    # Saved filters: at most this many (creating one more is 409); each is at most
+    # 64 KB of JSON.
+    max_subscriptions: int = Field(default=200, ge=0)
 
     @field_validator("prefix")
     @classmethod
@@ -109,6 +119,15 @@ class Settings(BaseSettings):
                 "every key of a pipeline must share a slot; use e.g. '{newsflow}:'"
             )
         return self
+
+    @field_validator("api_key")
+    @classmethod
+    def _api_key_not_empty(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError(
+                "NEWSFLOW_API_KEY is set but empty: set a key, or unset it to run open"
+            )
+        return value
 
     @field_validator("redis_url")
     @classmethod

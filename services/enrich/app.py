@@ -132,6 +132,7 @@ def build_app(settings: Settings, redis_url: str) -> FastStream:
                     topics.add(names.topic(topic.slug))
                     pipe.xadd(names.topic(topic.slug), fields, minid=minid, approximate=True)
                 for name in await subscriptions.matching(doc):
+                    topics.add(names.subs(name))  # capped like the topic streams
                     pipe.xadd(names.subs(name), fields, minid=minid, approximate=True)
             if settings.topic_maxlen:
                 for stream in topics:

@@ -75,6 +75,11 @@ def build_api(settings: Settings, redis_url: str) -> Any:
     """The FastAPI app with the inbox reader running in its lifespan."""
     names = StreamNames(settings.prefix)
     client = connect(redis_url, cluster=settings.redis_cluster)
+    # Event streams get a pool of their own: followers, however many and however slow,
+    # never take the connections that accepting articles needs.
+    stream_client = connect(
+        redis_url, cluster=settings.redis_cluster, max_connections=settings.sse_max_streams + 8
+    )
     ingestor = Ingestor(client, settings)
     broker = make_broker(settings, redis_url)
     inbox = BatchConsumer(
@@ -114,6 +119,7 @@ def build_api(settings: Settings, redis_url: str) -> Any:
             await inbox.stop()
             await broker.stop()
             await client.aclose()
+            await stream_client.aclose()
             log.info("ingest stopped")
 
     return create_api(
@@ -122,4 +128,5 @@ def build_api(settings: Settings, redis_url: str) -> Any:
         lambda: client,
         lifespan=lifespan,
         metrics_registries=[inbox.metrics.registry],
+        stream_redis_factory=lambda: stream_client,
     )
