@@ -292,6 +292,7 @@ TOKENIZER_MAX_TOKEN = 200
 # between spaces): the later ones become spaces.
 TOKENIZER_MAX_MARK_TOKENS = 8
 
+_TOKENIZER_SEGMENT = 32_768
 _MARK_RUN_RE = re.compile(rf"[^\w\s]{{{TOKENIZER_MAX_RUN + 1},}}")
 _MARK_TOKENS_RE = re.compile(
     rf"(?<!\S)((?:[^\w\s]++\s++){{{TOKENIZER_MAX_MARK_TOKENS}}})(?:[^\w\s]++(?:\s++|$))++"
@@ -312,6 +313,13 @@ def tokenizer_text(text: str) -> str:
     pattern is one character class repeated, anchored so that no position is
     scanned more than a bounded number of times.
     """
+    if len(text) > _TOKENIZER_SEGMENT:
+        # In segments, so that no single regex call holds the GIL for long (the
+        # enrich worker's event loop shares it); a run cut in two keeps a bit more.
+        return "".join(
+            tokenizer_text(text[start : start + _TOKENIZER_SEGMENT])
+            for start in range(0, len(text), _TOKENIZER_SEGMENT)
+        )
     text = _MARK_RUN_RE.sub(_keep_run_start, text)
     text = _MARK_TOKENS_RE.sub(_keep_first_group, text)
     parts: list[str] = []

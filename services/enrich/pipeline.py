@@ -24,7 +24,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import shared
 from services.enrich.entities import SEPARATOR, extract_dates, extract_entities, ner_text
@@ -102,7 +102,8 @@ class Enricher:
             topics = (
                 []
                 if topics_skipped
-                else self.taxonomy.classify(article.title, article.body, threshold)
+                # The whole body, with runs no tokenizer handles well masked.
+                else self.taxonomy.classify(article.title, tokenizer_text(article.body), threshold)
             )
             provenance = Provenance(
                 newsflow_version=shared.__version__,
@@ -180,11 +181,16 @@ class Enricher:
         limit = min(int(self.nlp.max_length), self.settings.ner_max_chars)
         inputs = [ner_input(articles[i].title, articles[i].body, limit) for i in chosen]
         texts = [ner_text(title, body) for title, body, _ in inputs]
-        batch_size = max(1, min(len(texts), self.settings.ner_batch_size))
-        docs = self.nlp.pipe(texts, batch_size=batch_size)
-        for index, (title, body, cut), doc in zip(chosen, inputs, docs, strict=True):
+        pieces = [(k, at, piece) for k, text in enumerate(texts) for at, piece in text_pieces(text)]
+        batch_size = max(1, min(len(pieces), self.settings.ner_batch_size))
+        docs = self.nlp.pipe((piece for _, _, piece in pieces), batch_size=batch_size)
+        spans_of: list[list[_Span]] = [[] for _ in texts]
+        for (k, at, _), doc in zip(pieces, docs, strict=True):
+            spans_of[k].extend(
+                _Span(at + e.start_char, at + e.end_char, e.label_) for e in doc.ents
+            )
+        for index, (title, body, cut), spans in zip(chosen, inputs, spans_of, strict=True):
             article = articles[index]
-            spans = list(doc.ents)
             entities = _in_fields(
                 extract_entities(title, body, spans, self.gazetteer), article.title, article.body
             )
@@ -201,6 +207,35 @@ class Enricher:
             )
             results[index] = (self.gazetteer.resolve(entities), dates, limited)
         return results
+
+
+# The model reads an article in pieces of at most this many characters, cut at a
+# paragraph break (else at a space): one call into spaCy then holds the GIL for a
+# bounded time, so the worker's event loop (claim heartbeat, /healthz) keeps running.
+NER_PIECE_CHARS = 10_000
+
+
+class _Span(NamedTuple):
+    start_char: int
+    end_char: int
+    label_: str
+
+
+def text_pieces(text: str, size: int = NER_PIECE_CHARS) -> list[tuple[int, str]]:
+    """``text`` as (offset, piece) pairs of at most ``size`` characters, cut at the last
+    paragraph break in the second half of each piece, else at its last space."""
+    pieces: list[tuple[int, str]] = []
+    start = 0
+    while len(text) - start > size:
+        end = text.rfind("\n\n", start + size // 2, start + size)
+        if end < 0:
+            end = text.rfind(" ", start + size // 2, start + size)
+        if end <= start:
+            end = start + size
+        pieces.append((start, text[start:end]))
+        start = end
+    pieces.append((start, text[start:]))
+    return pieces
 
 
 def ner_input(title: str, body: str, limit: int) -> tuple[str, str, int | None]:

@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 import pytest
 
 from services.enrich.app import batch_parts
-from services.enrich.pipeline import Enricher
+from services.enrich.entities import ner_text
+from services.enrich.pipeline import Enricher, text_pieces
 from shared.models import Article, ArticleIn
 from shared.normalize import normalize, tokenizer_text
 from shared.settings import Settings
@@ -153,3 +154,28 @@ def test_batch_parts_bound_characters_per_part() -> None:
         ["5000"],
         ["10", "10"],
     ]
+
+
+def test_a_long_article_is_read_in_pieces_with_offsets_kept(enricher: Enricher) -> None:
+    paragraphs = [
+        prose(4_000) + " Angela Merkel spoke in Berlin.",
+        prose(7_000) + " Emmanuel Macron answered from Paris.",
+        prose(6_000) + " Boris Johnson flew to Washington.",
+    ]
+    article = _article("body", "\n\n".join(paragraphs))
+    assert len(text_pieces(ner_text(article.title, article.body))) >= 2
+    (doc,) = enricher.enrich_batch([article])
+    names = {e.name for e in doc.entities}
+    assert {"Angela Merkel", "Emmanuel Macron", "Boris Johnson"} <= names, names
+    for entity in doc.entities:
+        for m in entity.mentions:
+            field = doc.title if m.field == "title" else doc.body
+            assert field[m.start : m.end] == m.text, (entity.name, m)
+
+
+def test_text_pieces_cover_the_text_in_order() -> None:
+    text = "\n\n".join(prose(3_000 + 500 * n) for n in range(8)) + " " + "x" * 25_000
+    pieces = text_pieces(text, 10_000)
+    assert "".join(piece for _, piece in pieces) == text
+    assert all(len(piece) <= 10_000 for _, piece in pieces)
+    assert all(text[at : at + len(piece)] == piece for at, piece in pieces)

@@ -100,8 +100,7 @@ def test_health_answers_and_no_batch_is_enriched_twice(
 
         # Built before the probes start: the probes' own process must not be busy.
         articles = [
-            normalize(ArticleIn(title=f"Hostile {round_}-{n}", body=body))
-            for round_ in range(2)
+            normalize(ArticleIn(title=f"Hostile {n}", body=body))
             for n, body in enumerate(HOSTILE_BODIES)
         ]
         ids = [a.id for a in articles]

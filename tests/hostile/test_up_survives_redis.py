@@ -23,7 +23,7 @@ from tests.processes import NEWSFLOW, REPO, stack_env, wait_until
 
 pytestmark = pytest.mark.e2e
 
-ARTICLES = 300
+ARTICLES = 200
 BATCH = 20
 
 
