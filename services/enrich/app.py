@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from faststream import FastStream
+from redis.exceptions import ResponseError
 
 from services.enrich.pipeline import Enricher
 from services.observability import note_dead_letters
@@ -80,6 +81,16 @@ def enrich_resilient(
     return done, bad
 
 
+async def _matching(subscriptions: SubscriptionIndex, doc: EnrichedArticle) -> list[str]:
+    """The saved filters ``doc`` matches; none when Redis refuses to read them (the
+    key holds something else): a broken filter store must not stop the articles."""
+    try:
+        return await subscriptions.matching(doc)
+    except ResponseError as exc:
+        log.error("saved filters unreadable (%s); articles go to no subscription stream", exc)
+        return []
+
+
 def batch_parts(
     items: list[tuple[bytes, Article]], max_chars: int
 ) -> list[list[tuple[bytes, Article]]]:
@@ -131,7 +142,7 @@ def build_app(settings: Settings, redis_url: str) -> FastStream:
                 for topic in doc.topics:
                     topics.add(names.topic(topic.slug))
                     pipe.xadd(names.topic(topic.slug), fields, minid=minid, approximate=True)
-                for name in await subscriptions.matching(doc):
+                for name in await _matching(subscriptions, doc):
                     topics.add(names.subs(name))  # capped like the topic streams
                     pipe.xadd(names.subs(name), fields, minid=minid, approximate=True)
             if settings.topic_maxlen:

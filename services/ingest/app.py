@@ -34,8 +34,7 @@ def inbox_processor(settings: Settings, ingestor: Ingestor, client: Any) -> Proc
     """Handle inbox entries: valid ones go on to articles:raw, bad ones to the DLQ."""
     names = StreamNames(settings.prefix)
 
-    async def process(entries: list[Entry]) -> None:
-        started = time.perf_counter()
+    def parse(entries: list[Entry]) -> tuple[list[Article], list[DeadLetter]]:
         articles: list[Article] = []
         letters: list[DeadLetter] = []
         for entry_id, fields in entries:
@@ -52,6 +51,13 @@ def inbox_processor(settings: Settings, ingestor: Ingestor, client: Any) -> Proc
                         error=exc,
                     )
                 )
+        return articles, letters
+
+    async def process(entries: list[Entry]) -> None:
+        started = time.perf_counter()
+        # Decoding, HTML extraction and normalization off the event loop, which the
+        # HTTP API in this process shares.
+        articles, letters = await asyncio.to_thread(parse, entries)
         results = await ingestor.submit_many(articles)
         if letters:
             async with client.pipeline(transaction=False) as pipe:

@@ -8,13 +8,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import redis
 import redis.asyncio as aioredis
 
-from shared.models import Article, EnrichedArticle, Provenance
+from shared.codec import to_fields
+from shared.models import Article, ArticleIn, EnrichedArticle, Provenance
+from shared.normalize import normalize
 from shared.settings import Settings
 from shared.storage import SearchQuery, open_storage
+from shared.streams import StreamNames
 from tests.integration.test_ingest import _raw, serve
-from tests.processes import NEWSFLOW, REPO, newsflow_env
+from tests.processes import NEWSFLOW, REPO, newsflow_env, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -131,3 +135,34 @@ async def test_a_far_future_date_does_not_lead_newest_first(tmp_path: Path) -> N
         await storage.close()
     assert [a.id for a in page.items] == ["tomorrow", "recent", "future"]
     assert stored is not None and stored.published_at == datetime(9999, 12, 31, tzinfo=UTC)
+
+
+def test_unreadable_saved_filters_do_not_stop_enrichment(
+    redis_url: str, prefix: str, tmp_path: Path
+) -> None:
+    names = StreamNames(prefix)
+    client = redis.Redis.from_url(redis_url)
+    client.set(f"{prefix}subscriptions", "a string where a hash belongs")
+    article = normalize(ArticleIn(title="Ministers meet", body="Talks resumed in Paris."))
+    client.xadd(names.raw, to_fields(article))
+    env = newsflow_env(
+        REDIS_URL=redis_url,
+        NEWSFLOW_PREFIX=prefix,
+        NEWSFLOW_NER="off",
+        NEWSFLOW_ENRICH_HTTP_PORT="0",
+        NEWSFLOW_DATA_DIR=str(tmp_path),
+    )
+    log = tmp_path / "enrich.log"
+    with log.open("wb") as out:
+        worker = subprocess.Popen(
+            [*NEWSFLOW, "worker", "enrich"], env=env, cwd=REPO, stdout=out, stderr=out
+        )
+        try:
+            wait_until(lambda: client.xlen(names.enriched) >= 1, 60, "the article enriched")
+        finally:
+            worker.terminate()
+            worker.wait(60)
+    assert client.xlen(names.dlq) == 0
+    assert "saved filters unreadable" in log.read_text(errors="replace")
+    for key in client.scan_iter(match=f"{prefix}*"):
+        client.delete(key)
