@@ -114,9 +114,11 @@ async def raw_backlog(client: aioredis.Redis, stream: str) -> int:
         if (name.decode() if isinstance(name, bytes) else name) != GROUP_ENRICH:
             continue
         if info.get("lag") is not None:
-            return int(info["lag"]) + int(info["pending"])
-    length: int = await client.xlen(stream)
-    return length
+            # After a restart Redis may report a lag for entries long gone (its
+            # entries-read counter is an estimate): no backlog exceeds the stream.
+            length = int(await client.xlen(stream))
+            return min(int(info["lag"]) + int(info["pending"]), length)
+    return int(await client.xlen(stream))
 
 
 def decode_fields(fields: Mapping[bytes, bytes]) -> dict[str, Any]:
