@@ -118,7 +118,7 @@ def build_app(settings: Settings, redis_url: str) -> FastStream:
 
     async def process(entries: list[Entry]) -> None:
         started = time.perf_counter()
-        items, letters = decode_articles(entries, names.raw)
+        items, letters = await asyncio.to_thread(decode_articles, entries, names.raw)
         fields_of = dict(entries)
         enriched: list[EnrichedArticle] = []
         failed: list[DeadLetter] = []
@@ -132,12 +132,13 @@ def build_app(settings: Settings, redis_url: str) -> FastStream:
             enriched.extend(done)
             failed.extend(bad)
         letters.extend(failed)
+        # Encoded on the thread too: a batch may hold megabytes of text.
+        encoded = await asyncio.to_thread(lambda: [to_fields(doc) for doc in enriched])
         note_dead_letters(len(failed), "error")
         minid = str(int(time.time() * 1000) - retention_ms)
         topics: set[str] = set()
         async with client.pipeline(transaction=False) as pipe:
-            for doc in enriched:
-                fields = to_fields(doc)
+            for doc, fields in zip(enriched, encoded, strict=True):
                 pipe.xadd(names.enriched, fields)
                 for topic in doc.topics:
                     topics.add(names.topic(topic.slug))

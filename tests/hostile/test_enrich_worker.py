@@ -124,6 +124,7 @@ def test_health_answers_and_no_batch_is_enriched_twice(
     assert sorted(_article_id(fields) for _, fields in enriched) == sorted(ids)
     assert client.xlen(names.dlq) == 0
     assert not failures, failures[:3]
+    print(f"slowest /healthz answers: {slowest}")
     assert max(slowest) < 1.0, f"slowest /healthz answers: {slowest}"
     for key in client.scan_iter(match=f"{prefix}*"):
         client.delete(key)
