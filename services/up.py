@@ -220,9 +220,17 @@ class Stack:
         return connect_sync(self.redis_url, cluster=self.settings.redis_cluster, socket_timeout=5)
 
     def supervise(self) -> None:
-        """Restart a worker that died on its own, with backoff."""
+        """Restart a worker that died on its own, with backoff, and the embedded Redis
+        (same port and data directory, so its append-only file brings the data back)."""
         if self.stopping:
             return
+        server = self.redis_server
+        if server is not None and server.process.poll() is not None:
+            log.warning("embedded Redis exited with code %s; restarting", server.process.returncode)
+            try:
+                self.redis_server = start_redis(server.data_dir, server.port)
+            except Exception as exc:  # noqa: BLE001 - tried again on the next turn
+                log.warning("could not restart the embedded Redis: %s", exc)
         for child in self.children:
             if child.alive() or child.process is None:
                 continue
@@ -377,11 +385,23 @@ def run_up(args: argparse.Namespace) -> int:
         for path in args.seed:
             counts = ingest_paths([path], api, settings.api_key, batch_size=200, quiet=True)
             say(f"seeded {path}: {counts}")
+        outage = 0
         while True:
             stack.supervise()
-            for entry_id, fields in read_entries(
-                client, stack.names.stored, last_id, block=1000, count=100
-            ):
+            try:
+                entries = read_entries(client, stack.names.stored, last_id, block=1000, count=100)
+            except redis.RedisError as exc:
+                # Never stop the stack for Redis: the workers reconnect by themselves
+                # (and are restarted if they exit); this loop waits and reads again.
+                outage += 1
+                if outage == 1:
+                    say(f"[yellow]Redis unreachable ({exc}); the stack waits for it[/yellow]")
+                time.sleep(min(5.0, 0.5 * outage))
+                continue
+            if outage:
+                say("[green]Redis is back[/green]")
+                outage = 0
+            for entry_id, fields in entries:
                 last_id = stack.last_event_id = entry_id
                 say(format_stored(orjson.loads(fields[JSON_FIELD.encode()])))
     except _Interrupted:

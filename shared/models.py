@@ -211,6 +211,7 @@ class Provenance(BaseModel):
     keyword_extractor: str | None = None
     gazetteer: str | None = None
     ner_skipped: str | None = None  # why entities were not looked for, e.g. the language
+    ner_limited: str | None = None  # where NER stopped reading (NEWSFLOW_NER_MAX_CHARS)
     topics_skipped: str | None = None  # why topics were not assigned, e.g. the language
 
 

@@ -46,7 +46,9 @@ def range_entries(client: redis.Redis, stream: str) -> list[StreamEntry]:
     return cast("list[StreamEntry]", client.xrange(stream))
 
 
-def connect(url: str, *, cluster: bool = False) -> aioredis.Redis:
+def connect(
+    url: str, *, cluster: bool = False, max_connections: int | None = None
+) -> aioredis.Redis:
     """A client that retries commands with backoff while Redis is briefly away.
 
     With ``cluster``, ``url`` names one node of a Redis Cluster and the client is a
@@ -60,6 +62,8 @@ def connect(url: str, *, cluster: bool = False) -> aioredis.Redis:
         "retry": Retry(ExponentialWithJitterBackoff(base=0.05, cap=2.0), retries=5),
         "retry_on_error": [RedisConnectionError, RedisTimeoutError],
     }
+    if max_connections is not None:
+        options["max_connections"] = max_connections
     if cluster:
         return cast("aioredis.Redis", aioredis.RedisCluster.from_url(url, **options))
     return aioredis.Redis.from_url(url, **options)
@@ -110,9 +114,11 @@ async def raw_backlog(client: aioredis.Redis, stream: str) -> int:
         if (name.decode() if isinstance(name, bytes) else name) != GROUP_ENRICH:
             continue
         if info.get("lag") is not None:
-            return int(info["lag"]) + int(info["pending"])
-    length: int = await client.xlen(stream)
-    return length
+            # After a restart Redis may report a lag for entries long gone (its
+            # entries-read counter is an estimate): no backlog exceeds the stream.
+            length = int(await client.xlen(stream))
+            return min(int(info["lag"]) + int(info["pending"]), length)
+    return int(await client.xlen(stream))
 
 
 def decode_fields(fields: Mapping[bytes, bytes]) -> dict[str, Any]:

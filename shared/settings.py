@@ -20,7 +20,11 @@ from shared.stack import StackRecord, read_record
 class Settings(BaseSettings):
     """newsflow configuration. Environment names are given in ``validation_alias``."""
 
-    model_config = SettingsConfigDict(env_prefix="NEWSFLOW_", extra="ignore", populate_by_name=True)
+    # hide_input_in_errors: a bad REDIS_URL or DATABASE_URL may hold a password, and
+    # the error is printed at start-up.
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSFLOW_", extra="ignore", populate_by_name=True, hide_input_in_errors=True
+    )
 
     redis_url: str | None = Field(
         default=None, validation_alias=AliasChoices("REDIS_URL", "NEWSFLOW_REDIS_URL")
@@ -75,6 +79,13 @@ class Settings(BaseSettings):
     # entries and feeds them to the model this many at a time.
     ner_batch_size: int = Field(default=8, ge=1, le=1_000)
     spacy_model: str | None = None
+    # Bounded work per article: the model and the entity rules read at most this many
+    # characters of title and body (the rest is stored and topic-classified; the
+    # provenance's ner_limited says where NER stopped).
+    ner_max_chars: int = Field(default=100_000, ge=1_000)
+    # An enrich batch is enriched in parts of at most this many characters of title
+    # and body (at least one article each), which bounds the worker's peak memory.
+    enrich_batch_max_bytes: int = Field(default=1024 * 1024, ge=1024)
     taxonomy_path: Path | None = None
     topic_threshold: float = Field(default=0.3, ge=0.0, le=1.0)
     # Entries an enrich worker takes at a time; unset: 8 with NER (a batch is ~1 s of
@@ -99,6 +110,12 @@ class Settings(BaseSettings):
     topic_maxlen: int | None = Field(default=None, ge=1)
     # Server-Sent Events: a ': keepalive' comment after this many idle seconds.
     sse_keepalive_seconds: float = Field(default=15.0, gt=0)
+    # Open event streams per API process; more get 429. They read Redis through a
+    # connection pool of their own (this size plus a few), apart from ingestion's.
+    sse_max_streams: int = Field(default=200, ge=1, le=100_000)
+    # Saved filters: at most this many (creating one more is 409); each is at most
+    # 64 KB of JSON.
+    max_subscriptions: int = Field(default=200, ge=0)
 
     @field_validator("prefix")
     @classmethod
@@ -115,6 +132,15 @@ class Settings(BaseSettings):
                 "every key of a pipeline must share a slot; use e.g. '{newsflow}:'"
             )
         return self
+
+    @field_validator("api_key")
+    @classmethod
+    def _api_key_not_empty(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError(
+                "NEWSFLOW_API_KEY is set but empty: set a key, or unset it to run open"
+            )
+        return value
 
     @field_validator("redis_url")
     @classmethod

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from faststream import FastStream
+from redis.exceptions import ResponseError
 
 from services.enrich.pipeline import Enricher
 from services.observability import note_dead_letters
@@ -80,6 +81,33 @@ def enrich_resilient(
     return done, bad
 
 
+async def _matching(subscriptions: SubscriptionIndex, doc: EnrichedArticle) -> list[str]:
+    """The saved filters ``doc`` matches; none when Redis refuses to read them (the
+    key holds something else): a broken filter store must not stop the articles."""
+    try:
+        return await subscriptions.matching(doc)
+    except ResponseError as exc:
+        log.error("saved filters unreadable (%s); articles go to no subscription stream", exc)
+        return []
+
+
+def batch_parts(
+    items: list[tuple[bytes, Article]], max_chars: int
+) -> list[list[tuple[bytes, Article]]]:
+    """``items`` in order, in parts of at most ``max_chars`` characters of title and
+    body each (an article longer than that is a part of its own)."""
+    parts: list[list[tuple[bytes, Article]]] = []
+    size = 0
+    for item in items:
+        length = len(item[1].title) + len(item[1].body)
+        if not parts or size + length > max_chars:
+            parts.append([])
+            size = 0
+        parts[-1].append(item)
+        size += length
+    return parts
+
+
 def build_app(settings: Settings, redis_url: str) -> FastStream:
     """The enrich worker as a FastStream app (model and taxonomy load at start-up)."""
     names = StreamNames(settings.prefix)
@@ -90,22 +118,33 @@ def build_app(settings: Settings, redis_url: str) -> FastStream:
 
     async def process(entries: list[Entry]) -> None:
         started = time.perf_counter()
-        items, letters = decode_articles(entries, names.raw)
-        enriched, failed = await asyncio.to_thread(
-            enrich_resilient, state["enricher"], items, dict(entries), names.raw
-        )
+        items, letters = await asyncio.to_thread(decode_articles, entries, names.raw)
+        fields_of = dict(entries)
+        enriched: list[EnrichedArticle] = []
+        failed: list[DeadLetter] = []
+        # Off the event loop, in parts of bounded size: the claim heartbeat, /healthz
+        # and shutdown go on while a batch is enriched (work per article is bounded,
+        # so the thread gives the GIL back often), and peak memory stays bounded.
+        for part in batch_parts(items, settings.enrich_batch_max_bytes):
+            done, bad = await asyncio.to_thread(
+                enrich_resilient, state["enricher"], part, fields_of, names.raw
+            )
+            enriched.extend(done)
+            failed.extend(bad)
         letters.extend(failed)
+        # Encoded on the thread too: a batch may hold megabytes of text.
+        encoded = await asyncio.to_thread(lambda: [to_fields(doc) for doc in enriched])
         note_dead_letters(len(failed), "error")
         minid = str(int(time.time() * 1000) - retention_ms)
         topics: set[str] = set()
         async with client.pipeline(transaction=False) as pipe:
-            for doc in enriched:
-                fields = to_fields(doc)
+            for doc, fields in zip(enriched, encoded, strict=True):
                 pipe.xadd(names.enriched, fields)
                 for topic in doc.topics:
                     topics.add(names.topic(topic.slug))
                     pipe.xadd(names.topic(topic.slug), fields, minid=minid, approximate=True)
-                for name in await subscriptions.matching(doc):
+                for name in await _matching(subscriptions, doc):
+                    topics.add(names.subs(name))  # capped like the topic streams
                     pipe.xadd(names.subs(name), fields, minid=minid, approximate=True)
             if settings.topic_maxlen:
                 for stream in topics:

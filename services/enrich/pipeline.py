@@ -24,16 +24,17 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import shared
-from services.enrich.entities import extract_dates, extract_entities, ner_text
+from services.enrich.entities import SEPARATOR, extract_dates, extract_entities, ner_text
 from services.enrich.geo import Gazetteer
 from services.enrich.keywords import KeywordExtractor
 from services.enrich.language import SAMPLE_CHARS, LanguageDetector, latin_script
 from services.enrich.nlp import load_model, model_id
 from services.enrich.topics import TopicTaxonomy
 from shared.models import Article, EnrichedArticle, Entity, Mention, Provenance
+from shared.normalize import tokenizer_text
 from shared.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -93,7 +94,7 @@ class Enricher:
         enriched_at = datetime.now(UTC)
         threshold = self.settings.topic_threshold
         enriched: list[EnrichedArticle] = []
-        for article, language, (entities, dates), found in zip(
+        for article, language, (entities, dates, ner_limited), found in zip(
             articles, languages, annotations, candidates, strict=True
         ):
             ner_skipped = self._ner_skip_reason(language, article)
@@ -101,7 +102,8 @@ class Enricher:
             topics = (
                 []
                 if topics_skipped
-                else self.taxonomy.classify(article.title, article.body, threshold)
+                # The whole body, with runs no tokenizer handles well masked.
+                else self.taxonomy.classify(article.title, tokenizer_text(article.body), threshold)
             )
             provenance = Provenance(
                 newsflow_version=shared.__version__,
@@ -112,6 +114,7 @@ class Enricher:
                 keyword_extractor=self.keywords.version if self.extract_keywords else None,
                 gazetteer=self.gazetteer.version if entities else None,
                 ner_skipped=ner_skipped,
+                ner_limited=ner_limited,
                 topics_skipped=topics_skipped,
             )
             fields = article.model_dump()
@@ -172,8 +175,10 @@ class Enricher:
 
     def _annotations(
         self, articles: Sequence[Article], languages: Sequence[str | None]
-    ) -> list[tuple[list[Entity], list[Mention]]]:
-        results: list[tuple[list[Entity], list[Mention]]] = [([], []) for _ in articles]
+    ) -> list[tuple[list[Entity], list[Mention], str | None]]:
+        results: list[tuple[list[Entity], list[Mention], str | None]] = [
+            ([], [], None) for _ in articles
+        ]
         chosen = [
             i
             for i, lang in enumerate(languages)
@@ -181,17 +186,109 @@ class Enricher:
         ]
         if not chosen:
             return results
-        # Texts past spaCy's length limit are cut rather than failing the batch;
-        # names beyond the cut are not annotated.
-        limit: int = self.nlp.max_length
-        texts = [ner_text(articles[i].title, articles[i].body)[:limit] for i in chosen]
-        batch_size = max(1, min(len(texts), self.settings.ner_batch_size))
-        for index, doc in zip(chosen, self.nlp.pipe(texts, batch_size=batch_size), strict=True):
+        # Bounded work per article: the model and the rules read at most
+        # NEWSFLOW_NER_MAX_CHARS, with pathological runs masked (same offsets).
+        limit = min(int(self.nlp.max_length), self.settings.ner_max_chars)
+        inputs = [ner_input(articles[i].title, articles[i].body, limit) for i in chosen]
+        texts = [ner_text(title, body) for title, body, _ in inputs]
+        pieces = [(k, at, piece) for k, text in enumerate(texts) for at, piece in text_pieces(text)]
+        batch_size = max(1, min(len(pieces), self.settings.ner_batch_size))
+        docs = self.nlp.pipe((piece for _, _, piece in pieces), batch_size=batch_size)
+        spans_of: list[list[_Span]] = [[] for _ in texts]
+        for (k, at, _), doc in zip(pieces, docs, strict=True):
+            spans_of[k].extend(
+                _Span(at + e.start_char, at + e.end_char, e.label_) for e in doc.ents
+            )
+        for index, (title, body, cut), spans in zip(chosen, inputs, spans_of, strict=True):
             article = articles[index]
-            spans = list(doc.ents)
-            entities = extract_entities(article.title, article.body, spans, self.gazetteer)
+            entities = _in_fields(
+                extract_entities(title, body, spans, self.gazetteer), article.title, article.body
+            )
+            dates = [
+                d
+                for d in extract_dates(title, body, spans)
+                if _field_text(d.field, article.title, article.body)[d.start : d.end] == d.text
+            ]
+            limited = (
+                f"NER read the first {cut} of {len(article.body)} body characters "
+                "(NEWSFLOW_NER_MAX_CHARS)"
+                if cut is not None
+                else None
+            )
             results[index] = (
                 self.gazetteer.resolve(entities, article.title, article.body),
-                extract_dates(article.title, article.body, spans),
+                dates,
+                limited,
             )
         return results
+
+
+# The model reads an article in pieces of at most this many characters, cut at a
+# paragraph break (else at a space): one call into spaCy then holds the GIL for a
+# bounded time, so the worker's event loop (claim heartbeat, /healthz) keeps running.
+NER_PIECE_CHARS = 10_000
+
+
+class _Span(NamedTuple):
+    start_char: int
+    end_char: int
+    label_: str
+
+
+def text_pieces(text: str, size: int = NER_PIECE_CHARS) -> list[tuple[int, str]]:
+    """``text`` as (offset, piece) pairs of at most ``size`` characters, cut at the last
+    paragraph break in the second half of each piece, else at its last space."""
+    pieces: list[tuple[int, str]] = []
+    start = 0
+    while len(text) - start > size:
+        end = text.rfind("\n\n", start + size // 2, start + size)
+        if end < 0:
+            end = text.rfind(" ", start + size // 2, start + size)
+        if end <= start:
+            end = start + size
+        pieces.append((start, text[start:end]))
+        start = end
+    pieces.append((start, text[start:]))
+    return pieces
+
+
+def ner_input(title: str, body: str, limit: int) -> tuple[str, str, int | None]:
+    """Title and body as the model and the entity rules read them, and where the body
+    was cut (None: not cut).
+
+    The text is at most ``limit`` characters (a body past it is cut at a space
+    near the limit), and runs no tokenizer handles in linear time are masked by
+    ``tokenizer_text`` one character for one, so offsets stay those of the stored fields.
+    """
+    title = tokenizer_text(title[:limit])
+    room = max(0, limit - len(title) - len(SEPARATOR))
+    cut: int | None = None
+    if len(body) > room:
+        space = body.rfind(" ", max(0, room - 200), room)
+        cut = space if space > 0 else room
+        body = body[:cut]
+    return title, tokenizer_text(body), cut
+
+
+def _field_text(field: str, title: str, body: str) -> str:
+    return title if field == "title" else body
+
+
+def _in_fields(entities: list[Entity], title: str, body: str) -> list[Entity]:
+    """``entities`` with only the mentions whose text is that of the stored field at
+    their offsets (a mention over a masked run is dropped, and an entity left without
+    mentions)."""
+    kept: list[Entity] = []
+    for entity in entities:
+        mentions = [
+            m
+            for m in entity.mentions
+            if _field_text(m.field, title, body)[m.start : m.end] == m.text
+        ]
+        if len(mentions) == len(entity.mentions):
+            kept.append(entity)
+        elif mentions:
+            kept.append(
+                entity.model_copy(update={"mentions": mentions, "mention_count": len(mentions)})
+            )
+    return kept

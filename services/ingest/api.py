@@ -6,13 +6,15 @@ limit named. A 202 means the article is in Redis.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 import orjson
 from fastapi import FastAPI, Query, Request, Response
@@ -21,6 +23,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -28,7 +31,7 @@ from services.ingest.core import Ingestor, decode_json, describe, field_errors, 
 from services.ingest.metrics import ApiMetrics, metrics_router
 from services.observability import readiness_response
 from services.topic_names import UnknownTopicError, topic_names
-from shared.errors import InvalidMessage, TooLarge
+from shared.errors import InvalidMessage, RetryableError, TooLarge
 from shared.redis import raw_backlog
 from shared.settings import Settings
 from shared.storage import SearchQuery, Storage, open_storage
@@ -39,6 +42,11 @@ log = logging.getLogger(__name__)
 _JSON_TYPES = ("application/json",)
 _NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl")
 _OPEN_PATHS = frozenset({"/healthz", "/readyz"})
+# The error codes Redis puts first in an error reply ("WRONGTYPE Operation against...").
+_REDIS_ERROR_CODE_RE = re.compile(
+    r"\b(WRONGTYPE|OOM|READONLY|NOPERM|NOSCRIPT|BUSY|MISCONF|NOGROUP|LOADING|MASTERDOWN"
+    r"|EXECABORT|NOAUTH|CROSSSLOT|MOVED|ASK|TRYAGAIN|CLUSTERDOWN)\b"
+)
 
 
 class ApiError(Exception):
@@ -67,7 +75,7 @@ def _media_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
+async def read_body(request: Request, limit: int) -> bytes:
     """The request body, or 413 as soon as it passes ``limit`` bytes."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
@@ -90,6 +98,64 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+async def _read_ndjson(request: Request, limit: int, max_items: int) -> list[tuple[int, bytes]]:
+    """The non-blank lines of an NDJSON body with their line numbers, undecoded.
+
+    413 as soon as the body passes ``limit`` bytes, or at its end when it holds more
+    than ``max_items`` non-blank lines. Lines past the limit are counted, not kept,
+    and nothing is parsed before the count is known: a body of millions of tiny
+    lines costs no more than its bytes.
+    """
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise ApiError(
+            413,
+            "too_large",
+            f"request body is {declared} bytes; the limit is {limit} (NEWSFLOW_MAX_REQUEST_BYTES)",
+        )
+    lines: list[tuple[int, bytes]] = []
+    number = 0
+    size = 0
+    rest = b""
+    chunks = request.stream().__aiter__()
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(
+                413,
+                "too_large",
+                f"request body is over the limit of {limit} bytes (NEWSFLOW_MAX_REQUEST_BYTES)",
+            )
+        pieces = (rest + chunk).split(b"\n")
+        rest = pieces.pop()
+        for line in pieces:
+            number += 1
+            if line.strip():
+                lines.append((number, line))
+        if len(lines) > max_items:
+            # Stop here: the rest of the body is neither read nor counted, unless this
+            # was its last chunk (then the count is exact).
+            if await anext(chunks, b"") == b"":
+                if rest.strip():
+                    lines.append((number + 1, rest))
+                raise _too_many(max_items, len(lines))
+            raise _too_many(max_items, None)
+    if rest.strip():
+        lines.append((number + 1, rest))
+    if len(lines) > max_items:
+        raise _too_many(max_items, len(lines))
+    return lines
+
+
+def _too_many(max_items: int, count: int | None) -> ApiError:
+    has = f"{count} articles" if count is not None else f"more than {max_items} articles"
+    return ApiError(
+        413,
+        "too_many_items",
+        f"batch has {has}; the limit is {max_items} (NEWSFLOW_MAX_BATCH_ITEMS)",
+    )
+
+
 def _unavailable(exc: Exception) -> ApiError:
     return ApiError(
         503,
@@ -99,12 +165,51 @@ def _unavailable(exc: Exception) -> ApiError:
     )
 
 
+class _LazyStorage:
+    """The storage, opened by the first call that needs it (and again after a
+    failed open); every method may raise ``RetryableError`` while it cannot open."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._storage: Storage | None = None
+        self._lock = asyncio.Lock()
+
+    async def _open(self) -> Storage:
+        async with self._lock:
+            if self._storage is None:
+                storage = open_storage(self._settings.resolved_database_url)
+                try:
+                    await storage.open()
+                except RetryableError:
+                    raise
+                except Exception as exc:
+                    log.warning("storage could not be opened: %s", exc)
+                    raise RetryableError(
+                        f"storage could not be opened ({type(exc).__name__})"
+                    ) from exc
+                self._storage = storage
+            return self._storage
+
+    async def close(self) -> None:
+        if self._storage is not None:
+            await self._storage.close()
+            self._storage = None
+
+    def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            storage = await self._open()
+            return await getattr(storage, name)(*args, **kwargs)
+
+        return call
+
+
 def create_api(
     settings: Settings,
     ingestor_factory: Callable[[], Ingestor],
     redis_factory: Callable[[], Any],
     lifespan: Callable[[FastAPI], Any] | None = None,
     metrics_registries: Sequence[CollectorRegistry] = (),
+    stream_redis_factory: Callable[[], Any] | None = None,
 ) -> FastAPI:
     """The FastAPI app. ``ingestor_factory``/``redis_factory`` return live objects once started."""
     names = StreamNames(settings.prefix)
@@ -126,13 +231,12 @@ def create_api(
                 headers={"Retry-After": "5"},
             )
 
-    storage_holder: dict[str, Storage] = {}
+    storage_holder: dict[str, Storage] = {"s": cast("Storage", _LazyStorage(settings))}
 
     @asynccontextmanager
     async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-        storage = open_storage(settings.resolved_database_url)
-        await storage.open()
-        storage_holder["s"] = storage
+        # Storage opens on the first read, not here: accepting articles does not need
+        # it, so a read-only data directory or a database that is down leaves ingestion up.
         try:
             if lifespan is not None:
                 async with lifespan(app):
@@ -140,7 +244,7 @@ def create_api(
             else:
                 yield
         finally:
-            await storage.close()
+            await storage_holder["s"].close()
 
     app = FastAPI(
         title="newsflow",
@@ -174,6 +278,25 @@ def create_api(
             message = f"{message}: {request.method} {request.url.path}"
         headers = dict(exc.headers) if exc.headers else None
         return ApiError(exc.status_code, code, message, headers=headers).response()
+
+    @app.exception_handler(RetryableError)
+    async def _storage_down(_: Request, exc: RetryableError) -> JSONResponse:
+        return ApiError(
+            503, "unavailable", f"{exc}; retry later", headers={"Retry-After": "5"}
+        ).response()
+
+    @app.exception_handler(ResponseError)
+    async def _redis_refused(_: Request, exc: ResponseError) -> JSONResponse:
+        # A key of the wrong type, a full memory, a read-only replica: the server
+        # refused the command. The JSON error shape, not a plain-text 500.
+        log.error("Redis refused a command while serving a request: %s", exc)
+        codes = _REDIS_ERROR_CODE_RE.findall(str(exc))
+        return ApiError(
+            503,
+            "unavailable",
+            f"Redis refused the command ({codes[0] if codes else 'ERR'}); nothing was changed",
+            headers={"Retry-After": "5"},
+        ).response()
 
     @app.exception_handler(RedisConnectionError)
     @app.exception_handler(RedisTimeoutError)
@@ -209,16 +332,21 @@ def create_api(
                 "unsupported_media_type",
                 "send the article as JSON with 'Content-Type: application/json'",
             )
-        body = await _read_body(request, settings.max_request_bytes)
-        try:
-            data = decode_json(body, "request body")
-        except InvalidMessage as exc:
-            raise ApiError(400, "invalid_json", str(exc)) from exc
-        article = _validate(data)
+        body = await read_body(request, settings.max_request_bytes)
+        # Decoding, HTML extraction and normalization run on a thread: the event loop
+        # (health checks, other requests) never waits for one large or hostile body.
+        article = await asyncio.to_thread(_decode_one, body)
         await check_backlog()
         (result,) = await ingestor_factory().submit_many([article])
         api_metrics.count(result.status)
         return JSONResponse({"id": result.id, "status": result.status}, status_code=202)
+
+    def _decode_one(body: bytes) -> Any:
+        try:
+            data = decode_json(body, "request body")
+        except InvalidMessage as exc:
+            raise ApiError(400, "invalid_json", str(exc)) from exc
+        return _validate(data)
 
     def _validate(data: Any) -> Any:
         try:
@@ -234,40 +362,28 @@ def create_api(
             )
             raise ApiError(422, "invalid_article", str(exc), fields) from exc
 
-    @app.post("/v1/articles/batch", summary="Submit many articles (NDJSON or a JSON array)")
-    async def submit_batch(request: Request) -> JSONResponse:
-        media = _media_type(request)
-        body = await _read_body(request, settings.max_request_bytes)
-        if media in _JSON_TYPES:
+    def _decode_batch(
+        media: str, body: bytes | None, lines: list[tuple[int, bytes]]
+    ) -> tuple[list[dict[str, Any]], list[tuple[int, Any]]]:
+        """Per-item results (rejections filled in) and the valid articles by index."""
+        parsed: list[Any]
+        if body is not None:
             try:
                 items = decode_json(body, "request body")
             except InvalidMessage as exc:
                 raise ApiError(400, "invalid_json", str(exc)) from exc
             if not isinstance(items, list):
                 raise ApiError(422, "invalid_batch", "a JSON batch must be an array of articles")
-            parsed: list[Any] = items
-        elif media in _NDJSON_TYPES:
+            if len(items) > settings.max_batch_items:
+                raise _too_many(settings.max_batch_items, len(items))
+            parsed = items
+        else:
             parsed = []
-            for number, line in enumerate(body.splitlines(), start=1):
-                if not line.strip():
-                    continue
+            for number, line in lines:
                 try:
                     parsed.append(decode_json(line, f"line {number}"))
                 except InvalidMessage as exc:
                     parsed.append(exc)
-        else:
-            raise ApiError(
-                415,
-                "unsupported_media_type",
-                "send 'Content-Type: application/x-ndjson' (one article per line) or a JSON array",
-            )
-        if len(parsed) > settings.max_batch_items:
-            raise ApiError(
-                413,
-                "too_many_items",
-                f"batch has {len(parsed)} articles; the "
-                f"limit is {settings.max_batch_items} (NEWSFLOW_MAX_BATCH_ITEMS)",
-            )
         results: list[dict[str, Any]] = [{} for _ in parsed]
         valid: list[tuple[int, Any]] = []
         for index, item in enumerate(parsed):
@@ -285,6 +401,26 @@ def create_api(
                         **({"fields": exc.fields} if exc.fields else {}),
                     },
                 )
+        return results, valid
+
+    @app.post("/v1/articles/batch", summary="Submit many articles (NDJSON or a JSON array)")
+    async def submit_batch(request: Request) -> JSONResponse:
+        media = _media_type(request)
+        body: bytes | None = None
+        lines: list[tuple[int, bytes]] = []
+        if media in _JSON_TYPES:
+            body = await read_body(request, settings.max_request_bytes)
+        elif media in _NDJSON_TYPES:
+            lines = await _read_ndjson(
+                request, settings.max_request_bytes, settings.max_batch_items
+            )
+        else:
+            raise ApiError(
+                415,
+                "unsupported_media_type",
+                "send 'Content-Type: application/x-ndjson' (one article per line) or a JSON array",
+            )
+        results, valid = await asyncio.to_thread(_decode_batch, media, body, lines)
         if valid:
             await check_backlog()
         accepted = await ingestor_factory().submit_many([a for _, a in valid])
@@ -388,7 +524,7 @@ def create_api(
 
     from services.ingest.sse import topic_stream_router
 
-    app.include_router(topic_stream_router(settings, redis_factory))
+    app.include_router(topic_stream_router(settings, redis_factory, stream_redis_factory))
     from services.ingest.subscriptions_api import subscriptions_router
 
     app.include_router(subscriptions_router(settings, redis_factory))

@@ -34,8 +34,7 @@ def inbox_processor(settings: Settings, ingestor: Ingestor, client: Any) -> Proc
     """Handle inbox entries: valid ones go on to articles:raw, bad ones to the DLQ."""
     names = StreamNames(settings.prefix)
 
-    async def process(entries: list[Entry]) -> None:
-        started = time.perf_counter()
+    def parse(entries: list[Entry]) -> tuple[list[Article], list[DeadLetter]]:
         articles: list[Article] = []
         letters: list[DeadLetter] = []
         for entry_id, fields in entries:
@@ -52,6 +51,13 @@ def inbox_processor(settings: Settings, ingestor: Ingestor, client: Any) -> Proc
                         error=exc,
                     )
                 )
+        return articles, letters
+
+    async def process(entries: list[Entry]) -> None:
+        started = time.perf_counter()
+        # Decoding, HTML extraction and normalization off the event loop, which the
+        # HTTP API in this process shares.
+        articles, letters = await asyncio.to_thread(parse, entries)
         results = await ingestor.submit_many(articles)
         if letters:
             async with client.pipeline(transaction=False) as pipe:
@@ -75,6 +81,11 @@ def build_api(settings: Settings, redis_url: str) -> Any:
     """The FastAPI app with the inbox reader running in its lifespan."""
     names = StreamNames(settings.prefix)
     client = connect(redis_url, cluster=settings.redis_cluster)
+    # Event streams get a pool of their own: followers, however many and however slow,
+    # never take the connections that accepting articles needs.
+    stream_client = connect(
+        redis_url, cluster=settings.redis_cluster, max_connections=settings.sse_max_streams + 8
+    )
     ingestor = Ingestor(client, settings)
     broker = make_broker(settings, redis_url)
     inbox = BatchConsumer(
@@ -114,6 +125,7 @@ def build_api(settings: Settings, redis_url: str) -> Any:
             await inbox.stop()
             await broker.stop()
             await client.aclose()
+            await stream_client.aclose()
             log.info("ingest stopped")
 
     return create_api(
@@ -122,4 +134,5 @@ def build_api(settings: Settings, redis_url: str) -> Any:
         lambda: client,
         lifespan=lifespan,
         metrics_registries=[inbox.metrics.registry],
+        stream_redis_factory=lambda: stream_client,
     )

@@ -70,16 +70,62 @@ async def last_entry_id(client: Any, stream: str) -> str:
 STOPPING = threading.Event()
 
 
-def topic_stream_router(settings: Settings, redis_factory: Callable[[], Any]) -> APIRouter:
+_MAX_ID_PART = 2**64 - 1
+
+
+def valid_entry_id(text: str) -> bool:
+    """True for a stream entry id Redis accepts: ``ms`` or ``ms-seq``, each part < 2**64."""
+    if not _ENTRY_ID.match(text):
+        return False
+    return all(int(part) <= _MAX_ID_PART for part in text.split("-"))
+
+
+class _Slot:
+    """One open event stream in the count: taken when the request is accepted, given
+    back when its generator ends or, if it never ran, when it is collected."""
+
+    def __init__(self, counter: list[int]) -> None:
+        self._counter = counter
+        self._held = True
+        counter[0] += 1
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            self._counter[0] -= 1
+
+    def __del__(self) -> None:
+        self.release()
+
+
+def topic_stream_router(
+    settings: Settings,
+    redis_factory: Callable[[], Any],
+    stream_redis_factory: Callable[[], Any] | None = None,
+) -> APIRouter:
     """The router with ``GET /v1/streams/topics/{slug}`` and ``.../subscriptions/{name}``.
 
-    Auth comes from the app's middleware.
+    Auth comes from the app's middleware. Open streams read Redis through
+    ``stream_redis_factory``'s client (a pool of their own, so followers never take
+    the connections ingestion needs); at most ``NEWSFLOW_SSE_MAX_STREAMS`` are open
+    at once, and a request beyond that is answered 429.
     """
     names = StreamNames(settings.prefix)
     keepalive_ms = max(1, int(settings.sse_keepalive_seconds * 1000))
     router = APIRouter()
+    stream_client = stream_redis_factory or redis_factory
+    open_streams = [0]
 
     async def events(
+        request: Request, client: Any, stream: str, start: str, slot: _Slot
+    ) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in _events(request, client, stream, start):
+                yield chunk
+        finally:
+            slot.release()
+
+    async def _events(
         request: Request, client: Any, stream: str, start: str
     ) -> AsyncIterator[bytes]:
         last = start
@@ -157,14 +203,24 @@ def topic_stream_router(settings: Settings, redis_factory: Callable[[], Any]) ->
         request: Request, stream: str, resume: str | None, from_: str
     ) -> StreamingResponse:
         """The event stream of ``stream`` from ``resume``, the start or now."""
-        if resume is not None and not _ENTRY_ID.match(resume.strip()):
+        if resume is not None and not valid_entry_id(resume.strip()):
             raise ApiError(
                 422,
                 "invalid_parameter",
-                f"last_event_id: must be a stream entry id like 1732690000000-0, not {resume!r}",
+                f"last_event_id: must be a stream entry id like 1732690000000-0 (each part "
+                f"below 2^64), not {resume[:60]!r}",
                 fields=[{"field": "last_event_id", "message": "must be a stream entry id"}],
             )
-        client = redis_factory()
+        if open_streams[0] >= settings.sse_max_streams:
+            raise ApiError(
+                429,
+                "too_many_streams",
+                f"{open_streams[0]} event streams are open; the limit is "
+                f"{settings.sse_max_streams} (NEWSFLOW_SSE_MAX_STREAMS); retry later",
+                headers={"Retry-After": "5"},
+            )
+        slot = _Slot(open_streams)
+        client = stream_client()
         if resume is not None:
             start = resume.strip()
         elif from_ == "start":
@@ -173,7 +229,7 @@ def topic_stream_router(settings: Settings, redis_factory: Callable[[], Any]) ->
             # Pin "$" now, so entries written between this answer and the first XREAD count.
             start = await last_entry_id(client, stream)
         return StreamingResponse(
-            events(request, client, stream, start),
+            events(request, client, stream, start, slot),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )

@@ -17,13 +17,13 @@ import orjson
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import ValidationError
 
-from services.ingest.api import ApiError
+from services.ingest.api import ApiError, read_body
 from services.ingest.core import decode_json
 from services.topic_names import UnknownTopicError, topic_names
 from shared.errors import InvalidMessage
 from shared.settings import Settings
 from shared.streams import StreamNames
-from shared.subscriptions import NAME_PATTERN, SavedFilter, delete, get, list_all, save
+from shared.subscriptions import NAME_PATTERN, SavedFilter, delete, get, key, list_all, save
 
 _MAX_BODY = 64 * 1024
 Name = Annotated[str, Path(pattern=NAME_PATTERN)]
@@ -64,9 +64,12 @@ def subscriptions_router(settings: Settings, redis_factory: Callable[[], Any]) -
 
     @router.post("/v1/subscriptions", status_code=201, summary="Save a filter subscription")
     async def create_subscription(request: Request, replace: bool = False) -> Response:
-        body = await request.body()
-        if len(body) > _MAX_BODY:
-            raise ApiError(413, "too_large", f"a subscription is at most {_MAX_BODY} bytes")
+        try:
+            body = await read_body(request, _MAX_BODY)
+        except ApiError as exc:
+            raise ApiError(
+                413, "too_large", f"a subscription is at most {_MAX_BODY} bytes"
+            ) from exc
         try:
             data = decode_json(body, "request body")
         except InvalidMessage as exc:
@@ -81,7 +84,17 @@ def subscriptions_router(settings: Settings, redis_factory: Callable[[], Any]) -
             raise ApiError(
                 422, "invalid_subscription", "; ".join(f["message"] for f in fields), fields
             )
-        if not await save(redis_factory(), names, sub, replace=replace):
+        client = redis_factory()
+        count = int(await client.hlen(key(names)))
+        if count >= settings.max_subscriptions and await get(client, names, sub.name) is None:
+            # Every saved filter costs the enrich worker a match per article.
+            raise ApiError(
+                409,
+                "too_many_subscriptions",
+                f"{count} subscriptions exist; the limit is {settings.max_subscriptions} "
+                "(NEWSFLOW_MAX_SUBSCRIPTIONS): delete one first",
+            )
+        if not await save(client, names, sub, replace=replace):
             raise ApiError(
                 409,
                 "exists",

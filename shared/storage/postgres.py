@@ -50,6 +50,7 @@ from psycopg_pool import AsyncConnectionPool
 from shared import codec
 from shared.errors import InvalidMessage, RetryableError
 from shared.models import EnrichedArticle
+from shared.normalize import sort_time
 from shared.storage._common import (
     as_utc,
     bucket_text,
@@ -781,7 +782,7 @@ def _article_columns(encoded: Iterable[_Encoded]) -> tuple[list[Any], ...]:
         published = article.published_at
         values = (
             article.id,
-            published or article.received_at,
+            sort_time(published, article.received_at),
             article.source,
             article.language,
             published,

@@ -33,6 +33,7 @@ import orjson
 from shared import codec
 from shared.errors import RetryableError
 from shared.models import EnrichedArticle
+from shared.normalize import sort_time
 from shared.storage._common import (
     check_relevance_sort,
     decode_cursor,
@@ -309,7 +310,7 @@ def _article_row(article: EnrichedArticle) -> tuple[Any, ...]:
     received = utc_text(article.received_at)
     return (
         article.id,
-        published or received,
+        utc_text(sort_time(article.published_at, article.received_at)),
         article.source,
         article.language,
         published,
