@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Path("data")
     api_key: str | None = None
+    # How long a browser token from POST /v1/tokens opens the event streams.
+    token_ttl_s: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
     prefix: str = "newsflow:"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "text"] = "auto"

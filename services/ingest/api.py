@@ -13,12 +13,13 @@ import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, cast
 
 import orjson
 from fastapi import FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
@@ -27,6 +28,7 @@ from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from services.ingest import tokens
 from services.ingest.core import Ingestor, decode_json, describe, field_errors, parse_article
 from services.ingest.metrics import ApiMetrics, metrics_router
 from services.observability import readiness_response
@@ -42,6 +44,11 @@ log = logging.getLogger(__name__)
 _JSON_TYPES = ("application/json",)
 _NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl")
 _OPEN_PATHS = frozenset({"/healthz", "/readyz"})
+# The API's description: the same for every install (no data), and a browser must be
+# able to open it to enter a key ("Authorize" in Swagger UI sends it as X-API-Key).
+_DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/openapi.json"})
+# Where a short-lived ?token= (POST /v1/tokens) stands in for the key: event streams.
+_TOKEN_PATHS = ("/v1/streams/",)
 # The error codes Redis puts first in an error reply ("WRONGTYPE Operation against...").
 _REDIS_ERROR_CODE_RE = re.compile(
     r"\b(WRONGTYPE|OOM|READONLY|NOPERM|NOSCRIPT|BUSY|MISCONF|NOGROUP|LOADING|MASTERDOWN"
@@ -253,6 +260,26 @@ def create_api(
         description="Streaming news enrichment: submit articles, read enriched ones.",
     )
 
+    if settings.api_key:
+
+        def _openapi_with_key() -> dict[str, Any]:
+            # Swagger UI's "Authorize" asks for the key and sends it as X-API-Key.
+            if app.openapi_schema is None:
+                schema = get_openapi(
+                    title=app.title,
+                    version=app.version,
+                    description=app.description,
+                    routes=app.routes,
+                )
+                schema.setdefault("components", {})["securitySchemes"] = {
+                    "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}
+                }
+                schema["security"] = [{"ApiKey": []}]
+                app.openapi_schema = schema
+            return app.openapi_schema
+
+        app.openapi = _openapi_with_key  # type: ignore[method-assign]
+
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
         return exc.response()
@@ -308,7 +335,16 @@ def create_api(
     async def _auth(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        if settings.api_key and request.url.path not in _OPEN_PATHS:
+        path = request.url.path
+        if settings.api_key and path not in _OPEN_PATHS and path not in _DOCS_PATHS:
+            token = request.query_params.get("token")
+            if (
+                token is not None
+                and request.method == "GET"
+                and path.startswith(_TOKEN_PATHS)
+                and tokens.valid(settings.api_key, token)
+            ):
+                return await call_next(request)
             supplied = request.headers.get("x-api-key")
             auth = request.headers.get("authorization", "")
             if auth.lower().startswith("bearer "):
@@ -323,6 +359,23 @@ def create_api(
                     "'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
                 ).response()
         return await call_next(request)
+
+    @app.post("/v1/tokens", summary="A short-lived token for event streams in a browser")
+    async def create_token() -> JSONResponse:
+        if not settings.api_key:
+            raise ApiError(
+                409,
+                "no_key",
+                "the API is open (NEWSFLOW_API_KEY is unset): streams need no token",
+            )
+        token, expires = tokens.issue(settings.api_key, settings.token_ttl_s)
+        return JSONResponse(
+            {
+                "token": token,
+                "expires_at": datetime.fromtimestamp(expires, UTC).isoformat(),
+                "use": "GET /v1/streams/...?token=<token> (read only, until it expires)",
+            }
+        )
 
     @app.post("/v1/articles", status_code=202, summary="Submit one article (ArticleIn JSON)")
     async def submit_article(request: Request) -> JSONResponse:
