@@ -441,6 +441,10 @@ def create_api(
         valid: list[tuple[int, Any]] = []
         for index, item in enumerate(parsed):
             results[index]["index"] = index
+            if body is None:
+                # NDJSON: the line number too, the one error messages cite (blank
+                # lines are skipped by ``index`` but counted by ``line``).
+                results[index]["line"] = lines[index][0]
             try:
                 if isinstance(item, InvalidMessage):
                     raise ApiError(400, "invalid_json", str(item))

@@ -166,6 +166,24 @@ async def test_batch_ndjson_reports_each_item_and_keeps_the_valid_ones(
     assert len(await _raw(redis_client, settings)) == 2
 
 
+async def test_batch_ndjson_results_name_the_line_their_messages_cite(
+    api: httpx.AsyncClient,
+) -> None:
+    body = b"\n".join(
+        [orjson.dumps(ARTICLE), b"", b"   ", b"{broken", b"", orjson.dumps({"title": "t"})]
+    )
+    response = await api.post(
+        "/v1/articles/batch", content=body, headers={"content-type": "application/x-ndjson"}
+    )
+    results = response.json()["results"]
+    assert [(r["index"], r["line"], r["status"]) for r in results] == [
+        (0, 1, "accepted"),
+        (1, 4, "rejected"),
+        (2, 6, "rejected"),
+    ]
+    assert "line 4" in results[1]["error"]["message"]
+
+
 async def test_batch_json_array(api: httpx.AsyncClient) -> None:
     response = await api.post("/v1/articles/batch", json=[ARTICLE, {"title": "x", "body": "y"}])
     assert [r["status"] for r in response.json()["results"]] == ["accepted", "accepted"]
