@@ -442,4 +442,4 @@ def test_cli_receives_a_new_entry_live(
             if proc.poll() is None:
                 proc.kill()
     print(f"CLI delivery latency: {latency * 1000:.1f} ms")
-    assert b"Article 1" in line and b"news.test" in line and b"politics-and-government" in line
+    assert b"Article 1 (news.test) | Iraq | politics-and-government" in line

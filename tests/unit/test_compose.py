@@ -561,3 +561,10 @@ def test_password_goes_into_a_url_only_when_it_has_none() -> None:
     sqlite = Settings(database_url="sqlite:///x.db", database_password="other")
     assert sqlite.resolved_database_url == "sqlite:///x.db"
     assert "other" not in repr(own)
+
+
+def test_the_env_file_with_secrets_is_never_committed() -> None:
+    ignored = (Path(__file__).resolve().parents[2] / ".gitignore").read_text().split()
+    assert ".env" in ignored
+    example = (Path(__file__).resolve().parents[2] / ".env.example").read_text()
+    assert "cp .env.example .env" in example and "never commit .env" in example
