@@ -185,7 +185,7 @@ async def test_500_event_streams_leave_ingestion_answering(
 ) -> None:
     capped = settings.model_copy(update={"sse_max_streams": 150, "sse_keepalive_seconds": 1.0})
     async with _uvicorn(capped) as base:
-        path = "/v1/streams/topics/world?from=start"
+        path = "/v1/streams/topics/sport?from=start"
         # 100 clients that send the request and never read the answer.
         silent: list[asyncio.StreamWriter] = []
         host, port = base.removeprefix("http://").split(":")
@@ -235,10 +235,10 @@ async def test_last_event_id_beyond_redis_range_is_a_client_error(
 ) -> None:
     async with serve(settings) as api:
         too_big = await api.get(
-            "/v1/streams/topics/world", headers={"last-event-id": "18446744073709551616-0"}
+            "/v1/streams/topics/sport", headers={"last-event-id": "18446744073709551616-0"}
         )
         seq_too_big = await api.get(
-            "/v1/streams/topics/world", headers={"last-event-id": "1-99999999999999999999"}
+            "/v1/streams/topics/sport", headers={"last-event-id": "1-99999999999999999999"}
         )
     for response in (too_big, seq_too_big):
         assert response.status_code == 422
