@@ -1346,7 +1346,9 @@ def _split_venues(groups: dict[str, list[_Mention]], display: dict[str, str]) ->
         if not venues or not any(m.team for m in group):
             continue
         rest = [m for m in group if not m.venue]
-        if _vote(rest, person_form=False) in ("GPE", "LOC", "FAC"):
+        # Every mention may be a venue too: a dateline that also heads a line of
+        # figures ("LONDON 2026-11-30 ...") is a place, with nothing left to split.
+        if not rest or _vote(rest, person_form=False) in ("GPE", "LOC", "FAC"):
             continue
         groups[key] = rest
         place_key = key + "\x00place"
