@@ -22,12 +22,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
 import shared
-from services.enrich.entities import extract_dates, extract_entities, ner_text
+from services.enrich.entities import extract, extract_dates, ner_text
 from services.enrich.geo import Gazetteer
 from services.enrich.keywords import KeywordExtractor
 from services.enrich.language import LanguageDetector
@@ -65,6 +65,8 @@ class Enricher:
             settings.keywords == "auto" and self.nlp is not None
         )
         self.languages = LanguageDetector()
+        # Entity passes left out (``newsflow eval ner --ablate`` sets this).
+        self.entity_passes_off: frozenset[str] = frozenset()
         # YAKE! runs on this thread while the model runs on the caller's: yake-rust
         # releases the GIL, so keywords cost next to nothing beside NER.
         self._keyword_thread = (
@@ -89,13 +91,14 @@ class Enricher:
             else None
         )
         annotations = self._annotations(articles, languages)
-        candidates = pending.result() if pending is not None else [[] for _ in articles]
+        candidates = self._keyword_results(pending, len(articles))
         enriched_at = datetime.now(UTC)
         threshold = self.settings.topic_threshold
         enriched: list[EnrichedArticle] = []
-        for article, language, (entities, dates), found in zip(
+        for article, language, (entities, dates, degraded), found in zip(
             articles, languages, annotations, candidates, strict=True
         ):
+            keywords = self._keywords(article, found, entities, degraded)
             ner_skipped = self._ner_skip_reason(language)
             topics_skipped = self._topics_skip_reason(language)
             topics = (
@@ -113,6 +116,7 @@ class Enricher:
                 gazetteer=self.gazetteer.version if entities else None,
                 ner_skipped=ner_skipped,
                 topics_skipped=topics_skipped,
+                degraded=degraded,
             )
             fields = article.model_dump()
             fields["language"] = language
@@ -121,7 +125,7 @@ class Enricher:
                     **fields,
                     entities=entities,
                     topics=topics,
-                    keywords=self.keywords.select(found, entities),
+                    keywords=keywords,
                     dates=dates,
                     provenance=provenance,
                 )
@@ -134,6 +138,34 @@ class Enricher:
             (time.perf_counter() - started) * 1000,
         )
         return enriched
+
+    def _keyword_results(
+        self, pending: Future[list[list[tuple[str, float]]]] | None, count: int
+    ) -> list[list[tuple[str, float]] | None]:
+        """YAKE!'s candidates per article; ``None`` for each when extraction failed."""
+        if pending is None:
+            return [[] for _ in range(count)]
+        try:
+            return list(pending.result())
+        except Exception:
+            logger.exception("keyword extraction failed on a batch of %d articles", count)
+            return [None] * count
+
+    def _keywords(
+        self,
+        article: Article,
+        found: list[tuple[str, float]] | None,
+        entities: list[Entity],
+        degraded: list[str],
+    ) -> list[str]:
+        """The keywords of one article; none, and "keywords" in ``degraded``, on a failure."""
+        if found is not None:
+            try:
+                return self.keywords.select(found, entities)
+            except Exception:
+                logger.exception("keywords failed on article %s", article.id)
+        degraded.append("keywords")
+        return []
 
     def _keyword_candidates(
         self, articles: Sequence[Article], languages: Sequence[str | None]
@@ -166,8 +198,10 @@ class Enricher:
 
     def _annotations(
         self, articles: Sequence[Article], languages: Sequence[str | None]
-    ) -> list[tuple[list[Entity], list[Mention]]]:
-        results: list[tuple[list[Entity], list[Mention]]] = [([], []) for _ in articles]
+    ) -> list[tuple[list[Entity], list[Mention], list[str]]]:
+        results: list[tuple[list[Entity], list[Mention], list[str]]] = [
+            ([], [], []) for _ in articles
+        ]
         chosen = [i for i, lang in enumerate(languages) if self._ner_skip_reason(lang) is None]
         if not chosen:
             return results
@@ -178,10 +212,35 @@ class Enricher:
         batch_size = max(1, min(len(texts), self.settings.ner_batch_size))
         for index, doc in zip(chosen, self.nlp.pipe(texts, batch_size=batch_size), strict=True):
             article = articles[index]
-            spans = list(doc.ents)
-            entities = extract_entities(article.title, article.body, spans, self.gazetteer)
-            results[index] = (
-                self.gazetteer.resolve(entities),
-                extract_dates(article.title, article.body, spans),
-            )
+            results[index] = self._read_spans(article, list(doc.ents))
         return results
+
+    def _read_spans(
+        self, article: Article, spans: list[Any]
+    ) -> tuple[list[Entity], list[Mention], list[str]]:
+        """Entities, places and dates from the model's spans. A step that raises
+        costs this article that step only (named in the returned list, logged),
+        never the batch: an optional enrichment is not worth a dead letter."""
+        degraded: list[str] = []
+        entities: list[Entity] = []
+        dates: list[Mention] = []
+        try:
+            found = extract(
+                article.title, article.body, spans, self.gazetteer, self.entity_passes_off
+            )
+            entities = found.entities
+            degraded.extend(f"entities:{name}" for name in found.degraded)
+        except Exception:
+            logger.exception("entities failed on article %s", article.id)
+            degraded.append("entities")
+        try:
+            entities = self.gazetteer.resolve(entities)
+        except Exception:
+            logger.exception("places failed on article %s", article.id)
+            degraded.append("places")
+        try:
+            dates = extract_dates(article.title, article.body, spans)
+        except Exception:
+            logger.exception("dates failed on article %s", article.id)
+            degraded.append("dates")
+        return entities, dates, degraded

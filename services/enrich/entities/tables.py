@@ -63,8 +63,12 @@ _DIGIT_RE = re.compile(r"\d")
 # A word starting in lower case other than those a results line may hold.
 _PROSE_WORD_RE = re.compile(r"(?<!\S)(?!(?:v|vs|at|and|not|out)(?!\S))[a-z]")
 _NUMBER_RE = re.compile(r"[-+(]*\.?\d[\d.,:/-]*[)*]*[,;.]?")
-_TEAM_NAME = r"[A-Z][\w'’&.-]*(?: (?!(?:AT|V|VS)\b)(?:[A-Z][\w'’&.-]*|of|de|del|la|&))*"
-_SCORED_NAME_RE = re.compile(rf"(?<![\w'’&.-]){_TEAM_NAME}(?= +[-+]?\.?\d)")
+_TEAM_WORDS = r"[A-Z][\w'’&.-]*(?: (?!(?:AT|V|VS)\b)(?:[A-Z][\w'’&.-]*|of|de|del|la|&))"
+# Anchored patterns (match, fullmatch) read a name of any length; those searched
+# through a line (finditer) take at most eight words, so that a line of
+# capitalised words costs each start a bounded look, not the rest of the line.
+_TEAM_NAME = _TEAM_WORDS + "*"
+_SCORED_NAME_RE = re.compile(rf"(?<![\w'’&.-]){_TEAM_WORDS}{{0,7}}(?= +[-+]?\.?\d)")
 _FIXTURE_RE = re.compile(
     rf"(?:[A-Z][\w ]*: +)?({_TEAM_NAME})(?: +(?:(v|vs|v\.|vs\.)|AT|at)(?: +({_TEAM_NAME}))?)?\.?"
 )
@@ -82,9 +86,14 @@ _INITIAL_RE = re.compile(r"[A-Z]\.(?: |[A-Z]\.)")
 _PERSON_NAME = (
     r"[A-Z][\w'’.-]+(?: (?:[A-Z][\w'’.-]+|van|von|der|de|da|di|del|le|la|ter|den|bin|al))*"
 )
-_COMPETITOR_RE = re.compile(rf"(?<![\w'’&.-])({_PERSON_NAME} [A-Z][\w'’.-]+) \(([A-Z][\w.'’ -]+)\)")
+_PERSON_NAME_SHORT = _PERSON_NAME.removesuffix("*") + "{0,5}"
+_COMPETITOR_RE = re.compile(
+    rf"(?<![\w'’&.-])({_PERSON_NAME_SHORT} [A-Z][\w'’.-]+) \(([A-Z][\w.'’ -]{{1,60}})\)"
+)
 _VENUE_RE = re.compile(rf"At ({_TEAM_NAME})(?: \(({_TEAM_NAME})\))?: ")
-_NUMBERED_PLAYER_RE = re.compile(rf"(?:^|(?<=[-,;:(])|(?<=[-,;:(] ))\d\d? *- *({_PERSON_NAME})")
+_NUMBERED_PLAYER_RE = re.compile(
+    rf"(?:^|(?<=[-,;:(])|(?<=[-,;:(] ))\d\d? *- *({_PERSON_NAME_SHORT})"
+)
 
 
 class _Slot(NamedTuple):
@@ -204,11 +213,20 @@ class _FieldMentions:
         return found
 
     def replace(self, old: list[_Mention], new: _Mention) -> None:
-        """Put ``new`` in the place of the mentions ``old``."""
-        self.mentions = [m for m in self.mentions if all(m is not o for o in old)]
-        i = bisect.bisect_left([m.start for m in self.mentions], new.start)
+        """Put ``new`` in the place of the mentions ``old``.
+
+        In place, by position: a results table of 8,000 lines makes as many
+        replacements, and rebuilding the lists for each was quadratic."""
+        for o in old:
+            i = bisect.bisect_left(self.starts, o.start)
+            while i < len(self.starts) and self.starts[i] == o.start:
+                if self.mentions[i] is o:
+                    del self.mentions[i], self.starts[i]
+                    break
+                i += 1
+        i = bisect.bisect_left(self.starts, new.start)
         self.mentions.insert(i, new)
-        self.starts = [m.start for m in self.mentions]
+        self.starts.insert(i, new.start)
 
 
 def _results_tables(
@@ -259,6 +277,7 @@ def _results_tables(
         added.append(mention)
         index.replace(found, mention)
 
+    countries: dict[str, bool] = {}  # a table names its teams again and again
     for field in ("title", "body"):
         text = article.field_text(field)
         index = _FieldMentions(m for m in mentions if m.field == field)
@@ -272,7 +291,10 @@ def _results_tables(
                     continue
                 if not slot.sure and any(m.label == "PERSON" and " " in m.name for m in found):
                     continue  # a player ("Bob Estes 64 70")
-                country = _is_country(text[start:end], places)
+                name = text[start:end]
+                country = countries.get(name)
+                if country is None:
+                    country = countries[name] = _is_country(name, places)
                 if amounts and not (found or country):
                     continue
                 label = "GPE" if country or slot.venue else "ORG"
