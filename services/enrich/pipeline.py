@@ -212,10 +212,10 @@ class Enricher:
         batch_size = max(1, min(len(texts), self.settings.ner_batch_size))
         for index, doc in zip(chosen, self.nlp.pipe(texts, batch_size=batch_size), strict=True):
             article = articles[index]
-            results[index] = self._read_spans(article, list(doc.ents))
+            results[index] = self.read_spans(article, list(doc.ents))
         return results
 
-    def _read_spans(
+    def read_spans(
         self, article: Article, spans: list[Any]
     ) -> tuple[list[Entity], list[Mention], list[str]]:
         """Entities, places and dates from the model's spans. A step that raises
