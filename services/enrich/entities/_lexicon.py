@@ -40,5 +40,6 @@ EVENT_LAST_WORDS = words("event_last_words")
 INITIAL_STOPWORDS = words("initial_stopwords")
 NOT_A_NAME_BEFORE = words("not_a_name_before")
 HOME_NATIONS = words("home_nations")
+SLOGAN_WORDS = words("slogan_words")
 
 HONORIFIC_RE = re.compile(r"(?:" + "|".join(sorted(HONORIFICS)) + r")\.?\s+(?=\S)", re.IGNORECASE)

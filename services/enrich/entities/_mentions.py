@@ -143,11 +143,12 @@ def _place_words(mentions: Iterable[_Mention]) -> set[str]:
 
 
 def _is_slogan(name: str, mentions: list[_Mention], places: set[str]) -> bool:
-    """A PERSON span ending in a place named in the article ("Screw Iran",
-    "Death to America") is a slogan. This also drops a real person whose surname
-    is such a place ("Michael Jordan" beside the country Jordan): a rare loss
-    accepted to keep slogans out."""
+    """A PERSON span that starts with a slogan word and ends in a place named in
+    the article ("Screw Iran", "Death to America") is a slogan; a full name
+    ending in a place ("Erling Haaland", "Michael Jordan") stays a person."""
     words = name.casefold().split(" ")
     if len(words) < 2 or not any(m.label == "PERSON" for m in mentions):
         return False
+    if words[0] not in lexicon.SLOGAN_WORDS:
+        return False  # "Erling Haaland" beside the place "Haaland" is a person
     return words[-1] in places or " ".join(words[-2:]) in places

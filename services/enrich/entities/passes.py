@@ -23,6 +23,7 @@ from typing import Literal, NamedTuple
 
 from shared.models import Entity
 
+from . import kinds
 from ._base import EntitySpan, PlaceNames, _Article, _Mention
 from ._mentions import (
     _display_name,
@@ -122,8 +123,9 @@ def clubs_named_after_places(state: State) -> None:
 
 
 def surnames_read_as_places(state: State) -> None:
-    """A one-word "place" the gazetteer does not know that is the surname of a
-    person in the article is that person ("Lebed" beside "Alexander Lebed")."""
+    """A one-word "place" that the gazetteer does not know, or knows only as a
+    town, and that is the surname of a person in the article is that person
+    ("Lebed" beside "Alexander Lebed", "Haaland" beside "Erling Haaland")."""
     _surnames_read_as_places(state.mentions, state.places)
 
 
@@ -140,12 +142,30 @@ def dateline_is_a_place(state: State) -> None:
     _mark_dateline(state.article, state.mentions)
 
 
+def titles_before_names(state: State) -> None:
+    """A title at the start of a PERSON span is not part of the name ("Pope Leo"
+    -> "Leo", "President Lula" -> "Lula")."""
+    kinds.titles_before_names(state.article, state.mentions)
+
+
+def known_names(state: State) -> None:
+    """Mentions of a well-known name (``data/known_names.json``) take its label,
+    and its multi-word forms the model missed or cut ("Reform UK") are found."""
+    state.mentions = kinds.known_names(state.article, state.mentions, state.covered)
+
+
+def storms_summits_spacecraft_works(state: State) -> None:
+    """Storms ("Storm Amy"), summits ("COP29", "G20"), telescopes and works in
+    quotes after a word such as "song" are events, products and works."""
+    state.mentions = kinds.patterns(state.article, state.mentions, state.covered)
+
+
 # --- group passes ------------------------------------------------------------------
 
 
 def slogans(state: State) -> None:
-    """A PERSON span ending in a place named in the article ("Screw Iran") is a
-    slogan, not a person, and is dropped."""
+    """A PERSON span that starts with a slogan word and ends in a place named in
+    the article ("Screw Iran") is a slogan, not a person, and is dropped."""
     groups, display = state.groups, state.display
     for key in [k for k in groups if _is_slogan(display[k], groups[k], state.place_words)]:
         del groups[key]
@@ -178,6 +198,18 @@ def split_venues(state: State) -> None:
     """A name that is both a team and a venue or dateline in the article
     ("Kansas City at Detroit") is two entities, the team and the place."""
     _split_venues(state.groups, state.display)
+
+
+def full_names_in_two_halves(state: State) -> None:
+    """Two one-word names the model read apart, the first as a person, that the
+    article also writes together ("Esteban", "Ocon", "Esteban Ocon") are one person."""
+    kinds.full_names_in_two_halves(state.article, state.groups, state.display)
+
+
+def places_by_gazetteer(state: State) -> None:
+    """A "person" the gazetteer knows as a city of 300,000 or more, that no full
+    name took in and no title stands before, is that city ("Glasgow")."""
+    kinds.places_by_gazetteer(state.article, state.groups, state.display, state.places)
 
 
 def join_people(state: State) -> None:
@@ -218,6 +250,9 @@ def countries_are_places(state: State) -> None:
 
 PASSES: tuple[Pass, ...] = (
     Pass("name_words", "mentions", name_words),
+    Pass("titles_before_names", "mentions", titles_before_names),
+    Pass("known_names", "mentions", known_names),
+    Pass("storms_summits_spacecraft_works", "mentions", storms_summits_spacecraft_works),
     Pass("missed_dateline", "mentions", missed_dateline),
     Pass("clubs_named_after_places", "mentions", clubs_named_after_places),
     Pass("surnames_read_as_places", "mentions", surnames_read_as_places),
@@ -229,9 +264,11 @@ PASSES: tuple[Pass, ...] = (
     Pass("corporate_suffixes", "groups", corporate_suffixes),
     Pass("acronyms", "groups", acronyms),
     Pass("split_venues", "groups", split_venues),
+    Pass("full_names_in_two_halves", "groups", full_names_in_two_halves),
     Pass("join_people", "groups", join_people),
     Pass("missed_surnames", "groups", missed_surnames),
     Pass("propagate_names", "groups", propagate_names),
+    Pass("places_by_gazetteer", "groups", places_by_gazetteer),
     Pass("countries_are_places", "entities", countries_are_places),
 )
 PASS_NAMES: tuple[str, ...] = tuple(p.name for p in PASSES)

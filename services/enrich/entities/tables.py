@@ -15,9 +15,9 @@ from .countries import canonical_alias
 
 
 def _surnames_read_as_places(mentions: list[_Mention], places: PlaceNames | None) -> None:
-    """A single word tagged as a place that the gazetteer does not know and that
-    is the surname of a person named in the article ("Lebed" beside "Alexander
-    Lebed") is that person."""
+    """A single word tagged as a place that the gazetteer does not know, or
+    knows only as a small town, and that is the surname of a person named in
+    the article ("Lebed" beside "Alexander Lebed") is that person."""
     if places is None:
         return
     surnames = {
@@ -28,9 +28,21 @@ def _surnames_read_as_places(mentions: list[_Mention], places: PlaceNames | None
             m.label in ("GPE", "LOC")
             and m.name in surnames
             and " " not in m.name
-            and places.place_kind(m.name) is None
+            and _unknown_or_small_town(m.name, places)
         ):
             m.label = "PERSON"
+
+
+def _unknown_or_small_town(name: str, places: PlaceNames) -> bool:
+    """Whether the gazetteer does not know ``name`` or knows it only as a town
+    of fewer than 100,000 people ("Haaland", not "Houston")."""
+    kind = places.place_kind(name)
+    if kind is None:
+        return True
+    candidates = getattr(places, "candidates", None)
+    if kind != "city" or candidates is None:
+        return False
+    return all(p.score < 5.0 for p in candidates(name))
 
 
 def _clubs_named_after_places(mentions: list[_Mention], places: PlaceNames | None) -> None:
