@@ -98,7 +98,7 @@ class Enricher:
         for article, language, (entities, dates, degraded), found in zip(
             articles, languages, annotations, candidates, strict=True
         ):
-            keywords = self._keywords(article, found, entities, degraded)
+            keywords = self._keywords(article, language, found, entities, degraded)
             ner_skipped = self._ner_skip_reason(language)
             topics_skipped = self._topics_skip_reason(language)
             topics = (
@@ -154,6 +154,7 @@ class Enricher:
     def _keywords(
         self,
         article: Article,
+        language: str | None,
         found: list[tuple[str, float]] | None,
         entities: list[Entity],
         degraded: list[str],
@@ -161,7 +162,7 @@ class Enricher:
         """The keywords of one article; none, and "keywords" in ``degraded``, on a failure."""
         if found is not None:
             try:
-                return self.keywords.select(found, entities)
+                return self.keywords.select(found, entities, language)
             except Exception:
                 logger.exception("keywords failed on article %s", article.id)
         degraded.append("keywords")
