@@ -175,7 +175,10 @@ def places_by_gazetteer(
 
 
 def full_names_in_two_halves(
-    article: _Article, groups: dict[str, list[_Mention]], display: dict[str, str]
+    article: _Article,
+    groups: dict[str, list[_Mention]],
+    display: dict[str, str],
+    places: PlaceNames | None,
 ) -> None:
     """Two one-word names the model read apart, the first as a person, that the
     article also writes together ("Esteban", "Ocon" and "Esteban Ocon") are one
@@ -195,7 +198,9 @@ def full_names_in_two_halves(
             first, last = match.group(1).casefold(), match.group(2).casefold()
             if first not in singles or last not in singles or first == last:
                 continue
-            if _plurality(singles[first]) != "PERSON":
+            if _plurality(singles[first]) != "PERSON" or (
+                places is not None and places.place_kind(match.group(1)) is not None
+            ):
                 continue  # "Baltimore Orioles", "Treasury Brady": not a first name
             if first in lexicon.ORG_FIRST_WORDS or last in lexicon.ORG_LAST_WORDS:
                 continue

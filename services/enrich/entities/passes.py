@@ -203,7 +203,7 @@ def split_venues(state: State) -> None:
 def full_names_in_two_halves(state: State) -> None:
     """Two one-word names the model read apart, the first as a person, that the
     article also writes together ("Esteban", "Ocon", "Esteban Ocon") are one person."""
-    kinds.full_names_in_two_halves(state.article, state.groups, state.display)
+    kinds.full_names_in_two_halves(state.article, state.groups, state.display, state.places)
 
 
 def places_by_gazetteer(state: State) -> None:
