@@ -150,28 +150,55 @@ def _titled(article: _Article, mention: _Mention) -> bool:
     return before is not None and before.rstrip(".").casefold() in lexicon.TITLES
 
 
+_LOCATIVES = lexicon.words("locatives")
+
+
+def _placed(article: _Article, mention: _Mention, place_words: set[str]) -> bool:
+    """Whether the words before a mention say it is a place: "in Perth", "at
+    Wembley", "Edinburgh and Glasgow"."""
+    text = article.field_text(mention.field)
+    before = _word_before(text, mention.start)
+    if before is None:
+        return False
+    if before.casefold() in _LOCATIVES:
+        return True
+    if before.casefold() not in ("and", "or"):
+        return False
+    start = text.rfind(before, 0, mention.start)
+    other = _word_before(text, start)
+    return other is not None and other.strip(",").casefold() in place_words
+
+
 def places_by_gazetteer(
     article: _Article,
     groups: dict[str, list[_Mention]],
     display: dict[str, str],
     places: PlaceNames | None,
+    place_words: set[str],
 ) -> None:
     """A "person" the gazetteer knows as a city of 300,000 people or more, that
-    no full name took in and no title stands before, is that city ("Glasgow")."""
+    no full name took in and no title stands before, and that the words before
+    at least half its mentions place ("in Perth", "Edinburgh and Glasgow"), is
+    that city."""
     candidates = getattr(places, "candidates", None)
     if candidates is None:
         return
-    for key, group in groups.items():
-        if _plurality(group) != "PERSON" or any(m.joined or m.sure or m.team for m in group):
-            continue
-        own = [p for p in candidates(display[key]) if p.name == display[key]]
-        best = max(own, key=lambda p: p.score, default=None)
-        if best is None or best.kind != "city" or best.score < 5.5:
-            continue  # regions hold surnames too ("Bush"); small towns are people's names
-        if any(_titled(article, m) for m in group):
-            continue  # "President Madison"
-        for m in group:
-            m.label, m.sure = "GPE", True
+    known = set(place_words)
+    for _ in range(2):  # a city placed by the first pass places the next: "Edinburgh and Glasgow"
+        for key, group in groups.items():
+            if _plurality(group) != "PERSON" or any(m.joined or m.sure or m.team for m in group):
+                continue
+            own = [p for p in candidates(display[key]) if p.name == display[key]]
+            best = max(own, key=lambda p: p.score, default=None)
+            if best is None or best.kind != "city" or best.score < 5.5:
+                continue  # regions hold surnames too ("Bush"); small towns are people's names
+            if any(_titled(article, m) for m in group):
+                continue  # "President Madison"
+            if 2 * sum(_placed(article, m, known) for m in group) < len(group):
+                continue  # "Kennedy", "Hamilton": surnames of cities; a place is "in" one
+            for m in group:
+                m.label, m.sure = "GPE", True
+            known.add(key)
 
 
 def full_names_in_two_halves(

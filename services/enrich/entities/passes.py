@@ -208,8 +208,10 @@ def full_names_in_two_halves(state: State) -> None:
 
 def places_by_gazetteer(state: State) -> None:
     """A "person" the gazetteer knows as a city of 300,000 or more, that no full
-    name took in and no title stands before, is that city ("Glasgow")."""
-    kinds.places_by_gazetteer(state.article, state.groups, state.display, state.places)
+    name took in and that a word before it places ("in Perth"), is that city."""
+    kinds.places_by_gazetteer(
+        state.article, state.groups, state.display, state.places, state.place_words
+    )
 
 
 def join_people(state: State) -> None:
