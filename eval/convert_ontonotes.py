@@ -56,6 +56,25 @@ def _sentence_tags(rows: list[list[str]]) -> list[str]:
     return tags
 
 
+def _join_hyphens(tokens: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """OntoNotes splits hyphenated words ("Marie - Louise"); the writer wrote
+    "Marie-Louise". The joined word keeps the tag of its first part (or of the
+    name it starts)."""
+    joined: list[tuple[str, str]] = []
+    i = 0
+    while i < len(tokens):
+        word, tag = tokens[i]
+        while i + 2 < len(tokens) and tokens[i + 1][0] == "-":
+            following_word, following_tag = tokens[i + 2]
+            if tag == "O" and following_tag != "O":
+                tag = "B-" + following_tag[2:]
+            word = f"{word}-{following_word}"
+            i += 2
+        joined.append((word, tag))
+        i += 1
+    return joined
+
+
 def convert(paths: list[Path]) -> list[str]:
     out: list[str] = []
     for path in paths:
@@ -68,10 +87,11 @@ def convert(paths: list[Path]) -> list[str]:
                 continue
             if not line.strip():
                 if rows:
-                    out.extend(
-                        f"{WORDS.get(r[3], r[3])} {t}"
+                    tokens = [
+                        (WORDS.get(r[3], r[3]), t)
                         for r, t in zip(rows, _sentence_tags(rows), strict=True)
-                    )
+                    ]
+                    out.extend(f"{word} {tag}" for word, tag in _join_hyphens(tokens))
                     out.append("")
                     rows = []
                 continue
