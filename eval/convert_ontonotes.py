@@ -58,16 +58,17 @@ def _sentence_tags(rows: list[list[str]]) -> list[str]:
 
 def _join_hyphens(tokens: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """OntoNotes splits hyphenated words ("Marie - Louise"); the writer wrote
-    "Marie-Louise". The joined word keeps the tag of its first part (or of the
-    name it starts)."""
+    "Marie-Louise". Parts inside one name, or outside any, are joined; a name
+    beside another word ("U.S. - Japan") stays apart, spans unchanged."""
     joined: list[tuple[str, str]] = []
     i = 0
     while i < len(tokens):
         word, tag = tokens[i]
         while i + 2 < len(tokens) and tokens[i + 1][0] == "-":
             following_word, following_tag = tokens[i + 2]
-            if tag == "O" and following_tag != "O":
-                tag = "B-" + following_tag[2:]
+            inside = tokens[i + 1][1].startswith("I-") and following_tag.startswith("I-")
+            if not inside and not (tag == tokens[i + 1][1] == following_tag == "O"):
+                break  # "U.S.-Japan", "Chicago-based": a name beside a word, kept apart
             word = f"{word}-{following_word}"
             i += 2
         joined.append((word, tag))
