@@ -146,10 +146,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("task", choices=("ner", "topics", "places"))
     ev.add_argument(
-        "file", type=Path, help="CoNLL-2003 file (ner) or labelled JSONL (topics, places)"
+        "file",
+        type=Path,
+        help="CoNLL-2003 file or JSONL with entity lists (ner); labelled JSONL (topics, places)",
     )
     ev.add_argument("--json", action="store_true", help="print the report as one JSON object")
     ev.add_argument("--limit", type=int, help="only the first N documents / articles")
+    ev.add_argument(
+        "--ablate",
+        action="store_true",
+        help="ner: F1 with each entity pass switched off in turn",
+    )
 
     stats = sub.add_parser("stats", help="streams, groups, lag, pending, DLQ size, stored count")
     stats.add_argument("--json", action="store_true", help="JSON output")

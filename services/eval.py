@@ -6,7 +6,8 @@ built from a labelled file, and compare what it produced with the gold labels.
 ``eval_ner(path)`` reads CoNLL-2003 column format: one token per line, the token
 first and its NER tag last (IOB1, IOB2 or IOBES: ``B-PER``, ``I-ORG``, ``S-LOC``,
 ``O``), a blank line between sentences and a ``-DOCSTART-`` line between
-documents (a file without one is read as one document per sentence). Each
+documents (a file without one is read as one document per sentence); or a
+``.jsonl`` file of articles with entity lists (``read_entity_jsonl``). Each
 document becomes one English article: its first sentence is the title, each
 further sentence a line of the body, tokens joined as a writer would ("Japan 's"
 -> "Japan's", "( AP )" -> "(AP)"). spaCy's labels map to CoNLL's (PERSON -> PER;
@@ -14,7 +15,8 @@ ORG -> ORG; GPE, LOC, FAC -> LOC; NORP, EVENT, PRODUCT, WORK_OF_ART, LAW,
 LANGUAGE -> MISC) and a mention counts only when its field, exact character
 span and type all match a gold entity. The headline figure is the micro F1 over
 PER, ORG and LOC; the same figures for the model's raw spans, before any
-post-processing, are reported as ``bare``.
+post-processing, are reported as ``bare``. ``--ablate`` adds the figures with
+each entity pass switched off in turn (the model runs once for them).
 
 ``eval_topics(path)`` reads JSONL: one article per line with ``title`` and
 ``body`` (or ``text``) and a gold ``label``; the label is mapped to a QCode by
@@ -42,6 +44,7 @@ import hashlib
 import itertools
 import json
 import logging
+import re
 import sys
 import time
 from collections import Counter, defaultdict
@@ -51,7 +54,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from shared.models import Article, EnrichedArticle
+from shared.models import Article, EnrichedArticle, Entity
 from shared.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -200,6 +203,51 @@ def read_conll(path: Path | str, limit: int | None = None) -> list[ConllDocument
     return documents
 
 
+def read_ner_file(path: Path | str, limit: int | None = None) -> list[ConllDocument]:
+    """The documents of a CoNLL-2003 file, or of a JSONL file (``.jsonl``) of
+    articles with entity lists (see ``read_entity_jsonl``)."""
+    if Path(path).suffix == ".jsonl":
+        return read_entity_jsonl(path, limit)
+    return read_conll(path, limit)
+
+
+def read_entity_jsonl(path: Path | str, limit: int | None = None) -> list[ConllDocument]:
+    """Articles with ``title``, ``body`` and ``entities`` (``[{"text", "type"}]``,
+    types PER/ORG/LOC/MISC, spaCy labels mapped) as documents. The gold mentions
+    are every whole-word occurrence of each listed surface in the title and the
+    body, the longest surface first, none overlapping another."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvalError(f"cannot read {path}: {exc}") from exc
+    documents: list[ConllDocument] = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            title, body = str(item["title"]), str(item.get("body") or "")
+            listed = [(str(e["text"]), str(e["type"])) for e in item["entities"]]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise EvalError(f"{path}:{number}: not an article with entities: {exc}") from exc
+        gold: set[Span] = set()
+        for field_name, text in (("title", title), ("body", body)):
+            taken = bytearray(len(text))
+            for surface, kind in sorted(listed, key=lambda e: -len(e[0])):
+                for match in re.finditer(rf"(?<!\w){re.escape(surface)}(?!\w)", text):
+                    start, end = match.span()
+                    if taken.find(1, start, end) != -1:
+                        continue
+                    taken[start:end] = b"\x01" * (end - start)
+                    gold.add((field_name, start, end, SPACY_TO_CONLL.get(kind, kind)))
+        documents.append(ConllDocument(title, body, gold))
+        if limit is not None and len(documents) >= limit:
+            break
+    if not documents:
+        raise EvalError(f"{path} holds no articles")
+    return documents
+
+
 def _to_document(sentences: list[list[tuple[str, str]]]) -> ConllDocument:
     texts: list[str] = []
     gold: set[Span] = set()
@@ -241,8 +289,12 @@ def _article(title: str, body: str, language: str | None, number: int) -> Articl
 
 def predicted_spans(enriched: EnrichedArticle) -> set[Span]:
     """Every entity mention of an enriched article as a CoNLL-typed span."""
+    return _entity_spans(enriched.entities)
+
+
+def _entity_spans(entities: Iterable[Entity]) -> set[Span]:
     spans: set[Span] = set()
-    for entity in enriched.entities:
+    for entity in entities:
         kind = SPACY_TO_CONLL.get(entity.type)
         if kind is None:
             continue
@@ -335,14 +387,18 @@ def eval_ner(
     settings: Settings | None = None,
     enricher: Enricher | None = None,
     bare: bool = True,
+    ablate: bool = False,
 ) -> dict[str, Any]:
-    """Entity precision/recall/F1 of the worker's enrichment on a CoNLL-2003 file.
+    """Entity precision/recall/F1 of the worker's enrichment on a CoNLL-2003 file
+    or a JSONL file with entity lists (see ``read_ner_file``).
 
     ``settings`` default to the environment's (NER is switched on whatever
     ``NEWSFLOW_NER`` says); ``enricher`` may be passed to reuse a loaded one.
-    ``bare=False`` skips scoring the model's raw spans. Raises ``EvalError``.
+    ``bare=False`` skips scoring the model's raw spans; ``ablate=True`` adds
+    ``ablation``: the scores with each entity pass switched off in turn, and
+    their difference from all passes on. Raises ``EvalError``.
     """
-    documents = read_conll(path, limit)
+    documents = read_ner_file(path, limit)
     enricher = enricher or _enricher(settings, ner=True)
     if enricher.nlp is None:
         raise EvalError("NER is off in this enricher; the NER evaluation needs the model")
@@ -371,7 +427,47 @@ def eval_ner(
         # enrichment: how much the post-processing, places, topics and keywords cost.
         report["bare_seconds"] = round(bare_elapsed, 4)
         report["throughput_ratio"] = round(bare_elapsed / elapsed, 3) if elapsed else None
+    if ablate:
+        report["ablation"] = _ablation(enricher, documents, articles, report)
     return report
+
+
+def _ablation(
+    enricher: Enricher,
+    documents: Sequence[ConllDocument],
+    articles: Sequence[Article],
+    report: dict[str, Any],
+) -> dict[str, Any]:
+    """Scores with each entity pass off in turn. The model runs once; the passes,
+    places and their mapping run as the worker runs them (``Enricher.read_spans``)."""
+    from services.enrich.entities import PASS_NAMES, ner_text
+
+    size = enricher.settings.ner_batch_size
+    texts = [ner_text(d.title, d.body) for d in documents]
+    spans = [list(doc.ents) for doc in enricher.nlp.pipe(texts, batch_size=size)]
+    gold = [d.gold for d in documents]
+    base = report["per_org_loc"]["f1"]
+    found: dict[str, Any] = {}
+    saved = enricher.entity_passes_off
+    try:
+        for name in PASS_NAMES:
+            enricher.entity_passes_off = frozenset({name})
+            predicted = [
+                _entity_spans(enricher.read_spans(article, article_spans)[0])
+                for article, article_spans in zip(articles, spans, strict=True)
+            ]
+            scores = score_spans(gold, predicted)
+            found[name] = {
+                "per_org_loc": scores["per_org_loc"],
+                "delta_f1": round(base - scores["per_org_loc"]["f1"], 4),
+                "delta_per_type": {
+                    kind: round(report["per_type"][kind]["f1"] - scores["per_type"][kind]["f1"], 4)
+                    for kind in NER_TYPES
+                },
+            }
+    finally:
+        enricher.entity_passes_off = saved
+    return found
 
 
 # --- topics --------------------------------------------------------------------
@@ -623,7 +719,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         if args.task == "ner":
-            report = eval_ner(args.file, limit=args.limit)
+            report = eval_ner(args.file, limit=args.limit, ablate=args.ablate)
         else:
             report = eval_topics(args.file, limit=args.limit)
     except (EvalError, RuntimeError) as exc:
@@ -672,6 +768,25 @@ def _print_ner(out: Any, report: dict[str, Any]) -> None:
             f"enrichment {report['enrich_seconds']} s vs bare nlp.pipe {report['bare_seconds']} s"
             f" on the same texts: {report['throughput_ratio']:.2f} x the bare rate"
         )
+    if "ablation" in report:
+        _print_ablation(out, report)
+
+
+def _print_ablation(out: Any, report: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    table = Table(title="each pass off in turn: PER+ORG+LOC F1 lost (+ = the pass helps)")
+    table.add_column("pass", no_wrap=True)
+    for column in ("F1 without", "delta", *(f"d {k}" for k in NER_TYPES)):
+        table.add_column(column, justify="right")
+    for name, scores in report["ablation"].items():
+        table.add_row(
+            name,
+            f"{scores['per_org_loc']['f1']:.4f}",
+            f"{scores['delta_f1']:+.4f}",
+            *(f"{scores['delta_per_type'][k]:+.4f}" for k in NER_TYPES),
+        )
+    out.print(table)
 
 
 def _print_topics(out: Any, report: dict[str, Any]) -> None:

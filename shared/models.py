@@ -213,6 +213,9 @@ class Provenance(BaseModel):
     ner_skipped: str | None = None  # why entities were not looked for, e.g. the language
     ner_limited: str | None = None  # where NER stopped reading (NEWSFLOW_NER_MAX_CHARS)
     topics_skipped: str | None = None  # why topics were not assigned, e.g. the language
+    # Optional steps that failed on this article and were left out, e.g.
+    # "entities:results_tables" (one entity pass), "places", "keywords".
+    degraded: list[str] = Field(default_factory=list)
 
 
 class EnrichedArticle(Article):

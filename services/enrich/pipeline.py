@@ -22,12 +22,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 import shared
-from services.enrich.entities import SEPARATOR, extract_dates, extract_entities, ner_text
+from services.enrich.entities import SEPARATOR, extract, extract_dates, ner_text
 from services.enrich.geo import Gazetteer
 from services.enrich.keywords import KeywordExtractor
 from services.enrich.language import SAMPLE_CHARS, LanguageDetector, latin_script
@@ -66,6 +66,8 @@ class Enricher:
             settings.keywords == "auto" and self.nlp is not None
         )
         self.languages = LanguageDetector()
+        # Entity passes left out (``newsflow eval ner --ablate`` sets this).
+        self.entity_passes_off: frozenset[str] = frozenset()
         # YAKE! runs on this thread while the model runs on the caller's: yake-rust
         # releases the GIL, so keywords cost next to nothing beside NER.
         self._keyword_thread = (
@@ -90,13 +92,14 @@ class Enricher:
             else None
         )
         annotations = self._annotations(articles, languages)
-        candidates = pending.result() if pending is not None else [[] for _ in articles]
+        candidates = self._keyword_results(pending, len(articles))
         enriched_at = datetime.now(UTC)
         threshold = self.settings.topic_threshold
         enriched: list[EnrichedArticle] = []
-        for article, language, (entities, dates, ner_limited), found in zip(
+        for article, language, (entities, dates, degraded, ner_limited), found in zip(
             articles, languages, annotations, candidates, strict=True
         ):
+            keywords = self._keywords(article, language, found, entities, degraded)
             ner_skipped = self._ner_skip_reason(language, article)
             topics_skipped = self._topics_skip_reason(language)
             topics = (
@@ -116,6 +119,7 @@ class Enricher:
                 ner_skipped=ner_skipped,
                 ner_limited=ner_limited,
                 topics_skipped=topics_skipped,
+                degraded=degraded,
             )
             fields = article.model_dump()
             fields["language"] = language
@@ -124,7 +128,7 @@ class Enricher:
                     **fields,
                     entities=entities,
                     topics=topics,
-                    keywords=self.keywords.select(found, entities),
+                    keywords=keywords,
                     dates=dates,
                     provenance=provenance,
                 )
@@ -137,6 +141,35 @@ class Enricher:
             (time.perf_counter() - started) * 1000,
         )
         return enriched
+
+    def _keyword_results(
+        self, pending: Future[list[list[tuple[str, float]]]] | None, count: int
+    ) -> list[list[tuple[str, float]] | None]:
+        """YAKE!'s candidates per article; ``None`` for each when extraction failed."""
+        if pending is None:
+            return [[] for _ in range(count)]
+        try:
+            return list(pending.result())
+        except Exception:
+            logger.exception("keyword extraction failed on a batch of %d articles", count)
+            return [None] * count
+
+    def _keywords(
+        self,
+        article: Article,
+        language: str | None,
+        found: list[tuple[str, float]] | None,
+        entities: list[Entity],
+        degraded: list[str],
+    ) -> list[str]:
+        """The keywords of one article; none, and "keywords" in ``degraded``, on a failure."""
+        if found is not None:
+            try:
+                return self.keywords.select(found, entities, language)
+            except Exception:
+                logger.exception("keywords failed on article %s", article.id)
+        degraded.append("keywords")
+        return []
 
     def _keyword_candidates(
         self, articles: Sequence[Article], languages: Sequence[str | None]
@@ -175,9 +208,9 @@ class Enricher:
 
     def _annotations(
         self, articles: Sequence[Article], languages: Sequence[str | None]
-    ) -> list[tuple[list[Entity], list[Mention], str | None]]:
-        results: list[tuple[list[Entity], list[Mention], str | None]] = [
-            ([], [], None) for _ in articles
+    ) -> list[tuple[list[Entity], list[Mention], list[str], str | None]]:
+        results: list[tuple[list[Entity], list[Mention], list[str], str | None]] = [
+            ([], [], [], None) for _ in articles
         ]
         chosen = [
             i
@@ -201,26 +234,55 @@ class Enricher:
             )
         for index, (title, body, cut), spans in zip(chosen, inputs, spans_of, strict=True):
             article = articles[index]
-            entities = _in_fields(
-                extract_entities(title, body, spans, self.gazetteer), article.title, article.body
-            )
-            dates = [
-                d
-                for d in extract_dates(title, body, spans)
-                if _field_text(d.field, article.title, article.body)[d.start : d.end] == d.text
-            ]
             limited = (
                 f"NER read the first {cut} of {len(article.body)} body characters "
                 "(NEWSFLOW_NER_MAX_CHARS)"
                 if cut is not None
                 else None
             )
-            results[index] = (
-                self.gazetteer.resolve(entities, article.title, article.body),
-                dates,
-                limited,
-            )
+            results[index] = (*self.read_spans(article, spans, title, body), limited)
         return results
+
+    def read_spans(
+        self,
+        article: Article,
+        spans: list[Any],
+        title: str | None = None,
+        body: str | None = None,
+    ) -> tuple[list[Entity], list[Mention], list[str]]:
+        """Entities, places and dates from the model's spans over ``title`` and ``body``
+        (the text the model read: the article's fields, masked and cut by
+        ``ner_input``; its own fields when not given). Every mention kept points into
+        the stored fields. A step that raises costs this article that step only
+        (named in the returned list, logged), never the batch: an optional
+        enrichment is not worth a dead letter."""
+        title = article.title if title is None else title
+        body = article.body if body is None else body
+        degraded: list[str] = []
+        entities: list[Entity] = []
+        dates: list[Mention] = []
+        try:
+            found = extract(title, body, spans, self.gazetteer, self.entity_passes_off)
+            entities = _in_fields(found.entities, article.title, article.body)
+            degraded.extend(f"entities:{name}" for name in found.degraded)
+        except Exception:
+            logger.exception("entities failed on article %s", article.id)
+            degraded.append("entities")
+        try:
+            entities = self.gazetteer.resolve(entities, article.title, article.body)
+        except Exception:
+            logger.exception("places failed on article %s", article.id)
+            degraded.append("places")
+        try:
+            dates = [
+                d
+                for d in extract_dates(title, body, spans)
+                if _field_text(d.field, article.title, article.body)[d.start : d.end] == d.text
+            ]
+        except Exception:
+            logger.exception("dates failed on article %s", article.id)
+            degraded.append("dates")
+        return entities, dates, degraded
 
 
 # The model reads an article in pieces of at most this many characters, cut at a

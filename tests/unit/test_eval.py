@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from services.enrich.entities import PASS_NAMES
 from services.enrich.pipeline import Enricher
 from services.eval import (
     EvalError,
@@ -20,6 +21,7 @@ from services.eval import (
     eval_topics,
     multi_label_scores,
     read_conll,
+    read_ner_file,
     score_spans,
 )
 from shared.settings import Settings
@@ -282,3 +284,36 @@ def test_eval_topics_reads_gold_topic_lists(tmp_path: Path, enricher: Enricher) 
             ),
             enricher=enricher,
         )
+
+
+def test_entity_jsonl_gold_is_every_whole_word_occurrence_longest_first(tmp_path: Path) -> None:
+    article = {
+        "title": "Haaland scores as City win",
+        "body": "Erling Haaland scored twice. Haaland's second came late; Haalands laughed.",
+        "entities": [
+            {"text": "Haaland", "type": "PER"},
+            {"text": "Erling Haaland", "type": "PER"},
+            {"text": "City", "type": "ORG"},
+        ],
+    }
+    path = tmp_path / "modern.jsonl"
+    path.write_text(json.dumps(article) + "\n\n", encoding="utf-8")
+    [document] = read_ner_file(path)
+    body = article["body"]
+    assert document.gold == {
+        ("title", 0, 7, "PER"),
+        ("title", 18, 22, "ORG"),
+        ("body", 0, 14, "PER"),  # the full name, not "Haaland" inside it
+        ("body", body.index("Haaland's"), body.index("Haaland's") + 7, "PER"),
+    }  # "Haalands" is not a whole-word occurrence
+
+
+def test_eval_ner_ablation_reports_each_pass(conll_file: Path, enricher: Enricher) -> None:
+    report = eval_ner(conll_file, enricher=enricher, bare=False, ablate=True)
+    assert list(report["ablation"]) == list(PASS_NAMES)
+    for scores in report["ablation"].values():
+        assert scores["delta_f1"] == pytest.approx(
+            report["per_org_loc"]["f1"] - scores["per_org_loc"]["f1"], abs=1e-4
+        )
+    # The passes are switched back on afterwards.
+    assert enricher.entity_passes_off == frozenset()

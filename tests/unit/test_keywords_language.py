@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from services.enrich.keywords import KeywordExtractor
+from services.enrich.keywords import KeywordExtractor, is_noun_phrase
 from services.enrich.language import LanguageDetector
 from shared.models import Entity
 
@@ -87,3 +87,60 @@ def test_language_is_detected(
 def test_too_little_text_is_unknown(detector: LanguageDetector) -> None:
     assert detector.detect("Results", "Japan 2 Syria 1") == (None, 0.0)
     assert detector.version.startswith("py3langid-")
+
+
+@pytest.mark.parametrize(
+    "fragment",
+    [
+        "Alcaraz beats",
+        "prepare troop",
+        "weaken Iraqi",
+        "Friday",
+        "early January",
+        "deaths rise",
+        "trains cancelled",
+        "strike halts",
+        "Italian civil",
+        "hits",
+        "formally installed",
+    ],
+)
+def test_clause_fragments_and_dates_are_not_keywords(fragment: str) -> None:
+    assert not is_noun_phrase(fragment)
+
+
+@pytest.mark.parametrize(
+    "phrase",
+    [
+        "interest rates",
+        "peace talks",
+        "weather warning",
+        "Cooper Connolly",
+        "launch schedule",
+        "armed forces",
+        "central bank",
+        "rail funding",
+        "Premier League",
+    ],
+)
+def test_noun_phrases_stay_keywords(phrase: str) -> None:
+    assert is_noun_phrase(phrase)
+
+
+def test_keywords_of_a_headline_clause_are_noun_phrases(extractor: KeywordExtractor) -> None:
+    title = "Alcaraz beats Sinner on Friday as organisers prepare troop escort"
+    body = (
+        "Carlos Alcaraz beat Jannik Sinner in Turin on Friday. Organisers said they would "
+        "prepare troop escorts for the final, which could weaken Iraqi and Italian interest "
+        "in the tournament, according to the tennis federation. The tennis federation said "
+        "ticket sales for the final had doubled since January."
+    )
+    keywords = extractor.extract(title, body, "en", [person("Carlos Alcaraz")])
+    assert keywords
+    assert all(is_noun_phrase(k) for k in keywords)
+    lowered = [k.casefold() for k in keywords]
+    assert not [k for k in lowered if "friday" in k or "january" in k]
+    assert not [k for k in lowered if k.endswith("beats") or k.startswith(("prepare", "weaken"))]
+    assert any("federation" in k for k in lowered)  # a noun phrase of the text is kept
+    # Other languages keep YAKE!'s phrases: the English rules do not apply to them.
+    assert extractor.select([("vendredi soir", 0.1)], [], "fr") == ["vendredi soir"]
