@@ -22,7 +22,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-DATA_DIR = Path("/work/data/topics")
+# Beside the checkout, outside the repository: ../data/topics.
+DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "topics"
 
 
 def split_of(text: str, *, trainable: bool) -> str:

@@ -11,7 +11,7 @@ sections, ...) are dropped, because their articles may be about anything.
 
 Usage::
 
-    python eval/convert_huffpost.py News_Category_Dataset_v3.json [--out /work/data/topics]
+    python eval/convert_huffpost.py News_Category_Dataset_v3.json [--out ../data/topics]
 """
 
 from __future__ import annotations

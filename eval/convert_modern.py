@@ -5,7 +5,7 @@ corpus branch); this adds ``source``/``trainable`` and splits by the text hash.
 
 Usage::
 
-    python eval/convert_modern.py set-a.jsonl set-b.jsonl [--out /work/data/topics]
+    python eval/convert_modern.py set-a.jsonl set-b.jsonl [--out ../data/topics]
 """
 
 from __future__ import annotations

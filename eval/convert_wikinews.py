@@ -16,7 +16,7 @@ categories and the text of the news pages they cite.
 
 Usage::
 
-    python eval/convert_wikinews.py endataset.json [--out /work/data/topics]
+    python eval/convert_wikinews.py endataset.json [--out ../data/topics]
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python scripts/calibrate_topics.py /work/data/topics/*-dev.jsonl
+    python scripts/calibrate_topics.py ../data/topics/*-dev.jsonl
 
 For every article, every top-level topic the classifier gives (at threshold 0.01)
 is a candidate: right when it is in the article's gold topics. Its raw score is

@@ -2,8 +2,8 @@
 
 Usage::
 
-    python scripts/train_topic_model.py /work/data/topics/huffpost-train.jsonl \
-        /work/data/topics/wikinews-train.jsonl [--output services/enrich/data/topic_model]
+    python scripts/train_topic_model.py ../data/topics/huffpost-train.jsonl \
+        ../data/topics/wikinews-train.jsonl [--output services/enrich/data/topic_model]
 
 Reads converted dev-set JSONL (see eval/README.md) and uses only lines marked
 ``"trainable": true`` (sources whose licence allows shipping a derived model).
