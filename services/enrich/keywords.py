@@ -163,8 +163,11 @@ class KeywordExtractor:
         english = _code(language) == "en"
         keywords: list[str] = []
         taken: set[str] = set()
-        for keyword, _score in found:
-            if english and not is_noun_phrase(keyword):
+        for raw, _score in found:
+            # YAKE! keeps a possessive plural's apostrophe ("Iraqi forces'"): it is not
+            # part of the keyword, but it does say the last word is a noun.
+            keyword = raw.rstrip("'’")
+            if english and keyword == raw and not is_noun_phrase(keyword):
                 continue
             words = _words(keyword)
             # One keyword per idea: "bank raises" and "interest" add nothing to

@@ -144,3 +144,8 @@ def test_keywords_of_a_headline_clause_are_noun_phrases(extractor: KeywordExtrac
     assert any("federation" in k for k in lowered)  # a noun phrase of the text is kept
     # Other languages keep YAKE!'s phrases: the English rules do not apply to them.
     assert extractor.select([("vendredi soir", 0.1)], [], "fr") == ["vendredi soir"]
+
+
+def test_a_possessive_plural_keeps_no_apostrophe(extractor: KeywordExtractor) -> None:
+    found = [("Iraqi forces'", 0.01), ("troop withdrawal", 0.02)]
+    assert extractor.select(found) == ["Iraqi forces", "troop withdrawal"]
