@@ -82,8 +82,8 @@ def _media_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, or 413 as soon as it passes ``limit`` bytes."""
+def _check_declared_size(request: Request, limit: int) -> None:
+    """413 before reading, when the declared Content-Length is over ``limit``."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise ApiError(
@@ -91,16 +91,25 @@ async def read_body(request: Request, limit: int) -> bytes:
             "too_large",
             f"request body is {declared} bytes; the limit is {limit} (NEWSFLOW_MAX_REQUEST_BYTES)",
         )
+
+
+def _over_limit(limit: int) -> ApiError:
+    return ApiError(
+        413,
+        "too_large",
+        f"request body is over the limit of {limit} bytes (NEWSFLOW_MAX_REQUEST_BYTES)",
+    )
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, or 413 as soon as it passes ``limit`` bytes."""
+    _check_declared_size(request, limit)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise ApiError(
-                413,
-                "too_large",
-                f"request body is over the limit of {limit} bytes (NEWSFLOW_MAX_REQUEST_BYTES)",
-            )
+            raise _over_limit(limit)
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -113,13 +122,7 @@ async def _read_ndjson(request: Request, limit: int, max_items: int) -> list[tup
     and nothing is parsed before the count is known: a body of millions of tiny
     lines costs no more than its bytes.
     """
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise ApiError(
-            413,
-            "too_large",
-            f"request body is {declared} bytes; the limit is {limit} (NEWSFLOW_MAX_REQUEST_BYTES)",
-        )
+    _check_declared_size(request, limit)
     lines: list[tuple[int, bytes]] = []
     number = 0
     size = 0
@@ -128,11 +131,7 @@ async def _read_ndjson(request: Request, limit: int, max_items: int) -> list[tup
     async for chunk in chunks:
         size += len(chunk)
         if size > limit:
-            raise ApiError(
-                413,
-                "too_large",
-                f"request body is over the limit of {limit} bytes (NEWSFLOW_MAX_REQUEST_BYTES)",
-            )
+            raise _over_limit(limit)
         pieces = (rest + chunk).split(b"\n")
         rest = pieces.pop()
         for line in pieces:
