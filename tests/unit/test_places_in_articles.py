@@ -8,27 +8,12 @@ country by a bigger namesake).
 
 from __future__ import annotations
 
-import hashlib
-from datetime import UTC, datetime
-
 import pytest
 
 from services.enrich.pipeline import Enricher
-from shared.models import Article, EnrichedArticle, Entity
+from shared.models import EnrichedArticle, Entity
 from shared.settings import Settings
-
-
-def article(title: str, body: str) -> Article:
-    digest = hashlib.sha256(f"{title}\n{body}".encode()).hexdigest()
-    return Article(
-        id=digest[:32],
-        title=title,
-        body=body,
-        language="en",
-        received_at=datetime(2026, 11, 30, 9, 0, tzinfo=UTC),
-        content_hash=digest,
-        word_count=len(title.split()) + len(body.split()),
-    )
+from tests.unit.test_enrich_pipeline import make_article as article
 
 
 @pytest.fixture(scope="module")
