@@ -57,17 +57,24 @@ class Proxy:
         self._lock = threading.Lock()
         self._sockets: set[socket.socket] = set()
         self._listener: socket.socket | None = None
+        self._acceptor = threading.Thread()
 
     def open(self) -> None:
         listener = socket.create_server(("127.0.0.1", self.port), reuse_port=False)
         listener.settimeout(0.2)
         self._listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+        self._acceptor = threading.Thread(target=self._accept, args=(listener,), daemon=True)
+        self._acceptor.start()
 
     def cut(self) -> None:
         """Drop every connection and stop listening: connects are refused."""
         listener, self._listener = self._listener, None
         if listener is not None:
+            # A socket closed while another thread sits in accept() on it keeps
+            # listening until that accept returns: wake it, and wait for it to go.
+            with contextlib.suppress(OSError):
+                listener.shutdown(socket.SHUT_RDWR)
+            self._acceptor.join(5)
             listener.close()
         with self._lock:
             sockets, self._sockets = self._sockets, set()
@@ -240,7 +247,7 @@ def test_proxy_refuses_while_cut() -> None:
             socket.create_connection(("127.0.0.1", proxy.port), timeout=3).close()
             proxy.cut()
             with pytest.raises(OSError):
-                socket.create_connection(("127.0.0.1", proxy.port), timeout=3)
+                socket.create_connection(("127.0.0.1", proxy.port), timeout=3).close()
             proxy.open()
             socket.create_connection(("127.0.0.1", proxy.port), timeout=3).close()
         finally:
