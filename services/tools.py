@@ -495,6 +495,11 @@ def collect_stats(client: Any, names: StreamNames) -> dict[str, Any]:
         "subs": {t: client.xlen(t) for t in subs},
         "readers": readers,
         "dlq": client.xlen(names.dlq),
+        # Redis data losses the ingest service noticed (shared.generation), newest first.
+        "incidents": [
+            {_text(k): _text(v) for k, v in fields.items()}
+            for _, fields in client.xrevrange(names.incidents, count=5)
+        ],
     }
 
 
@@ -669,6 +674,14 @@ def cmd_stats(args: argparse.Namespace) -> int:
     if rates:
         footer += f"   rates over {interval:g} s ('?': needs Redis 7)"
     out.print(footer)
+    for incident in stats["incidents"]:
+        err.print(
+            f"[red]Redis lost its data[/red] (noticed {escape(incident.get('detected', '?'))}): "
+            f"{escape(incident.get('backlog_at_last_check', '?'))} articles not yet stored at "
+            f"{escape(incident.get('last_good_check', '?'))} and "
+            f"{escape(incident.get('accepted_since_last_check', '?'))} accepted since are gone;"
+            " send again what was sent after that time"
+        )
     return 0
 
 

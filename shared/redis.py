@@ -99,11 +99,13 @@ async def ensure_pipeline_groups(client: aioredis.Redis, names: StreamNames) -> 
     await ensure_group(client, names.enriched, GROUP_SINK)
 
 
-async def raw_backlog(client: aioredis.Redis, stream: str) -> int:
-    """Entries of ``stream`` the enrich group has not finished: lag + pending.
+async def group_backlog(client: aioredis.Redis, stream: str, group: str) -> int:
+    """Entries of ``stream`` that ``group`` has not finished: lag + pending.
 
-    Falls back to the stream length on Redis < 7 (no ``lag``); the stream is
-    trimmed below what was acknowledged, so its length is close to the backlog.
+    Falls back to the stream length where Redis has no ``lag`` (before Redis 7, or
+    after entries past the group's position were deleted); the stream is trimmed
+    below what was acknowledged, so its length is close to the backlog. 0 when the
+    stream does not exist; its length when the group does not.
     """
     try:
         groups = await client.xinfo_groups(stream)
@@ -111,7 +113,7 @@ async def raw_backlog(client: aioredis.Redis, stream: str) -> int:
         return 0
     for info in groups:
         name = info["name"]
-        if (name.decode() if isinstance(name, bytes) else name) != GROUP_ENRICH:
+        if (name.decode() if isinstance(name, bytes) else name) != group:
             continue
         if info.get("lag") is not None:
             # After a restart Redis may report a lag for entries long gone (its
@@ -119,6 +121,11 @@ async def raw_backlog(client: aioredis.Redis, stream: str) -> int:
             length = int(await client.xlen(stream))
             return min(int(info["lag"]) + int(info["pending"]), length)
     return int(await client.xlen(stream))
+
+
+async def raw_backlog(client: aioredis.Redis, stream: str) -> int:
+    """Entries of ``stream`` (articles:raw) the enrich group has not finished."""
+    return await group_backlog(client, stream, GROUP_ENRICH)
 
 
 def decode_fields(fields: Mapping[bytes, bytes]) -> dict[str, Any]:

@@ -115,6 +115,9 @@ class Settings(BaseSettings):
     # Open event streams per API process; more get 429. They read Redis through a
     # connection pool of their own (this size plus a few), apart from ingestion's.
     sse_max_streams: int = Field(default=200, ge=1, le=100_000)
+    # How often the ingest service checks that Redis still holds its data (the
+    # generation marker of shared.generation); a loss is logged and recorded.
+    generation_check_s: float = Field(default=5.0, gt=0)
     # Saved filters: at most this many (creating one more is 409); each is at most
     # 64 KB of JSON.
     max_subscriptions: int = Field(default=200, ge=0)

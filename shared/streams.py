@@ -66,6 +66,16 @@ class StreamNames:
         """The stream of the articles matching the saved filter ``name``."""
         return f"{self.prefix}subs:{name}"
 
+    @property
+    def generation(self) -> str:
+        """The generation marker: changes only when Redis lost its data (shared.generation)."""
+        return f"{self.prefix}generation"
+
+    @property
+    def incidents(self) -> str:
+        """Recorded incidents, such as Redis losing its data."""
+        return f"{self.prefix}incidents"
+
     def seen(self, article_id: str) -> str:
         """The duplicate-detection key of one article id."""
         return f"{self.prefix}seen:{article_id}"

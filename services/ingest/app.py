@@ -10,16 +10,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import signal
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter
 
 from services.ingest.api import create_api
 from services.ingest.core import Ingestor, article_from_entry
 from services.observability import note_dead_letters
 from services.runtime import BatchConsumer, Entry, Process, make_broker, wait_for_redis
 from shared.errors import PermanentError
+from shared.generation import GenerationWatch, Incident, watch_forever
 from shared.models import Article, DeadLetter
 from shared.redis import add_dead_letter, connect, dead_letter, ensure_pipeline_groups
 from shared.settings import Settings
@@ -88,6 +93,37 @@ def build_api(settings: Settings, redis_url: str) -> Any:
     )
     ingestor = Ingestor(client, settings)
     broker = make_broker(settings, redis_url)
+    watch_registry = CollectorRegistry()
+    losses = Counter(
+        "newsflow_redis_data_loss",
+        "Times Redis was found to have lost its data (the generation marker changed).",
+        registry=watch_registry,
+    )
+    lost = Counter(
+        "newsflow_redis_lost_articles",
+        "Articles accepted and not yet stored when Redis lost its data (at least).",
+        registry=watch_registry,
+    )
+
+    def on_incident(incident: Incident) -> None:
+        losses.inc()
+        lost.inc(incident.lost_at_least)
+
+    watch = GenerationWatch(
+        client, names, accepted=lambda: ingestor.accepted_total, on_incident=on_incident
+    )
+    watching: list[asyncio.Task[None]] = []
+
+    def group_lost() -> None:
+        # The inbox's group is gone: Redis lost its data. Record the loss before this
+        # process stops to be restarted (a new process would not know what was lost).
+        async def report_then_stop() -> None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(watch.check(), 10)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+        watching.append(asyncio.get_running_loop().create_task(report_then_stop()))
+
     inbox = BatchConsumer(
         service=SERVICE,
         stream=names.inbox,
@@ -96,6 +132,7 @@ def build_api(settings: Settings, redis_url: str) -> Any:
         settings=settings,
         client=client,
         process=inbox_processor(settings, ingestor, client),
+        on_group_lost=group_lost,
     )
     inbox.subscribe(broker)
 
@@ -104,6 +141,12 @@ def build_api(settings: Settings, redis_url: str) -> Any:
         # starts once Redis answers and the groups exist.
         await wait_for_redis(client, SERVICE)
         await ensure_pipeline_groups(client, names)
+        await watch.start()
+        watching.append(
+            asyncio.create_task(
+                watch_forever(watch, settings.generation_check_s), name="generation-watch"
+            )
+        )
         await broker.start()
         inbox.start()
         log.info("ingest reading %s", names.inbox)
@@ -122,6 +165,10 @@ def build_api(settings: Settings, redis_url: str) -> Any:
             # Stop whatever start-up reached: a cancelled start-up may still have
             # finished (the broker's start can swallow the cancellation), and a reader
             # left running would go on sweeping a stream nobody serves.
+            for task in watching:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await inbox.stop()
             await broker.stop()
             await client.aclose()
@@ -133,6 +180,6 @@ def build_api(settings: Settings, redis_url: str) -> Any:
         lambda: ingestor,
         lambda: client,
         lifespan=lifespan,
-        metrics_registries=[inbox.metrics.registry],
+        metrics_registries=[inbox.metrics.registry, watch_registry],
         stream_redis_factory=lambda: stream_client,
     )

@@ -178,6 +178,8 @@ class Ingestor:
         self._client = client
         self._settings = settings
         self._names = StreamNames(settings.prefix)
+        # Articles enqueued by this process so far (the generation watch reads it).
+        self.accepted_total = 0
 
     async def submit_many(self, articles: Sequence[Article]) -> list[Accepted]:
         """Enqueue in one pipeline; an article whose id and content were seen is a duplicate.
@@ -201,6 +203,7 @@ class Ingestor:
                     dumps(article),
                 )
             results = await pipe.execute()
+        self.accepted_total += sum(1 for r in results if r)
         return [
             Accepted(a.id, "accepted" if r else "duplicate")
             for a, r in zip(articles, results, strict=True)
