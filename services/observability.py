@@ -6,8 +6,8 @@ Every enrich and sink process serves a small HTTP app in its own event loop
 - ``GET /healthz``: 200 ``{"status": "ok"}`` while the process runs.
 - ``GET /readyz``: 200 ``{"status": "ready"}`` when start-up is done (the enrich
   model is loaded, storage is open), the subscription runs, Redis answers, this
-  worker's consumer group exists and its lag (pending where Redis has no lag) is
-  at most ``NEWSFLOW_READY_MAX_LAG``; else 503 ``{"status": "not ready",
+  worker's consumer group exists and its lag (the stream's length where Redis
+  reports no lag) is at most ``NEWSFLOW_READY_MAX_LAG``; else 503 ``{"status": "not ready",
   "problems": [...]}``, the shape of the ingest API's ``/readyz``.
 - ``GET /metrics``: this process's counters and histograms (its own registry,
   no global state), plus gauges read from Redis at scrape time for its own
@@ -265,12 +265,18 @@ class WorkerMetrics:
 
 @dataclass
 class GroupState:
-    """One consumer group as XINFO GROUPS reports it (``lag`` is None before Redis 7)."""
+    """One consumer group as XINFO GROUPS reports it.
+
+    ``lag`` is None where Redis cannot say (before Redis 7, or when entries past the
+    group's position were deleted); after a restart Redis may over-estimate it, so it
+    is never more than the stream's ``length``.
+    """
 
     exists: bool
     pending: int = 0
     lag: int | None = None
     consumers: int = 0
+    length: int = 0
 
 
 async def group_state(client: aioredis.Redis, stream: str, group: str) -> GroupState:
@@ -283,11 +289,13 @@ async def group_state(client: aioredis.Redis, stream: str, group: str) -> GroupS
     for info in infos:
         if _text(info["name"]) == group:
             lag = info.get("lag")
+            length = int(await client.xlen(stream))
             return GroupState(
                 exists=True,
                 pending=int(info["pending"]),
-                lag=None if lag is None else int(lag),
+                lag=None if lag is None else min(int(lag), length),
                 consumers=int(info["consumers"]),
+                length=length,
             )
     return GroupState(exists=False)
 
@@ -417,9 +425,12 @@ class WorkerProbe:
                     f"group {self.group} on {self.stream} lags {state.lag} entries; "
                     f"the limit is {self.max_lag} (NEWSFLOW_READY_MAX_LAG)"
                 )
-        elif state.pending > self.max_lag:
+        elif state.length > self.max_lag:
+            # Redis cannot say how far behind the group is: the stream (trimmed below
+            # what was acknowledged) holds at most that many entries still to do.
             found.append(
-                f"group {self.group} on {self.stream} has {state.pending} pending entries; "
+                f"group {self.group} on {self.stream} may lag up to {state.length} entries "
+                f"(Redis reports no lag; {state.pending} pending); "
                 f"the limit is {self.max_lag} (NEWSFLOW_READY_MAX_LAG)"
             )
 

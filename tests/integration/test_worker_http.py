@@ -278,6 +278,18 @@ async def test_readyz_names_a_lag_over_the_limit_and_a_deleted_group(
     assert _value(scrape, "newsflow_group_lag", stream=names.enriched, group=GROUP_SINK) == 8
     assert _value(scrape, "newsflow_stream_length", stream=names.enriched) == 8
 
+    # A deleted entry past the group's position: Redis reports no lag at all, and
+    # one entry pending must not pass for "ready" with seven still to read.
+    read = await redis_client.xreadgroup(GROUP_SINK, "c", {names.enriched: ">"}, count=1)
+    later = await redis_client.xrange(names.enriched, count=3)
+    await redis_client.xdel(names.enriched, later[2][0])
+    (info,) = await redis_client.xinfo_groups(names.enriched)
+    assert info["lag"] is None and info["pending"] == len(read[0][1]) == 1
+    unknown = await _aget(app, "/readyz")
+    assert unknown.status_code == 503
+    (problem,) = unknown.json()["problems"]
+    assert "may lag up to 7 entries" in problem
+
     await redis_client.xgroup_destroy(names.enriched, GROUP_SINK)
     gone = await _aget(app, "/readyz")
     assert gone.status_code == 503
