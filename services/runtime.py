@@ -161,6 +161,31 @@ _ERRORS_KEPT = 10_000
 # Failures that hold a batch in place rather than fail it: the output cannot be written
 # for now (storage busy or away, Redis away); the input is fine.
 _HOLD_ERRORS = (RetryableError, RedisConnectionError, RedisTimeoutError, BusyLoadingError)
+# Redis error replies that say the server or its data is not fit to write to now, not
+# that the entry is bad: a key of newsflow's holding the wrong type (someone wrote to
+# it), out of memory, a read-only replica, failed persistence, missing permission, a
+# cluster in trouble. An operator fixes them; retrying in place loses nothing, while
+# failing the batch would dead-letter every article until then.
+_HOLD_REPLIES = (
+    "WRONGTYPE",
+    "OOM",
+    "READONLY",
+    "MISCONF",
+    "NOPERM",
+    "MASTERDOWN",
+    "CLUSTERDOWN",
+    "TRYAGAIN",
+    "BUSY ",
+)
+
+
+def _holds(exc: BaseException) -> bool:
+    """Whether ``exc`` holds a batch in place (see ``BatchConsumer._run``)."""
+    if isinstance(exc, _HOLD_ERRORS):
+        return True
+    return isinstance(exc, ResponseError) and str(exc).startswith(_HOLD_REPLIES)
+
+
 _FIRST_RETRY_S = 0.5
 # How long the end of a batch waits for its heartbeat's last XCLAIM to come back.
 _HEARTBEAT_STOP_S = 10.0
@@ -324,24 +349,21 @@ class BatchConsumer:
             try:
                 with batch_report() as report:
                     await self.process(entries)
-            except _HOLD_ERRORS as exc:
-                self.metrics.batch_done(len(entries), time.perf_counter() - started, "error")
-                if self._stop.is_set():
-                    self._failed(entries, exc)
-                    raise
-                wait = min(self.settings.retry_max_backoff_s, _FIRST_RETRY_S * 2**attempt)
-                self._hold(entries, exc, attempt, wait)
-                attempt += 1
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stop.wait(), wait)
-                continue
             except PermanentError:
                 self.metrics.batch_done(len(entries), time.perf_counter() - started, "error")
                 self._release_hold()
                 raise
             except Exception as exc:
                 self.metrics.batch_done(len(entries), time.perf_counter() - started, "error")
-                self._release_hold()
+                if not _holds(exc):
+                    self._release_hold()
+                elif not self._stop.is_set():
+                    wait = min(self.settings.retry_max_backoff_s, _FIRST_RETRY_S * 2**attempt)
+                    self._hold(entries, exc, attempt, wait)
+                    attempt += 1
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stop.wait(), wait)
+                    continue
                 self._failed(entries, exc)
                 raise
             self.metrics.batch_done(len(entries), time.perf_counter() - started, "ok", report)

@@ -136,3 +136,36 @@ async def test_stop_during_a_hold_leaves_the_batch_pending(
     assert tries["n"] <= 3  # the hold ends at once: no retry of each entry alone
     assert (await redis_client.xpending(names.raw, GROUP))["pending"] == 3
     assert await redis_client.xlen(names.dlq) == 0
+
+
+async def test_a_key_of_the_wrong_type_holds_the_batch_until_it_is_mended(
+    settings: Settings, redis_client: aioredis.Redis
+) -> None:
+    # Someone SET a string where the enrich worker writes a stream: every XADD fails
+    # with WRONGTYPE. That says nothing against the articles, so none is dead-lettered.
+    names = StreamNames(settings.prefix)
+    await _fill(redis_client, names.raw, 4)
+    await _crash_reading(redis_client, names.raw, 4)
+    await redis_client.set(names.enriched, "oops")
+
+    async def process(entries: list[Entry]) -> None:
+        for entry in entries:
+            await redis_client.xadd(names.enriched, {"json": entry[1][b"json"]})
+
+    consumer = _consumer(
+        settings, redis_client, names.raw, process, max_deliveries=2, retry_max_backoff_s=0.1
+    )
+    await asyncio.sleep(0.15)
+    sweep = asyncio.create_task(consumer.sweep())
+    consumer._task = asyncio.create_task(asyncio.sleep(3600))  # as if started
+    try:
+        await _until(lambda: "WRONGTYPE" in (consumer.problem() or ""), "the batch to be held")
+        await asyncio.sleep(1.0)  # many claim-idle periods: still held, not dead-lettered
+        assert await redis_client.xlen(names.dlq) == 0
+        await redis_client.delete(names.enriched)  # the operator mends the key
+        assert await asyncio.wait_for(sweep, WAIT) == 4
+        assert consumer.problem() is None
+    finally:
+        consumer._task.cancel()
+    assert await redis_client.xlen(names.enriched) == 4
+    assert await redis_client.xlen(names.dlq) == 0
