@@ -8,6 +8,7 @@ Reports, in one run on one Redis server:
   on and 1 or 2 enrich workers, and the ratios;
 - ingest-to-stored latency p50/p95/p99 at a fixed offered rate of half the measured
   NER-on capacity;
+- what 1,000 saved filters cost: matching per article, and the NER-off rate with them;
 - peak RSS of each service.
 
 Writes ``bench/results/<date>.json`` and ``.md`` and prints the table. It measures;
@@ -35,6 +36,7 @@ import orjson
 import psutil
 import redis
 
+from bench.filters import FILTERS, bench_matching
 from services.embedded import RedisServer, die_with_parent, free_port, start_redis
 from shared.settings import Settings
 from shared.streams import JSON_FIELD, StreamNames
@@ -269,11 +271,17 @@ def bench_pipeline(
     enrich_workers: int,
     rss: RssSampler,
     label: str,
+    saved_filters: int = 0,
 ) -> float:
     stack = Stack(server.url, workdir, ner=ner, enrich_workers=enrich_workers, rss=rss, label=label)
     try:
-        stack.start()
         client = redis.Redis.from_url(server.url)
+        if saved_filters:
+            from bench.filters import saved_filters as make_filters
+            from bench.filters import store_filters
+
+            store_filters(client, stack.names, make_filters(saved_filters))
+        stack.start()
         t0 = time.perf_counter()
         feeder = threading.Thread(target=feed_inbox, args=(client, stack.names.inbox, corpus))
         feeder.start()
@@ -381,6 +389,23 @@ def markdown(result: dict[str, Any]) -> str:
                 "one core, best of 5",
             )
         )
+    if "filters" in r:
+        f = r["filters"]
+        rows.append(
+            (
+                f"matching {f['filters']} saved filters per article (indexed / one by one)",
+                f"{f['indexed_ms']:.3f} ms / {f['linear_ms']:.2f} ms",
+                f"{f['indexed_ms'] / f['enrich_ms']:.1%} of NER-off enrichment "
+                f"({f['enrich_ms']:.2f} ms); {f['matched_per_article']:.0f} matches per article",
+            )
+        )
+        rows.append(
+            (
+                f"newsflow end to end, NER off, {f['filters']} saved filters",
+                f"{f['ner_off_per_s']:,.0f} /s",
+                f"{f['ner_off_per_s'] / r['ner_off_per_s']:.2f} x without filters",
+            )
+        )
     for n in (1, 2):
         key = f"ner_on_{n}"
         if key in r:
@@ -456,6 +481,19 @@ def main(argv: list[str] | None = None) -> int:
             server, workdir, corpus, ner="off", enrich_workers=1, rss=rss, label="neroff"
         )
         result["ner_off_mb_per_s"] = result["ner_off_per_s"] * size / len(corpus) / 2**20
+        print(f"saved filters: matching {FILTERS} ...", flush=True)
+        result["filters"] = bench_matching(corpus)
+        print(f"newsflow, NER off, {FILTERS} saved filters ...", flush=True)
+        result["filters"]["ner_off_per_s"] = bench_pipeline(
+            server,
+            workdir,
+            corpus,
+            ner="off",
+            enrich_workers=1,
+            rss=rss,
+            label="filters",
+            saved_filters=FILTERS,
+        )
         if not args.skip_ner:
             for n in (1, 2):
                 print(f"bare nlp.pipe x{n} ...", flush=True)

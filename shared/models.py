@@ -178,9 +178,29 @@ def entity_name_key(name: str) -> str:
     return " ".join(plain.replace(".", "").replace("\u2019", "'").split())
 
 
-def entity_name_keys(name: str, surface_forms: Iterable[str] = ()) -> set[str]:
-    """The search keys of an entity: its canonical name and every surface form."""
+# Generational suffixes: "Martin Luther King Jr." is found by "King".
+_NAME_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv", "v"})
+
+
+def surname_key(name: str) -> str | None:
+    """The key of a person's surname (``"Donald Trump"`` -> ``"trump"``), or None for a
+    one-word name; a generational suffix is skipped."""
+    words = entity_name_key(name).replace(",", " ").split()
+    while len(words) > 1 and words[-1] in _NAME_SUFFIXES:
+        words.pop()
+    if len(words) < 2 or len(words[-1]) < 2:
+        return None
+    return words[-1]
+
+
+def entity_name_keys(
+    name: str, surface_forms: Iterable[str] = (), entity_type: str | None = None
+) -> set[str]:
+    """The search keys of an entity: its canonical name and every surface form, and for
+    a person (``entity_type`` PERSON) the surname, so ``Trump`` finds ``Donald Trump``."""
     keys = {entity_name_key(text) for text in (name, *surface_forms)}
+    if entity_type == "PERSON" and (surname := surname_key(name)) is not None:
+        keys.add(surname)
     keys.discard("")
     return keys
 

@@ -39,12 +39,14 @@ def entity_name_rows(article_id: str, entities: Iterable[Any]) -> set[tuple[str,
     for entity in entities:
         if isinstance(entity, Mapping):
             name, forms = entity.get("name"), entity.get("surface_forms") or ()
+            kind = entity.get("type")
         else:
-            name, forms = entity.name, entity.surface_forms
+            name, forms, kind = entity.name, entity.surface_forms, entity.type
         if not isinstance(name, str):
             continue
         texts = [form for form in forms if isinstance(form, str)]
-        rows.update((article_id, key) for key in entity_name_keys(name, texts))
+        keys = entity_name_keys(name, texts, kind if isinstance(kind, str) else None)
+        rows.update((article_id, key) for key in keys)
     return rows
 
 

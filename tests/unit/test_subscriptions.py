@@ -6,10 +6,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from shared.models import EnrichedArticle, Entity, Provenance, Topic
-from shared.subscriptions import SavedFilter
+from shared.subscriptions import FilterIndex, Matcher, SavedFilter
 
 NOW = datetime(2026, 11, 27, 9, tzinfo=UTC)
 
@@ -162,3 +164,104 @@ def test_terms_are_stripped_and_deduplicated() -> None:
     assert sub.entities == ["Iran", "Iraq"]
     with pytest.raises(ValidationError):
         SavedFilter(name="d", keywords=["  "])
+
+
+# --- the index of saved filters -----------------------------------------------------
+
+_TOPICS = [
+    ("medtop:16000000", "conflict-war-and-peace"),
+    ("medtop:11000000", "politics"),
+    ("medtop:15000000", "sport"),
+]
+_NAMES = ["Iraq", "Iran", "Zürich", "U.S.", "Donald Trump"]
+_WORDS = ["troop", "withdrawal", "baghdad", "troop withdrawal", "Asks US", "storm"]
+_LANGS = ["en", "en-us", "en-US-x-twain", "fr", "de-CH"]
+_SOURCES = ["Reuters", "reuters", "AP"]
+
+
+def _some(draw: st.DrawFn, items: list[str], most: int = 3) -> list[str]:
+    return draw(st.lists(st.sampled_from(items), max_size=most, unique=True))
+
+
+@st.composite
+def _filters(draw: st.DrawFn) -> list[SavedFilter]:
+    found = []
+    for n in range(draw(st.integers(0, 12))):
+        topics = [draw(st.sampled_from(pair)) for pair in draw(st.lists(st.sampled_from(_TOPICS)))]
+        found.append(
+            SavedFilter(
+                name=f"f{n}",
+                topics=topics,
+                topics_mode=draw(st.sampled_from(["any", "all"])),
+                entities=_some(draw, [*_NAMES, "zurich", "us"]),
+                keywords=_some(draw, [*_WORDS, "TROOP"]),
+                language=draw(st.none() | st.sampled_from(["en", "en-us", "fr", "de"])),
+                source=draw(st.none() | st.sampled_from(_SOURCES)),
+            )
+        )
+    return found
+
+
+@st.composite
+def _docs(draw: st.DrawFn) -> EnrichedArticle:
+    topics = [
+        Topic(qcode=qcode, label=slug, slug=slug, relevance=0.5)
+        for qcode, slug in draw(st.lists(st.sampled_from(_TOPICS), unique=True))
+    ]
+    entities = [
+        Entity(name=name, type="GPE", salience=0.5, mention_count=1) for name in _some(draw, _NAMES)
+    ]
+    title = " ".join(_some(draw, _WORDS, 4)) or "Nothing"
+    return doc(
+        topics=topics,
+        entities=entities,
+        keywords=_some(draw, _WORDS),
+        title=title,
+        language=draw(st.sampled_from(_LANGS)),
+        source=draw(st.sampled_from(_SOURCES)),
+    )
+
+
+@settings(max_examples=400, deadline=None)
+@given(filters=_filters(), article=_docs())
+def test_the_index_finds_exactly_the_filters_that_match(
+    filters: list[SavedFilter], article: EnrichedArticle
+) -> None:
+    expected = sorted(f.name for f in filters if f.matches(article))
+    assert FilterIndex(filters).matching(article) == expected
+
+
+def test_the_index_checks_only_filters_that_could_match() -> None:
+    filters = [SavedFilter(name=f"team-{n}", topics=[f"topic-{n}"]) for n in range(1000)]
+    filters.append(SavedFilter(name="politics", topics=["politics"]))
+    index = FilterIndex(filters)
+    checked: list[str] = []
+    original = Matcher.matches
+
+    def counting(self: Matcher, features: Any) -> bool:
+        checked.append(self.name)
+        return original(self, features)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Matcher, "matches", counting)
+        assert index.matching(doc()) == ["politics"]
+    assert checked == ["politics"]
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "found_by", "not_found_by"),
+    [
+        ("Donald Trump", "PERSON", "trump", "donald"),
+        ("Martin Luther King Jr.", "PERSON", "King", "Jr"),
+        ("Jannik Sinner", "PERSON", "SINNER", "jannik"),
+        ("Beyoncé", "PERSON", "beyonce", "b"),
+        ("Bank of America", "ORG", "bank of america", "america"),
+        ("New York City", "GPE", "new york city", "city"),
+    ],
+)
+def test_a_person_is_found_by_surname_and_nothing_else_by_its_last_word(
+    name: str, kind: str, found_by: str, not_found_by: str
+) -> None:
+    article = doc(entities=[Entity(name=name, type=kind, salience=1.0, mention_count=1)])
+    assert SavedFilter(name="f", entities=[found_by]).matches(article)
+    assert not SavedFilter(name="f", entities=[not_found_by]).matches(article)
