@@ -115,6 +115,10 @@ class Settings(BaseSettings):
     # Open event streams per API process; more get 429. They read Redis through a
     # connection pool of their own (this size plus a few), apart from ingestion's.
     sse_max_streams: int = Field(default=200, ge=1, le=100_000)
+    # The NER model is loaded again (about a second) once it has read this many words
+    # new to it: spaCy never forgets a word, and text made of new words (codes,
+    # hashes, junk) would grow the enrich worker's memory without end.
+    ner_max_new_words: int = Field(default=30_000, ge=100)
     # How often the ingest service checks that Redis still holds its data (the
     # generation marker of shared.generation); a loss is logged and recorded.
     generation_check_s: float = Field(default=5.0, gt=0)

@@ -66,6 +66,11 @@ class Enricher:
             settings.keywords == "auto" and self.nlp is not None
         )
         self.languages = LanguageDetector()
+        # spaCy keeps every word it has read (a lexeme in its vocabulary, its strings,
+        # its tokenizer's cache; none of them shrinks): the model is loaded again once
+        # its vocabulary has grown by NEWSFLOW_NER_MAX_NEW_WORDS.
+        self._words_at_load = 0 if self.nlp is None else len(self.nlp.vocab)
+        self.model_reloads = 0
         # Entity passes left out (``newsflow eval ner --ablate`` sets this).
         self.entity_passes_off: frozenset[str] = frozenset()
         # YAKE! runs on this thread while the model runs on the caller's: yake-rust
@@ -232,6 +237,7 @@ class Enricher:
             spans_of[k].extend(
                 _Span(at + e.start_char, at + e.end_char, e.label_) for e in doc.ents
             )
+        self._bound_words()
         for index, (title, body, cut), spans in zip(chosen, inputs, spans_of, strict=True):
             article = articles[index]
             limited = (
@@ -242,6 +248,24 @@ class Enricher:
             )
             results[index] = (*self.read_spans(article, spans, title, body), limited)
         return results
+
+    def _bound_words(self) -> None:
+        """Load the model again when its vocabulary has grown past the limit
+        (``NEWSFLOW_NER_MAX_NEW_WORDS``): text full of words never seen before would
+        otherwise grow the worker's memory without end. Called between batches,
+        when no ``Doc`` of the old model is left."""
+        grown = len(self.nlp.vocab) - self._words_at_load
+        if grown <= self.settings.ner_max_new_words:
+            return
+        logger.info(
+            "the NER model read %d words new to it (NEWSFLOW_NER_MAX_NEW_WORDS %d): "
+            "loading the model again to free the memory they hold",
+            grown,
+            self.settings.ner_max_new_words,
+        )
+        self.nlp = load_model(self.settings.spacy_model)
+        self._words_at_load = len(self.nlp.vocab)
+        self.model_reloads += 1
 
     def read_spans(
         self,
