@@ -125,6 +125,19 @@ NETFLIX = (
     "cinemas on New Year's Eve.",
 )
 
+# Short wire items whose words are all ambiguous ones (context terms): several that
+# agree, with the model's support, are evidence enough.
+FIXTURES = (
+    "Round 9 fixtures: Wanderers host Phoenix",
+    "Saturday: Wanderers v Phoenix, CommBank Stadium, 7.35pm; Jets v Mariners, McDonald "
+    "Jones Stadium, 5pm. Sunday: Roar v Glory, Suncorp Stadium, 4pm. The league leaders "
+    "have a bye.",
+)
+CHIP_RESULTS = (
+    "Chipmaker's sales jump as revenue beats forecasts",
+    "The company said revenue rose 30% in the quarter on strong sales of its processors.",
+)
+
 
 @pytest.fixture(scope="module")
 def taxonomy() -> TopicTaxonomy:
@@ -220,6 +233,23 @@ def test_streaming_series_is_arts_above_sport(taxonomy: TopicTaxonomy) -> None:
     found = slugs(taxonomy, NETFLIX)
     assert found[0] == ARTS
     assert SPORT not in found
+
+
+def test_short_fixture_list_is_sport(taxonomy: TopicTaxonomy) -> None:
+    found = top_level(taxonomy, FIXTURES)
+    assert [t.slug for t in found] == [SPORT]
+    assert {"stadium", "league"} <= set(found[0].terms)
+
+
+def test_short_results_item_is_economy_first(taxonomy: TopicTaxonomy) -> None:
+    found = slugs(taxonomy, CHIP_RESULTS)
+    assert found[0] == ECONOMY
+
+
+def test_one_ambiguous_word_is_still_not_enough(taxonomy: TopicTaxonomy) -> None:
+    # One context term ("stadium") with the model's support does not make sport.
+    text = ("Council approves new stadium car park", "The council approved the plans on Monday.")
+    assert SPORT not in slugs(taxonomy, text)
 
 
 def test_every_topic_gives_its_terms_as_reason(taxonomy: TopicTaxonomy) -> None:
