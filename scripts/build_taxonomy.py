@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 
 NAME = "iptc-mediatopic"
-LEXICON_VERSION = "newsflow.4"
+LEXICON_VERSION = "newsflow.5"
 DEFAULT_RELEASE = "2025-10-09"
 DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "services/enrich/data/taxonomy.json"
 ATTRIBUTION = (
@@ -66,7 +66,8 @@ LEXICON: dict[str, str] = {
         crime; criminal; police; police officer; policeman; detective; arrest; suspect;
         murder; homicide; manslaughter; robbery; burglary; theft; stolen; fraud; scam;
         embezzlement; bribery; corruption; money laundering; smuggling; trafficking;
-        drug trafficking; human trafficking; cartel; gang; gangster; mafia; kidnapping;
+        drug trafficking; drug war; war on drugs; turf war; human trafficking;
+        cartel; gang; gangster; mafia; kidnapping;
         abduction; assault; stabbing; shot dead; mass shooting; gunman; rape;
         sexual abuse; domestic violence; cybercrime; hacking charges; charged with;
         criminal charges; indictment; indicted; prosecutor; prosecution; prosecuted;
@@ -109,6 +110,7 @@ LEXICON: dict[str, str] = {
         stock exchange; stocks; share price; shares rose; shares fell; investors;
         investment; markets; wall street; dow jones; nasdaq; s&p 500; ftse; currency;
         exchange rate; dollar; euro; yen; sterling; trade; trade deal; trade war;
+        price war; bidding war;
         tariff; exports; imports; business; company; corporate; profit; revenue;
         earnings; quarterly results; sales; retail; retailer; consumer spending;
         industry; manufacturing; chief executive; ceo; merger; acquisition; takeover;
@@ -213,7 +215,7 @@ LEXICON: dict[str, str] = {
     """,
     # politics and government
     "medtop:11000000": """
-        politics; political; politician; government; governing; parliament;
+        politics; political; politician; culture war; government; governing; parliament;
         parliamentary; lawmakers; legislators; legislature; legislative; legislation;
         congress; congressional; senate; senator; mp; mps; minister; prime minister;
         president; presidential; vice president; cabinet; cabinet minister; caretaker;
@@ -247,7 +249,8 @@ LEXICON: dict[str, str] = {
     """,
     # science and technology
     "medtop:13000000": """
-        science; scientist; scientific; research; researchers; study published;
+        science; scientist; scientific; research; researchers; research team;
+        team of researchers; team of scientists; study published;
         peer-reviewed; journal nature; laboratory; lab; experiment; physics; physicist;
         chemistry; chemist; biology; biologist; genetics; genome; dna; gene editing;
         fossil; dinosaur; archaeologist; archaeology; astronomy; astronomer; telescope;

@@ -290,3 +290,32 @@ def test_packaged_sample_accuracy_stays_above_the_measured_floor(
     assert right / len(rows) >= 26 / 28
     assert exact / len(rows) >= 22 / 28
     assert empty == 0
+
+
+def test_price_war_is_business_not_war(taxonomy: TopicTaxonomy) -> None:
+    text = (
+        "Supermarkets start Christmas price war",
+        "Britain's biggest grocers cut the prices of hundreds of festive staples on "
+        "Thursday, and analysts expect the fiercest price war in a decade as shoppers hunt"
+        " for discounts.",
+    )
+    found = slugs(taxonomy, text)
+    assert found[0] == ECONOMY
+    assert CONFLICT not in found
+
+
+def test_research_team_is_science_not_sport(taxonomy: TopicTaxonomy) -> None:
+    text = (
+        "Research team maps how a parasite hides in the liver",
+        "A research team in Cape Town has mapped how the malaria parasite hides inside "
+        "liver cells, using imaging of donated tissue.",
+    )
+    found = slugs(taxonomy, text)
+    assert TECH in found
+    assert SPORT not in found
+
+
+def test_bookings_are_not_books() -> None:
+    # "book" is an arts term; "hotels reported bookings up" is not about books.
+    assert stems("bookings booked") == ["booking", "booked"]
+    assert stems("books") == stems("book")
