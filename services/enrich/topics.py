@@ -629,7 +629,8 @@ class TopicTaxonomy:
         if model is not None:
             for klass, topic_index in self._model_map:
                 if topic_index in terms and not terms[topic_index]:
-                    terms[topic_index] = [(0, w) for w in model.reasons(rows, klass)]
+                    reasons = _surface_words(model.reasons(rows, klass), title, body)
+                    terms[topic_index] = [(0, w) for w in reasons]
         found: list[Topic] = []
         for topic_index, relevance in relevant.items():
             topic = self.topics[topic_index]
@@ -656,6 +657,21 @@ def _relevance(score: float, best: bool) -> float:
     if best:
         z += CALIBRATION_BEST
     return 1.0 / (1.0 + math.exp(-z)) if z > -40.0 else 0.0
+
+
+def _surface_words(features: list[str], title: str, body: str) -> list[str]:
+    """The model's features as the article writes them: "forc" -> "forces",
+    "interest rat" -> "interest rates" (the first word of the text with that stem)."""
+    if not features:
+        return []
+    wanted = {part for feature in features for part in feature.split()}
+    surface: dict[str, str] = {}
+    for text in (title, " ".join(body.split(maxsplit=MODEL_WORDS)[:MODEL_WORDS])):
+        for word in _TOKEN_RE.findall(text.lower()):
+            found = stem(word)
+            if found in wanted and found not in surface:
+                surface[found] = word
+    return [" ".join(surface.get(part, part) for part in f.split()) for f in features]
 
 
 @functools.lru_cache(maxsize=1)

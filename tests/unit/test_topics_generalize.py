@@ -8,11 +8,12 @@ threshold, and which one comes first.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
-from services.enrich.topics import TopicTaxonomy, stems
+from services.enrich.topics import TopicTaxonomy, _surface_words, stems
 from shared.models import Topic
 from shared.settings import Settings
 
@@ -319,3 +320,25 @@ def test_bookings_are_not_books() -> None:
     # "book" is an arts term; "hotels reported bookings up" is not about books.
     assert stems("bookings booked") == ["booking", "booked"]
     assert stems("books") == stems("book")
+
+
+def test_reasons_of_the_model_are_words_of_the_article(taxonomy: TopicTaxonomy) -> None:
+    # A topic only the model found is explained by the article's own words
+    # ("forces"), not by the model's stems ("forc").
+    title = "Tatum layup at buzzer gives Celtics win over Nets"
+    body = "Jayson Tatum made a layup at the buzzer to give Boston a 115-114 win over Brooklyn."
+    words = set(re.findall(r"[^\W_]+", f"{title} {body}".lower()))
+    found = taxonomy.classify(title, body, 0.05)
+    assert found
+    for topic in found:
+        assert topic.terms
+        assert all(part in words for term in topic.terms for part in term.split()), topic
+
+
+def test_model_features_are_shown_as_written() -> None:
+    assert _surface_words(
+        ["forc", "interest rat"], "Storm forces closure", "Interest rates rose"
+    ) == [
+        "forces",
+        "interest rates",
+    ]
