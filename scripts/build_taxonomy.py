@@ -122,8 +122,9 @@ LEXICON: dict[str, str] = {
     """,
     # education
     "medtop:05000000": """
-        education; educational; school; primary school; secondary school; high school;
-        elementary school; kindergarten; preschool; nursery school; pupil; student;
+        education; exam results; pass rate; educational; school; primary school;
+        secondary school; high school; elementary school; kindergarten; preschool;
+        nursery school; pupil; student;
         teacher; headteacher; teaching; classroom; curriculum; syllabus; homework;
         textbook; exam; examination; test scores; grades; university; college; campus;
         undergraduate; postgraduate; graduate; graduation; degree course; phd;
@@ -161,7 +162,8 @@ LEXICON: dict[str, str] = {
         booster; dose; jab; immunisation; immunization; virus; viral infection;
         infection; infectious; infected; disease; outbreak; epidemic; pandemic; covid;
         covid-19; coronavirus; influenza; flu; measles; malaria; tuberculosis; hiv;
-        cholera; ebola; mpox; cancer; tumour; tumor; diabetes; obesity; heart disease;
+        cholera; ebola; mpox; dengue; zika; polio; hepatitis; sepsis; bird flu;
+        norovirus; whooping cough; cancer; tumour; tumor; diabetes; obesity; heart disease;
         heart attack; stroke patients; dementia; alzheimer; mental health; depression;
         symptoms; diagnosis; diagnosed; treatment; therapy; clinical trial; fda; cdc;
         antibodies; immunity; life expectancy; mortality rate; intensive care; icu;
@@ -293,7 +295,8 @@ LEXICON: dict[str, str] = {
         head coach; manager sacked; squad; fans; supporters; stadium; referee; var;
         red card; yellow card; offside; free kick; corner kick; header; equaliser;
         equalizer; hat-trick; clean sheet; touchdown; quarterback; home run; innings;
-        wicket; batsman; bowler; big bash; ipl; t20; run chase; grand slam; set point;
+        wicket; batsman; bowler; test match; ashes series; at stumps; one-day international;
+        big bash; ipl; t20; run chase; grand slam; set point;
         match point; lap; pole position;
         podium; medal; gold medal; world champion; title race; relegation;
         transfer window; season; points table; standings; victory over; anfield;
@@ -764,7 +767,7 @@ CONTEXT: dict[str, str] = {
         art; festival; culture; cultural; media; heritage; band; novel; journalism;
         journalist; newspaper; magazine; broadcaster; broadcasting; publisher;
         publishing; television; press freedom; documentary; sequel; premiere; musical;
-        entertainment; episodes; release date; starring; author of
+        entertainment; episodes; release date; starring; star; author of
     """,
     "medtop:02000000": """
         law; legal; justice; lawyer; investigation into; investigators; judge; trial;
@@ -784,7 +787,7 @@ CONTEXT: dict[str, str] = {
         student; graduate; graduation; professor; academic; lecturer; university;
         college; campus; semester; scholarship; grades; exam; examination; admissions;
         literacy; dropout; phd; doctorate; apprenticeship; vocational training;
-        educational; teaching
+        educational; teaching; education minister; education secretary
     """,
     "medtop:06000000": """
         forest; ocean; sustainable; electric vehicles; national park; coal; habitat;
@@ -825,7 +828,8 @@ CONTEXT: dict[str, str] = {
     "medtop:13000000": """
         research; researchers; experiment; app; algorithm; innovation; engineering;
         patent; nobel prize; invention; lab; laboratory; mathematics; computing;
-        internet; chip; startup founders; automation; hackers
+        internet; chip; startup founders; automation; hackers;
+        satellite data; satellite images; satellite imagery
     """,
     "medtop:14000000": """
         charity; volunteers; ngo; minority; ethnic; racial; elderly; young people;

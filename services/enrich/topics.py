@@ -107,7 +107,7 @@ _TOKEN_RE = re.compile(r"[^\W_]+")
 _NO_STEM = _words(
     "news series species arms goods boxing unions politics physics economics aids means "
     "glasses analysis crisis basis thesis bus gas lens wine pope rape mars dating hamas "
-    "premiere dose booking booked"
+    "premiere dose booking booked starring"
 )
 _SIBILANT_ENDINGS = ("s", "x", "z", "ch", "sh")
 

@@ -342,3 +342,46 @@ def test_model_features_are_shown_as_written() -> None:
         "forces",
         "interest rates",
     ]
+
+
+def test_dengue_wave_in_hospitals_is_health(taxonomy: TopicTaxonomy) -> None:
+    text = (
+        "Hospitals fill up as dengue cases climb",
+        "Hospitals in the capital were treating patients in corridors on Monday as dengue "
+        "admissions rose for a fourth week, with stagnant water left by late rains.",
+    )
+    assert slugs(taxonomy, text)[0] == HEALTH
+
+
+def test_cricket_close_of_play_is_sport(taxonomy: TopicTaxonomy) -> None:
+    text = (
+        "Second Test, day two: hosts 310-6 at stumps",
+        "The hosts closed on 310-6 at stumps, their opener unbeaten on 142 after a "
+        "patient century.",
+    )
+    assert slugs(taxonomy, text) == [SPORT]
+
+
+def test_exam_results_are_education_first(taxonomy: TopicTaxonomy) -> None:
+    text = (
+        "National pass rate edges up as exam results are published",
+        "The national pass rate rose to 88 per cent for the class of 2025, the education "
+        "minister said on Monday, with rural provinces closing the gap.",
+    )
+    assert slugs(taxonomy, text)[0] == EDUCATION
+
+
+def test_satellite_data_does_not_make_science(taxonomy: TopicTaxonomy) -> None:
+    text = (
+        "Deforestation falls to lowest level in a decade",
+        "Deforestation in the rainforest fell 11 per cent in the year to July, the lowest"
+        " in a decade, according to satellite data released by the government.",
+    )
+    found = slugs(taxonomy, text)
+    assert found[0] == ENVIRONMENT
+    assert TECH not in found
+
+
+def test_starring_is_not_star() -> None:
+    # "starring" is an arts term; the casino group Star is not a film.
+    assert stems("starring") != stems("star")
