@@ -105,7 +105,7 @@ LEXICON: dict[str, str] = {
         economy; economic; economist; economic growth; gdp; gross domestic product;
         recession; inflation; deflation; consumer prices; prices; cost of living;
         interest rate; rate hike; rate cut; basis points; central bank; federal reserve;
-        european central bank; bank of england; monetary policy; fiscal policy;
+        european central bank; bank of england; monetary policy; fiscal policy; policy rate;
         budget deficit; deficit; public debt; debt; bond yields; treasury; stock market;
         stock exchange; stocks; share price; shares rose; shares fell; investors;
         investment; markets; wall street; dow jones; nasdaq; s&p 500; ftse; currency;
@@ -319,7 +319,8 @@ LEXICON: dict[str, str] = {
         clashes; fighting; ceasefire; truce; armistice; peace talks; peace deal;
         peace process; peace agreement; peacekeepers; peacekeeping; withdrawal;
         troop withdrawal; pullout; deployment; deployed; military base; air base; bases;
-        hostage; prisoners of war; war crimes; genocide; massacre; civilians killed;
+        hostage; prisoners of war; prisoner swap; prisoner exchange; war crimes;
+        genocide; massacre; civilians killed;
         casualties; bloodshed; coup; uprising; protests; protesters; demonstrators;
         riot; unrest; civil unrest; civil war; proxy war; coalition; military offensive;
         defence minister; defense minister; defense department; ministry of defence;
@@ -771,7 +772,7 @@ CONTEXT: dict[str, str] = {
     """,
     "medtop:02000000": """
         law; legal; justice; lawyer; investigation into; investigators; judge; trial;
-        custody; execution; assault; detective; gang; attorney; shooting
+        custody; execution; assault; detective; gang; attorney; shooting; police station
     """,
     "medtop:03000000": """
         emergency; rescue; injured; damage; displaced; survivors; buried; trapped;

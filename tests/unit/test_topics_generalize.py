@@ -327,7 +327,7 @@ def test_starring_is_not_star() -> None:
 
 
 # Lexicon gaps found on the dev sets, each in a text written for this test:
-# (title, body, the first top-level topic, topics that must not be given).
+# (title, body, the first top-level topic or None, topics that must not be given).
 LEXICON_CASES = {
     "price war is business, not war": (
         "Supermarkets start Christmas price war",
@@ -372,6 +372,27 @@ LEXICON_CASES = {
         ENVIRONMENT,
         {TECH},
     ),
+    "policy rates are economy, not politics": (
+        "Central banks hold policy rates steady",
+        "Central banks in Asia and Africa left their policy rates unchanged this week, "
+        "citing easing inflation.",
+        ECONOMY,
+        {POLITICS},
+    ),
+    "a prisoner swap is war, not crime": (
+        "Rebels and government swap 400 prisoners",
+        "Rebel fighters and the army exchanged 400 prisoners on Tuesday in the first "
+        "prisoner swap of the war, as fighting eased in the east.",
+        CONFLICT,
+        {CRIME},
+    ),
+    "a bag handed in at a police station is no crime": (
+        "Taxi driver returns bag with $50,000 to tourist",
+        "A taxi driver who found a bag holding $50,000 in cash on his back seat drove it "
+        "straight to the police station, and the grateful tourist was reunited with it.",
+        None,
+        {CRIME},
+    ),
 }
 
 
@@ -379,6 +400,5 @@ LEXICON_CASES = {
 def test_lexicon_cases(taxonomy: TopicTaxonomy, case: str) -> None:
     title, body, first, absent = LEXICON_CASES[case]
     found = slugs(taxonomy, (title, body))
-    assert found
-    assert found[0] == first
+    assert first is None or found[0] == first
     assert not absent & set(found)
