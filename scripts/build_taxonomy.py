@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 
 NAME = "iptc-mediatopic"
-LEXICON_VERSION = "newsflow.4"
+LEXICON_VERSION = "newsflow.5"
 DEFAULT_RELEASE = "2025-10-09"
 DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "services/enrich/data/taxonomy.json"
 ATTRIBUTION = (
@@ -66,7 +66,8 @@ LEXICON: dict[str, str] = {
         crime; criminal; police; police officer; policeman; detective; arrest; suspect;
         murder; homicide; manslaughter; robbery; burglary; theft; stolen; fraud; scam;
         embezzlement; bribery; corruption; money laundering; smuggling; trafficking;
-        drug trafficking; human trafficking; cartel; gang; gangster; mafia; kidnapping;
+        drug trafficking; drug war; war on drugs; turf war; human trafficking;
+        cartel; gang; gangster; mafia; kidnapping;
         abduction; assault; stabbing; shot dead; mass shooting; gunman; rape;
         sexual abuse; domestic violence; cybercrime; hacking charges; charged with;
         criminal charges; indictment; indicted; prosecutor; prosecution; prosecuted;
@@ -104,11 +105,12 @@ LEXICON: dict[str, str] = {
         economy; economic; economist; economic growth; gdp; gross domestic product;
         recession; inflation; deflation; consumer prices; prices; cost of living;
         interest rate; rate hike; rate cut; basis points; central bank; federal reserve;
-        european central bank; bank of england; monetary policy; fiscal policy;
+        european central bank; bank of england; monetary policy; fiscal policy; policy rate;
         budget deficit; deficit; public debt; debt; bond yields; treasury; stock market;
         stock exchange; stocks; share price; shares rose; shares fell; investors;
         investment; markets; wall street; dow jones; nasdaq; s&p 500; ftse; currency;
         exchange rate; dollar; euro; yen; sterling; trade; trade deal; trade war;
+        price war; bidding war;
         tariff; exports; imports; business; company; corporate; profit; revenue;
         earnings; quarterly results; sales; retail; retailer; consumer spending;
         industry; manufacturing; chief executive; ceo; merger; acquisition; takeover;
@@ -120,8 +122,9 @@ LEXICON: dict[str, str] = {
     """,
     # education
     "medtop:05000000": """
-        education; educational; school; primary school; secondary school; high school;
-        elementary school; kindergarten; preschool; nursery school; pupil; student;
+        education; exam results; pass rate; educational; school; primary school;
+        secondary school; high school; elementary school; kindergarten; preschool;
+        nursery school; pupil; student;
         teacher; headteacher; teaching; classroom; curriculum; syllabus; homework;
         textbook; exam; examination; test scores; grades; university; college; campus;
         undergraduate; postgraduate; graduate; graduation; degree course; phd;
@@ -159,7 +162,8 @@ LEXICON: dict[str, str] = {
         booster; dose; jab; immunisation; immunization; virus; viral infection;
         infection; infectious; infected; disease; outbreak; epidemic; pandemic; covid;
         covid-19; coronavirus; influenza; flu; measles; malaria; tuberculosis; hiv;
-        cholera; ebola; mpox; cancer; tumour; tumor; diabetes; obesity; heart disease;
+        cholera; ebola; mpox; dengue; zika; polio; hepatitis; sepsis; bird flu;
+        norovirus; whooping cough; cancer; tumour; tumor; diabetes; obesity; heart disease;
         heart attack; stroke patients; dementia; alzheimer; mental health; depression;
         symptoms; diagnosis; diagnosed; treatment; therapy; clinical trial; fda; cdc;
         antibodies; immunity; life expectancy; mortality rate; intensive care; icu;
@@ -213,7 +217,7 @@ LEXICON: dict[str, str] = {
     """,
     # politics and government
     "medtop:11000000": """
-        politics; political; politician; government; governing; parliament;
+        politics; political; politician; culture war; government; governing; parliament;
         parliamentary; lawmakers; legislators; legislature; legislative; legislation;
         congress; congressional; senate; senator; mp; mps; minister; prime minister;
         president; presidential; vice president; cabinet; cabinet minister; caretaker;
@@ -247,7 +251,8 @@ LEXICON: dict[str, str] = {
     """,
     # science and technology
     "medtop:13000000": """
-        science; scientist; scientific; research; researchers; study published;
+        science; scientist; scientific; research; researchers; research team;
+        team of researchers; team of scientists; study published;
         peer-reviewed; journal nature; laboratory; lab; experiment; physics; physicist;
         chemistry; chemist; biology; biologist; genetics; genome; dna; gene editing;
         fossil; dinosaur; archaeologist; archaeology; astronomy; astronomer; telescope;
@@ -290,7 +295,8 @@ LEXICON: dict[str, str] = {
         head coach; manager sacked; squad; fans; supporters; stadium; referee; var;
         red card; yellow card; offside; free kick; corner kick; header; equaliser;
         equalizer; hat-trick; clean sheet; touchdown; quarterback; home run; innings;
-        wicket; batsman; bowler; big bash; ipl; t20; run chase; grand slam; set point;
+        wicket; batsman; bowler; test match; ashes series; at stumps; one-day international;
+        big bash; ipl; t20; run chase; grand slam; set point;
         match point; lap; pole position;
         podium; medal; gold medal; world champion; title race; relegation;
         transfer window; season; points table; standings; victory over; anfield;
@@ -313,7 +319,8 @@ LEXICON: dict[str, str] = {
         clashes; fighting; ceasefire; truce; armistice; peace talks; peace deal;
         peace process; peace agreement; peacekeepers; peacekeeping; withdrawal;
         troop withdrawal; pullout; deployment; deployed; military base; air base; bases;
-        hostage; prisoners of war; war crimes; genocide; massacre; civilians killed;
+        hostage; prisoners of war; prisoner swap; prisoner exchange; war crimes;
+        genocide; massacre; civilians killed;
         casualties; bloodshed; coup; uprising; protests; protesters; demonstrators;
         riot; unrest; civil unrest; civil war; proxy war; coalition; military offensive;
         defence minister; defense minister; defense department; ministry of defence;
@@ -761,11 +768,11 @@ CONTEXT: dict[str, str] = {
         art; festival; culture; cultural; media; heritage; band; novel; journalism;
         journalist; newspaper; magazine; broadcaster; broadcasting; publisher;
         publishing; television; press freedom; documentary; sequel; premiere; musical;
-        entertainment; episodes; release date; starring; author of
+        entertainment; episodes; release date; starring; star; author of
     """,
     "medtop:02000000": """
         law; legal; justice; lawyer; investigation into; investigators; judge; trial;
-        custody; execution; assault; detective; gang; attorney; shooting
+        custody; execution; assault; detective; gang; attorney; shooting; police station
     """,
     "medtop:03000000": """
         emergency; rescue; injured; damage; displaced; survivors; buried; trapped;
@@ -781,7 +788,7 @@ CONTEXT: dict[str, str] = {
         student; graduate; graduation; professor; academic; lecturer; university;
         college; campus; semester; scholarship; grades; exam; examination; admissions;
         literacy; dropout; phd; doctorate; apprenticeship; vocational training;
-        educational; teaching
+        educational; teaching; education minister; education secretary
     """,
     "medtop:06000000": """
         forest; ocean; sustainable; electric vehicles; national park; coal; habitat;
@@ -822,7 +829,8 @@ CONTEXT: dict[str, str] = {
     "medtop:13000000": """
         research; researchers; experiment; app; algorithm; innovation; engineering;
         patent; nobel prize; invention; lab; laboratory; mathematics; computing;
-        internet; chip; startup founders; automation; hackers
+        internet; chip; startup founders; automation; hackers;
+        satellite data; satellite images; satellite imagery
     """,
     "medtop:14000000": """
         charity; volunteers; ngo; minority; ethnic; racial; elderly; young people;

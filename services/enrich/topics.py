@@ -53,7 +53,7 @@ from shared.models import Topic
 from shared.streams import slugify
 
 CLASSIFIER = "newsflow-lexicon"
-CLASSIFIER_VERSION = "2"
+CLASSIFIER_VERSION = "3"
 TITLE_WEIGHT = 2.0
 LEAD_WEIGHT = 1.5  # a body term in the first LEAD_WORDS words counts this much more
 LEAD_WORDS = 50
@@ -77,6 +77,11 @@ MODEL_WEIGHT = 6.0
 MODEL_FLOOR = 0.1
 MODEL_GATE = 0.5
 MODEL_CONTEXT_GATE = 0.9  # from this probability on, the model lets context terms count
+# ... and from MODEL_CONTEXT_SUPPORT on when the topic has CONTEXT_QUORUM distinct
+# context terms: several ambiguous words that the model agrees with are evidence
+# ("revenue", "sales" and "company" in a two-line results item).
+MODEL_CONTEXT_SUPPORT = 0.2
+CONTEXT_QUORUM = 2
 MODEL_REASONS = 3  # words shown as the reason of a topic that only the model found
 MODEL_MIN_FEATURES = 3  # the model speaks only when it knows this many features of the text
 
@@ -102,7 +107,7 @@ _TOKEN_RE = re.compile(r"[^\W_]+")
 _NO_STEM = _words(
     "news series species arms goods boxing unions politics physics economics aids means "
     "glasses analysis crisis basis thesis bus gas lens wine pope rape mars dating hamas "
-    "premiere dose"
+    "premiere dose booking booked starring"
 )
 _SIBILANT_ENDINGS = ("s", "x", "z", "ch", "sh")
 
@@ -485,7 +490,9 @@ class TopicTaxonomy:
         is in the title and ``1 + BODY_REPEAT_WEIGHT * ln(body count)`` for the body
         (times ``LEAD_WEIGHT`` when it is in the first ``LEAD_WORDS`` words), times
         its phrase weight. A context term (``context_terms``: an ambiguous word such
-        as "team" or "forces") counts only when the topic also has a plain term. The
+        as "team" or "forces") counts only when the topic also has a plain term, or
+        the model gives the topic ``MODEL_CONTEXT_GATE``, or ``MODEL_CONTEXT_SUPPORT``
+        with ``CONTEXT_QUORUM`` distinct context terms. The
         sum is divided by ``sqrt(words / 150)`` for articles over 150 words. A
         top-level topic under ``DOMINANCE`` times the best top-level score is
         dropped, and a narrower topic is returned only with its top-level topic.
@@ -552,7 +559,9 @@ class TopicTaxonomy:
                 alone = plain[topic_index] == 0.0 and context[topic_index] == 0.0
                 if p > (MODEL_GATE if alone else MODEL_FLOOR):
                     boost[topic_index] = MODEL_WEIGHT * (p - MODEL_FLOOR) / (1.0 - MODEL_FLOOR)
-                    gate[topic_index] = p >= MODEL_CONTEXT_GATE
+                    gate[topic_index] = p >= MODEL_CONTEXT_GATE or (
+                        p >= MODEL_CONTEXT_SUPPORT and context_terms[topic_index] >= CONTEXT_QUORUM
+                    )
         # Only the topics some evidence touched are scored.
         touched = [
             i
@@ -620,7 +629,8 @@ class TopicTaxonomy:
         if model is not None:
             for klass, topic_index in self._model_map:
                 if topic_index in terms and not terms[topic_index]:
-                    terms[topic_index] = [(0, w) for w in model.reasons(rows, klass)]
+                    reasons = _surface_words(model.reasons(rows, klass), title, body)
+                    terms[topic_index] = [(0, w) for w in reasons]
         found: list[Topic] = []
         for topic_index, relevance in relevant.items():
             topic = self.topics[topic_index]
@@ -647,6 +657,21 @@ def _relevance(score: float, best: bool) -> float:
     if best:
         z += CALIBRATION_BEST
     return 1.0 / (1.0 + math.exp(-z)) if z > -40.0 else 0.0
+
+
+def _surface_words(features: list[str], title: str, body: str) -> list[str]:
+    """The model's features as the article writes them: "forc" -> "forces",
+    "interest rat" -> "interest rates" (the first word of the text with that stem)."""
+    if not features:
+        return []
+    wanted = {part for feature in features for part in feature.split()}
+    surface: dict[str, str] = {}
+    for text in (title, " ".join(body.split(maxsplit=MODEL_WORDS)[:MODEL_WORDS])):
+        for word in _TOKEN_RE.findall(text.lower()):
+            found = stem(word)
+            if found in wanted and found not in surface:
+                surface[found] = word
+    return [" ".join(surface.get(part, part) for part in f.split()) for f in features]
 
 
 @functools.lru_cache(maxsize=1)

@@ -83,7 +83,7 @@ def test_provenance_names_model_and_taxonomy(enricher: Enricher, seed_article: A
     assert provenance.ner_model.startswith("en_core_web_sm")
     assert provenance.ner_model.endswith("-3.8.0")
     assert provenance.taxonomy.startswith(
-        "iptc-mediatopic 2025-10-09+newsflow.4 (newsflow-lexicon 2 + newsflow-topic-model "
+        "iptc-mediatopic 2025-10-09+newsflow.5 (newsflow-lexicon 3 + newsflow-topic-model "
     )
     assert provenance.keyword_extractor is not None
     assert provenance.keyword_extractor.startswith("yake-rust-")
@@ -194,7 +194,7 @@ def test_user_taxonomy_and_threshold_from_settings(tmp_path: Path) -> None:
     assert [(t.qcode, t.slug) for t in enriched.topics] == [
         ("custom:ai", "artificial-intelligence")
     ]
-    assert enriched.provenance.taxonomy == "my-topics 2 (newsflow-lexicon 2)"
+    assert enriched.provenance.taxonomy == "my-topics 2 (newsflow-lexicon 3)"
     strict = Enricher(Settings(ner="off", taxonomy_path=path, topic_threshold=0.99))
     assert strict.enrich_batch([article])[0].topics == []
 

@@ -70,7 +70,7 @@ def test_packaged_taxonomy_metadata(taxonomy: TopicTaxonomy) -> None:
     assert taxonomy.name == "iptc-mediatopic"
     assert taxonomy.version.startswith("2025-10-09+newsflow.")
     assert taxonomy.provenance == f"iptc-mediatopic {taxonomy.version} ({taxonomy.classifier})"
-    assert taxonomy.classifier.startswith("newsflow-lexicon 2 + newsflow-topic-model ")
+    assert taxonomy.classifier.startswith("newsflow-lexicon 3 + newsflow-topic-model ")
     assert "IPTC, International Press Telecommunications Council - https://iptc.org" in (
         taxonomy.attribution
     )
@@ -232,7 +232,7 @@ def test_user_taxonomy_from_settings_tags_text(tmp_path: Path) -> None:
     settings = Settings(taxonomy_path=path)
     taxonomy = TopicTaxonomy.load(settings.taxonomy_path)
     # A user file of its own topics: the model knows none of them, the terms decide.
-    assert taxonomy.provenance == "custom 1 (newsflow-lexicon 2)"
+    assert taxonomy.provenance == "custom 1 (newsflow-lexicon 3)"
     topics = taxonomy.classify(
         "Neural networks beat doctors",
         "A neural network trained with machine learning read the scans.",
