@@ -126,6 +126,30 @@ def _decode_one(body: bytes, settings: Settings) -> Article:
     return _validate(data, settings)
 
 
+def _parse_array(body: bytes, settings: Settings) -> list[Any]:
+    """The items of a JSON-array batch; 400/422/413 for the body as a whole."""
+    try:
+        items = decode_json(body, "request body")
+    except InvalidMessage as exc:
+        raise invalid_json(exc) from exc
+    if not isinstance(items, list):
+        raise ApiError(422, "invalid_batch", "a JSON batch must be an array of articles")
+    if len(items) > settings.max_batch_items:
+        raise too_many(settings.max_batch_items, len(items))
+    return items
+
+
+def _parse_lines(lines: list[tuple[int, bytes]]) -> list[Any]:
+    """Each NDJSON line decoded, or the ``InvalidMessage`` saying why it is not JSON."""
+    parsed: list[Any] = []
+    for number, line in lines:
+        try:
+            parsed.append(decode_json(line, f"line {number}"))
+        except InvalidMessage as exc:
+            parsed.append(exc)
+    return parsed
+
+
 def _decode_batch(
     body: bytes | None, lines: list[tuple[int, bytes]], settings: Settings
 ) -> tuple[list[dict[str, Any]], list[tuple[int, Article]]]:
@@ -133,24 +157,7 @@ def _decode_batch(
 
     ``body`` is a JSON array; when it is None, ``lines`` are the NDJSON lines.
     """
-    parsed: list[Any]
-    if body is not None:
-        try:
-            items = decode_json(body, "request body")
-        except InvalidMessage as exc:
-            raise invalid_json(exc) from exc
-        if not isinstance(items, list):
-            raise ApiError(422, "invalid_batch", "a JSON batch must be an array of articles")
-        if len(items) > settings.max_batch_items:
-            raise too_many(settings.max_batch_items, len(items))
-        parsed = items
-    else:
-        parsed = []
-        for number, line in lines:
-            try:
-                parsed.append(decode_json(line, f"line {number}"))
-            except InvalidMessage as exc:
-                parsed.append(exc)
+    parsed = _parse_array(body, settings) if body is not None else _parse_lines(lines)
     results: list[dict[str, Any]] = [{} for _ in parsed]
     valid: list[tuple[int, Article]] = []
     for index, item in enumerate(parsed):
