@@ -37,6 +37,7 @@ from services.ingest.core import Ingestor
 from services.ingest.deps import LazyStorage
 from services.ingest.errors import install_error_handlers
 from services.ingest.metrics import ApiMetrics
+from shared import __version__
 from shared.settings import Settings
 from shared.streams import StreamNames
 
@@ -71,7 +72,7 @@ def create_api(
 
     app = FastAPI(
         title="newsflow",
-        version="0.1.0",
+        version=__version__,
         lifespan=_lifespan,
         description="Streaming news enrichment: submit articles, read enriched ones.",
     )
