@@ -14,6 +14,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+# Sent with every 429 and 503: how long a client waits before it tries again.
+RETRY_AFTER = {"Retry-After": "5"}
+
 
 class ApiError(Exception):
     """An error answer: HTTP status, machine-readable code, a sentence for people."""

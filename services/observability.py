@@ -51,7 +51,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from services.api_errors import key_matches, unauthorized
+from services.api_errors import RETRY_AFTER, key_matches, unauthorized
 
 log = logging.getLogger(__name__)
 
@@ -361,7 +361,7 @@ def readiness_response(problems: Sequence[str]) -> JSONResponse:
         return JSONResponse(
             {"status": "not ready", "problems": list(problems)},
             status_code=503,
-            headers={"Retry-After": "5"},
+            headers=RETRY_AFTER,
         )
     return JSONResponse({"status": "ready"})
 

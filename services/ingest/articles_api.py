@@ -20,7 +20,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from services.api_errors import ApiError
+from services.api_errors import RETRY_AFTER, ApiError
 from services.ingest.bodies import (
     JSON_TYPES,
     NDJSON_TYPES,
@@ -38,7 +38,7 @@ from services.ingest.deps import (
     SettingsDep,
     StorageDep,
 )
-from services.ingest.errors import RETRY_AFTER, invalid_json
+from services.ingest.errors import invalid_json
 from services.ingest.metrics import ApiMetrics
 from shared.errors import InvalidMessage, TooLarge
 from shared.models import Article

@@ -20,13 +20,11 @@ from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.api_errors import ApiError
+from services.api_errors import RETRY_AFTER, ApiError
 from services.ingest.core import describe, field_errors
 from shared.errors import InvalidMessage, RetryableError
 
 log = logging.getLogger(__name__)
-
-RETRY_AFTER = {"Retry-After": "5"}
 
 # The error codes Redis puts first in an error reply ("WRONGTYPE Operation against...").
 _REDIS_ERROR_CODE_RE = re.compile(

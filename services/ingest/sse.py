@@ -35,9 +35,8 @@ from fastapi.responses import StreamingResponse
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from services.api_errors import ApiError
+from services.api_errors import RETRY_AFTER, ApiError
 from services.ingest.deps import NamesDep, RedisDep, SettingsDep, StreamRedisDep
-from services.ingest.errors import RETRY_AFTER
 from services.topic_names import SLUG_PATTERN, UnknownTopicError, topic_names
 from shared.codec import entry_json
 from shared.settings import Settings
