@@ -42,15 +42,17 @@ from services.ingest.errors import invalid_json
 from services.ingest.metrics import ApiMetrics
 from shared.errors import InvalidMessage, TooLarge
 from shared.models import Article
-from shared.redis import raw_backlog
+from shared.redis import group_backlog
 from shared.settings import Settings
-from shared.streams import StreamNames
+from shared.streams import GROUP_ENRICH, GROUP_SINK, StreamNames
 
 router = APIRouter()
 
 
 class BacklogGate:
-    """429 when enrichment is too far behind (Redis asked at most once a second)."""
+    """429 when the pipeline is too far behind: accepted articles not yet stored, waiting
+    for enrichment or for the sink (a storage outage backs up there). Redis is asked at
+    most once a second."""
 
     def __init__(self) -> None:
         self.value = 0
@@ -59,13 +61,15 @@ class BacklogGate:
     async def check(self, client: Any, names: StreamNames, settings: Settings) -> None:
         now = time.monotonic()
         if now - self.at >= 1.0:
-            self.value = await raw_backlog(client, names.raw)
+            self.value = await group_backlog(client, names.raw, GROUP_ENRICH) + (
+                await group_backlog(client, names.enriched, GROUP_SINK)
+            )
             self.at = now
         if self.value > settings.max_raw_backlog:
             raise ApiError(
                 429,
                 "backlog_full",
-                f"{self.value} articles are waiting for enrichment; the limit is "
+                f"{self.value} accepted articles are not yet stored; the limit is "
                 f"{settings.max_raw_backlog} (NEWSFLOW_MAX_RAW_BACKLOG); retry later",
                 headers=RETRY_AFTER,
             )
