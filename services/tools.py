@@ -24,7 +24,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from shared.settings import Settings, get_settings
-from shared.streams import GROUP_ENRICH, GROUP_INGEST, GROUP_SINK, JSON_FIELD, StreamNames
+from shared.streams import JSON_FIELD, StreamNames
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -462,23 +462,28 @@ def collect_stats(client: Any, names: StreamNames) -> dict[str, Any]:
     Redis 7 counters, None on older servers; :func:`add_rates` turns two samples of
     them into rates.
     """
+    from shared import topology
+
     streams: dict[str, Any] = {}
-    for stream, group in (
-        (names.inbox, GROUP_INGEST),
-        (names.raw, GROUP_ENRICH),
-        (names.enriched, GROUP_SINK),
-        (names.dlq, None),
-    ):
+    # The streams declared in shared.topology; families (topics, subs) are listed below.
+    for spec in (s for s in topology.STREAMS if not s.is_family):
+        stream = spec.address(names)
         length = client.xlen(stream)
         (added,) = _entries_added(client, [stream])
         streams[stream] = {
             "length": length,
-            "groups": _groups(client, stream, added) if group else [],
+            "groups": _groups(client, stream, added) if spec.groups else [],
             "entries_added": added,
             "added_per_s": None,
         }
-    topics = sorted(_text(k) for k in client.scan_iter(match=names.topic("*"), count=1000))
-    subs = sorted(_text(k) for k in client.scan_iter(match=names.subs("*"), count=1000))
+    topics, subs = (
+        sorted(
+            stream
+            for stream in (_text(k) for k in client.scan_iter(match=spec.glob(names), count=1000))
+            if spec.owns(names, stream)
+        )
+        for spec in (topology.TOPICS, topology.SUBS)
+    )
     topics_added = _entries_added(client, topics)
     subs_added = _entries_added(client, subs)
     # Subscribers' own consumer groups on topic and subscription streams.

@@ -242,3 +242,26 @@ class DeadLetter(BaseModel):
     delivery_count: int = 1
     payload: dict[str, Any]
     failed_at: UtcDatetime
+
+
+class StoredEvent(BaseModel):
+    """A short notice of one stored article (``events:stored``), for live display."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    schema_version: int = SCHEMA_VERSION
+    id: str
+    title: str
+    # The first five entities as (name, type) and every topic as (slug, qcode).
+    entities: list[tuple[str, str]] = Field(default_factory=list)
+    topics: list[tuple[str, str]] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, doc: EnrichedArticle) -> StoredEvent:
+        """The notice for ``doc``."""
+        return cls(
+            id=doc.id,
+            title=doc.title,
+            entities=[(e.name, e.type) for e in doc.entities[:5]],
+            topics=[(t.slug, t.qcode) for t in doc.topics],
+        )
