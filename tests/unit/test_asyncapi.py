@@ -53,9 +53,7 @@ def test_document_names_every_stream_and_its_messages() -> None:
         ("newsflow:articles:enriched", "sink"),
     }
     schemas = document["components"]["schemas"]
-    assert {"ArticleIn", "Article", "EnrichedArticle", "DeadLetter", "StoredEvent"} <= set(
-        schemas
-    )
+    assert {"ArticleIn", "Article", "EnrichedArticle", "DeadLetter", "StoredEvent"} <= set(schemas)
     assert "schema_version" in schemas["StoredEvent"]["properties"]
     enriched = schemas["EnrichedArticle"]["properties"]
     assert {"entities", "topics", "keywords", "provenance"} <= set(enriched)
