@@ -3,6 +3,7 @@ make, the dead letters and the counts out. No Redis anywhere in this file."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import orjson
@@ -193,3 +194,92 @@ def test_inbox_submits_articles_and_dead_letters_what_is_not_one() -> None:
     assert "colour" in letter.error
     assert result.reasons == {"invalid": 1}
     assert result.counts == {"accepted": 0, "duplicate": 0, "dead-lettered": 1}
+
+
+# --- what the runtime does with a result --------------------------------------------------
+
+
+class RecordingPipeline:
+    """Stands in for a redis-py pipeline: records the commands, executes them as one."""
+
+    def __init__(self, log: list[tuple[str, Any]]) -> None:
+        self.log = log
+        self.queued: list[tuple[str, Any]] = []
+
+    async def __aenter__(self) -> RecordingPipeline:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        return None
+
+    def xadd(self, stream: str, fields: Any, **options: Any) -> None:
+        self.queued.append(("xadd", (stream, options)))
+
+    async def execute(self) -> None:
+        self.log.append(("pipeline", list(self.queued)))
+
+
+class RecordingClient:
+    def __init__(self) -> None:
+        self.log: list[tuple[str, Any]] = []
+
+    def pipeline(self, transaction: bool = False) -> RecordingPipeline:
+        return RecordingPipeline(self.log)
+
+
+async def test_the_runtime_commits_then_writes_one_pipeline_and_logs_one_line(
+    enricher: Enricher, caplog: pytest.LogCaptureFixture
+) -> None:
+    from services.observability import batch_report
+    from services.runtime import stage_process
+
+    [doc] = enricher.enrich_batch([IRAQ])
+    client = RecordingClient()
+
+    async def handle(entries: list[Entry]) -> BatchResult[EnrichedArticle]:
+        return handle_enriched(entries, NAMES)
+
+    async def store(docs: list[EnrichedArticle]) -> dict[str, int]:
+        client.log.append(("store", [d.id for d in docs]))
+        return {"stored": len(docs)}
+
+    process = stage_process(
+        service="sink",
+        client=client,  # type: ignore[arg-type]
+        names=NAMES,
+        handle=handle,
+        commit=store,
+    )
+    with caplog.at_level(logging.INFO, logger="services.runtime"), batch_report() as report:
+        await process([entry("1-0", doc), (b"2-0", {b"json": b"[]"})])
+
+    assert client.log == [
+        ("store", [doc.id]),
+        (
+            "pipeline",
+            [
+                # events:stored is capped as shared.topology declares; the DLQ too.
+                ("xadd", (NAMES.stored, {"maxlen": 10_000, "approximate": True})),
+                ("xadd", (NAMES.dlq, {"maxlen": 100_000, "approximate": True})),
+            ],
+        ),
+    ]
+    assert report.dead_letters == {"invalid": 1}
+    [line] = [r.getMessage() for r in caplog.records if r.name == "services.runtime"]
+    assert line.startswith("sink: stored 1, dead-lettered 1 of 2 in ")
+
+
+def test_topic_and_subscription_entries_are_not_capped_on_write() -> None:
+    from services.runtime import StreamAdd, queue_adds
+
+    log: list[tuple[str, Any]] = []
+    pipe = RecordingPipeline(log)
+    queue_adds(
+        pipe,
+        NAMES,
+        [StreamAdd(NAMES.topic("sport"), {}), StreamAdd(NAMES.subs("f1"), {})],
+    )
+    assert pipe.queued == [
+        ("xadd", (NAMES.topic("sport"), {})),
+        ("xadd", (NAMES.subs("f1"), {})),
+    ]
