@@ -38,6 +38,8 @@ import redis
 
 from bench.filters import FILTERS, bench_matching
 from services.embedded import RedisServer, die_with_parent, free_port, start_redis
+from shared.codec import loads
+from shared.models import StoredEvent
 from shared.settings import Settings
 from shared.streams import JSON_FIELD, StreamNames
 
@@ -315,7 +317,8 @@ def bench_latency(
                 for entry_id, fields in entries:
                     last = entry_id
                     ms = int(entry_id.split(b"-")[0])
-                    stored[orjson.loads(fields[JSON_FIELD.encode()])["title"]] = ms / 1000
+                    event = loads(StoredEvent, fields[JSON_FIELD.encode()])
+                    stored[event.title] = ms / 1000
             if stop.is_set() and time.monotonic() > deadline:
                 break
 

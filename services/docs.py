@@ -1,8 +1,9 @@
 """``newsflow docs``: the AsyncAPI document of newsflow's Redis streams.
 
 The document is generated with FastStream's AsyncAPI support from a documentation
-broker: one subscription per consumer group (with the message model it reads) and
-one publisher per stream a service writes (with the model it writes). Nothing
+broker built from the declared topology (``shared.topology``): one subscription per
+consumer group (with the message model it reads) and one publisher per stream a
+service writes (with the model it writes). Nothing
 connects to Redis. Before writing, the subscriptions are checked against the real
 FastStream apps (the ingest inbox reader, the enrich and sink workers), so the
 document cannot silently drift from what the services consume.
@@ -16,16 +17,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from faststream.redis import RedisBroker, StreamSub
 from faststream.specification import AsyncAPI
+from pydantic import BaseModel
 
-from shared import __version__
-from shared.models import Article, ArticleIn, DeadLetter, EnrichedArticle
+from shared import __version__, topology
 from shared.settings import Settings
-from shared.streams import GROUP_ENRICH, GROUP_INGEST, GROUP_SINK, JSON_FIELD, StreamNames
+from shared.streams import GROUP_INGEST, JSON_FIELD, StreamNames
 
 DEFAULT_OUTPUT = Path("docs/asyncapi.json")
 # Only the host appears in the document; nothing connects to it.
@@ -33,6 +35,8 @@ SERVER_URL = "redis://localhost:6379"
 DEFAULT_PREFIX = "newsflow:"
 # Consumer names are per process (service-host-pid); the document shows the pattern.
 CONSUMER = "{service}-<hostname>-<pid>"
+# The writers that are newsflow services (scrapers write the inbox from outside).
+SERVICES = ("ingest", "enrich", "sink")
 
 ENTRY_NOTE = (
     f"Each stream entry carries one message as JSON in its `{JSON_FIELD}` field "
@@ -44,67 +48,42 @@ def _consumer(service: str) -> str:
     return CONSUMER.format(service=service)
 
 
+def _reader(model: type[BaseModel], description: str) -> Callable[..., Awaitable[None]]:
+    """A handler whose one parameter is typed ``model`` (FastStream reads the schema
+    from the annotation, so it is set as a class, not as a string)."""
+
+    async def handler(message: Any) -> None:
+        return None
+
+    handler.__annotations__ = {"message": model, "return": None}
+    handler.__doc__ = description
+    return handler
+
+
 def documentation_broker(names: StreamNames) -> RedisBroker:
-    """A broker that declares every stream with its message model; never started."""
+    """A broker that declares every stream of ``shared.topology``; never started.
+
+    One subscription per consumer group (with the model it reads), one publisher per
+    stream a newsflow service writes (with the model written)."""
     broker = RedisBroker(SERVER_URL)
-
-    async def ingest_inbox(article: ArticleIn) -> None:
-        """Articles from scrapers (XADD); bad entries go to the dead-letter stream."""
-
-    async def enrich_raw(article: Article) -> None:
-        """Normalized articles, enriched in batches by group `enrich`."""
-
-    async def sink_enriched(document: EnrichedArticle) -> None:
-        """Enriched articles, stored in batches (idempotent upsert) by group `sink`."""
-
-    for handler, stream, group, service, description in (
-        (ingest_inbox, names.inbox, GROUP_INGEST, "ingest", "Articles (ArticleIn) to ingest."),
-        (enrich_raw, names.raw, GROUP_ENRICH, "enrich", "Normalized articles (Article)."),
-        (
-            sink_enriched,
-            names.enriched,
-            GROUP_SINK,
-            "sink",
-            "Enriched articles (EnrichedArticle): entities, topics, keywords, provenance.",
-        ),
-    ):
-        subscriber = broker.subscriber(
-            stream=StreamSub(stream, group=group, consumer=_consumer(service)),
-            title=f"{service}:{stream}",
-            description=f"{description} {ENTRY_NOTE}",
-        )
-        subscriber(handler)
-
-    for service, stream, model, description in (
-        ("ingest", names.raw, Article, "Accepted articles, normalized, with a deterministic id."),
-        (
-            "enrich",
-            names.enriched,
-            EnrichedArticle,
-            "Every enriched article (the full document).",
-        ),
-        (
-            "enrich",
-            names.topic("{slug}"),
-            EnrichedArticle,
-            "One stream per IPTC Media Topic slug (e.g. `politics-and-government`): "
-            "each enriched article on the stream of every topic it was given; trimmed "
-            "by age (NEWSFLOW_TOPIC_RETENTION_HOURS). Follow with `newsflow subscribe`.",
-        ),
-        (
-            "any",
-            names.dlq,
-            DeadLetter,
-            "Entries that could not be processed, with the error and the original "
-            "payload; replay with `newsflow dlq replay`.",
-        ),
-    ):
-        broker.publisher(
-            stream=stream,
-            schema=model,
-            title=f"{service}->{stream}",
-            description=f"{description} {ENTRY_NOTE}",
-        )
+    for spec in topology.STREAMS:
+        stream = spec.address(names)
+        description = f"{spec.description} {ENTRY_NOTE}"
+        for group in spec.groups:
+            subscriber = broker.subscriber(
+                stream=StreamSub(stream, group=group, consumer=_consumer(group)),
+                title=f"{group}:{stream}",
+                description=description,
+            )
+            subscriber(_reader(spec.model, description))
+        writers = [w for w in spec.writers if w in SERVICES]
+        if writers:
+            broker.publisher(
+                stream=stream,
+                schema=spec.model,
+                title=f"{'+'.join(writers)}->{stream}",
+                description=description,
+            )
     return broker
 
 

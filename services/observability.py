@@ -209,6 +209,13 @@ class WorkerMetrics:
             ["stage"],
             registry=r,
         )
+        self.trimmed_unread = Counter(
+            "newsflow_trimmed_unread",
+            "Entries of a topic or subscription stream trimmed by its age or length limit "
+            "before a subscriber's consumer group acknowledged them, by stream and group.",
+            ["stage", "stream", "group"],
+            registry=r,
+        )
         self.info = Gauge(
             "newsflow_worker_info",
             "This worker: stage, consumer name, stream and group (always 1).",

@@ -16,7 +16,8 @@ import sys
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, TypeVar, cast
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar, cast
 
 import orjson
 import redis.asyncio as aioredis
@@ -36,6 +37,7 @@ from services.observability import (
     build_http_app,
     note_dead_letters,
 )
+from services.retention import Limits, trim_to_limits
 from shared import worker_status
 from shared.codec import entry_json, loads
 from shared.errors import PermanentError, RetryableError
@@ -43,6 +45,7 @@ from shared.models import DeadLetter
 from shared.redis import add_dead_letter, connect, dead_letter, ensure_pipeline_groups
 from shared.settings import Settings
 from shared.streams import StreamNames, consumer_name
+from shared.topology import STREAMS, Trim, spec_of
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +126,10 @@ M = TypeVar("M", bound=BaseModel)
 def decode_entries(
     entries: Sequence[Entry], model: type[M], *, service: str, stream: str, group: str
 ) -> tuple[list[tuple[bytes, M]], list[DeadLetter]]:
-    """Each entry's ``json`` field as ``model``; a dead letter for each that is not one."""
+    """Each entry's ``json`` field as ``model``; a dead letter for each that is not one.
+
+    Pure: the caller counts the dead letters (``BatchResult.reject``, reason "invalid").
+    """
     good: list[tuple[bytes, M]] = []
     bad: list[DeadLetter] = []
     for entry_id, fields in entries:
@@ -144,7 +150,6 @@ def decode_entries(
                     error_class="InvalidMessage",
                 )
             )
-    note_dead_letters(len(bad), "invalid")
     return good, bad
 
 
@@ -155,6 +160,106 @@ async def raw_entries(msg: StreamMessage[Any]) -> list[Entry]:
 
 
 Process = Callable[[list[Entry]], Awaitable[None]]
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class StreamAdd:
+    """One XADD to make: the stream and the entry's fields."""
+
+    stream: str
+    fields: Mapping[Any, Any]
+
+
+@dataclass(slots=True)
+class BatchResult(Generic[T]):
+    """What a handler decided for one batch; ``apply_result`` makes it happen.
+
+    ``commit`` holds the stage's own writes (documents to store, articles to submit),
+    made first by the stage's commit step; then ``adds`` (in order) and the dead
+    letters go in one pipeline; then the batch is acknowledged. ``counts`` are the
+    figures of the log line, in order.
+    """
+
+    adds: list[StreamAdd] = field(default_factory=list)
+    dead_letters: list[DeadLetter] = field(default_factory=list)
+    commit: list[T] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    reasons: Counter[str] = field(default_factory=Counter)
+
+    def add(self, stream: str, fields: Mapping[Any, Any]) -> None:
+        """Write ``fields`` to ``stream``."""
+        self.adds.append(StreamAdd(stream, fields))
+
+    def reject(self, letters: Sequence[DeadLetter], reason: str) -> None:
+        """Dead-letter ``letters``, counted under ``reason`` ("invalid", "error")."""
+        self.dead_letters.extend(letters)
+        if letters:
+            self.reasons[reason] += len(letters)
+
+
+Commit = Callable[[list[T]], Awaitable[dict[str, int]]]
+
+
+def queue_adds(pipe: Any, names: StreamNames, adds: Sequence[StreamAdd]) -> None:
+    """Queue ``adds`` on ``pipe``, each capped as its stream is declared (``shared.topology``)."""
+    for add in adds:
+        cap = spec_of(names, add.stream).cap
+        if cap is None:
+            pipe.xadd(add.stream, add.fields)
+        else:
+            pipe.xadd(add.stream, add.fields, maxlen=cap, approximate=True)
+
+
+async def apply_result(
+    client: aioredis.Redis,
+    names: StreamNames,
+    result: BatchResult[T],
+    commit: Commit[T] | None = None,
+) -> None:
+    """Make ``result`` happen: the commit step, then one pipeline of XADDs and dead
+    letters. Raises what the writes raise (the batch then stays unacknowledged)."""
+    if commit is not None and result.commit:
+        result.counts.update(await commit(result.commit))
+    if result.adds or result.dead_letters:
+        async with client.pipeline(transaction=False) as pipe:
+            queue_adds(pipe, names, result.adds)
+            for letter in result.dead_letters:
+                add_dead_letter(pipe, names, letter)
+            await pipe.execute()
+    for reason, count in result.reasons.items():
+        note_dead_letters(count, reason)
+
+
+def stage_process(
+    *,
+    service: str,
+    client: aioredis.Redis,
+    names: StreamNames,
+    handle: Callable[[list[Entry]], Awaitable[BatchResult[T]]],
+    commit: Commit[T] | None = None,
+) -> Process:
+    """The ``Process`` of a stage: its handler's result applied, then one log line.
+
+    ``handle`` decodes and decides (no Redis); ``commit`` makes the stage's own
+    writes. ``BatchConsumer`` acknowledges the batch when this returns.
+    """
+
+    async def process(entries: list[Entry]) -> None:
+        started = time.perf_counter()
+        result = await handle(entries)
+        await apply_result(client, names, result, commit)
+        figures = ", ".join(f"{what} {count}" for what, count in result.counts.items())
+        log.info(
+            "%s: %s of %d in %.0f ms",
+            service,
+            figures,
+            len(entries),
+            (time.perf_counter() - started) * 1000,
+        )
+
+    return process
+
 
 # How many recent failure reasons a consumer remembers, to put the last error of an
 # entry into its dead letter when it runs out of deliveries.
@@ -188,6 +293,9 @@ def _holds(exc: BaseException) -> bool:
 
 
 _FIRST_RETRY_S = 0.5
+# Topic and subscription streams are trimmed to their limits every this many sweeps
+# (about once a minute with the default claim idle time).
+_LIMITS_EVERY = 12
 # How long the end of a batch waits for its heartbeat's last XCLAIM to come back.
 _HEARTBEAT_STOP_S = 10.0
 
@@ -267,6 +375,8 @@ class BatchConsumer:
         self._interval = min(self.settings.claim_idle_ms / 2000, 5.0)
         # (since, reason) while a batch is held through a passing failure.
         self._holding: tuple[float, str] | None = None
+        # Set on the writer of the topic and subscription streams, which trims them.
+        self.limits: Limits | None = None
 
     # --- new entries (FastStream) ---------------------------------------------------------
 
@@ -540,6 +650,8 @@ class BatchConsumer:
             try:
                 await self.sweep()
                 await self.trim()
+                if self.limits is not None and sweeps % _LIMITS_EVERY == 0:
+                    await self.trim_limited()
                 if sweeps % 60 == 0:
                     await self.remove_stale_consumers()
             except (RedisConnectionError, RedisTimeoutError) as exc:
@@ -683,6 +795,34 @@ class BatchConsumer:
         trimmed: int = await self.client.xtrim(self.stream, minid=f"{ms}-{seq}", approximate=False)
         return trimmed
 
+    async def trim_limited(self) -> int:
+        """Trim every topic and subscription stream to its age and length limits,
+        telling each consumer group that loses entries it had not acknowledged."""
+        assert self.limits is not None
+        total = 0
+        for spec in STREAMS:
+            if spec.trim is not Trim.LIMITS:
+                continue
+            async for key in self.client.scan_iter(match=spec.glob(self.names), count=1000):
+                stream = _text(key)
+                if not spec.owns(self.names, stream):
+                    continue
+                trimmed = await trim_to_limits(self.client, stream, self.limits)
+                total += trimmed.total
+                for group, lost in trimmed.unread.items():
+                    self.metrics.trimmed_unread.labels(
+                        stage=self.service, stream=stream, group=group
+                    ).inc(lost)
+                    log.warning(
+                        "%s: the retention limits of %s trimmed %d entries that consumer "
+                        "group %s had not acknowledged; it will not see them",
+                        self.service,
+                        stream,
+                        lost,
+                        group,
+                    )
+        return total
+
     async def remove_stale_consumers(self) -> int:
         """Delete consumers of this group with nothing pending and idle past the limit."""
         removed = 0
@@ -699,6 +839,14 @@ class BatchConsumer:
             removed += 1
             log.info("%s: removed stale consumer %s (idle %d s)", self.service, name, idle // 1000)
         return removed
+
+
+def topic_limits(settings: Settings) -> Limits:
+    """The age and length limits of topic and subscription streams."""
+    return Limits(
+        max_age_ms=int(settings.topic_retention_hours * 3600 * 1000),
+        max_len=settings.topic_maxlen,
+    )
 
 
 def _stop_this_process() -> None:
@@ -747,6 +895,7 @@ def worker_app(
     client: aioredis.Redis | None = None,
     ready_check: Callable[[], str | None] | None = None,
     http_port: int | None = None,
+    retention: bool = False,
 ) -> FastStream:
     """A FastStream app for one batch consumer with recovery, retention and clean shutdown.
 
@@ -755,7 +904,8 @@ def worker_app(
     port (``http_port``, else ``NEWSFLOW_ENRICH_HTTP_PORT`` / ``NEWSFLOW_SINK_HTTP_PORT``;
     0 serves nothing) from the start of start-up to the end of shutdown. ``/readyz``
     answers 503 until ``on_start`` has finished; ``ready_check`` may name one more
-    problem (returns a sentence) or none (returns None).
+    problem (returns a sentence) or none (returns None). With ``retention`` the
+    process also trims the topic and subscription streams to their limits.
     """
     broker = make_broker(settings, redis_url)
     client = client or connect(redis_url, cluster=settings.redis_cluster)
@@ -771,6 +921,8 @@ def worker_app(
         process=process,
         metrics=metrics,
     )
+    if retention:
+        consumer.limits = topic_limits(settings)
     consumer.subscribe(broker)
     app = FastStream(broker)
     probe = WorkerProbe(

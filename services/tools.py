@@ -25,8 +25,9 @@ from rich.progress import Progress
 from rich.table import Table
 
 from shared import worker_status
+from shared.generation import parse_incidents
 from shared.settings import Settings, get_settings
-from shared.streams import GROUP_ENRICH, GROUP_INGEST, GROUP_SINK, JSON_FIELD, StreamNames
+from shared.streams import JSON_FIELD, StreamNames
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -464,23 +465,28 @@ def collect_stats(client: Any, names: StreamNames) -> dict[str, Any]:
     Redis 7 counters, None on older servers; :func:`add_rates` turns two samples of
     them into rates.
     """
+    from shared import topology
+
     streams: dict[str, Any] = {}
-    for stream, group in (
-        (names.inbox, GROUP_INGEST),
-        (names.raw, GROUP_ENRICH),
-        (names.enriched, GROUP_SINK),
-        (names.dlq, None),
-    ):
+    # The streams declared in shared.topology; families (topics, subs) are listed below.
+    for spec in (s for s in topology.STREAMS if not s.is_family):
+        stream = spec.address(names)
         length = client.xlen(stream)
         (added,) = _entries_added(client, [stream])
         streams[stream] = {
             "length": length,
-            "groups": _groups(client, stream, added) if group else [],
+            "groups": _groups(client, stream, added) if spec.groups else [],
             "entries_added": added,
             "added_per_s": None,
         }
-    topics = sorted(_text(k) for k in client.scan_iter(match=names.topic("*"), count=1000))
-    subs = sorted(_text(k) for k in client.scan_iter(match=names.subs("*"), count=1000))
+    topics, subs = (
+        sorted(
+            stream
+            for stream in (_text(k) for k in client.scan_iter(match=spec.glob(names), count=1000))
+            if spec.owns(names, stream)
+        )
+        for spec in (topology.TOPICS, topology.SUBS)
+    )
     topics_added = _entries_added(client, topics)
     subs_added = _entries_added(client, subs)
     # Subscribers' own consumer groups on topic and subscription streams.
@@ -501,8 +507,7 @@ def collect_stats(client: Any, names: StreamNames) -> dict[str, Any]:
         "workers": [asdict(w) for w in worker_status.read_all(client, names)],
         # Redis data losses the ingest service noticed (shared.generation), newest first.
         "incidents": [
-            {_text(k): _text(v) for k, v in fields.items()}
-            for _, fields in client.xrevrange(names.incidents, count=5)
+            i.model_dump() for i in parse_incidents(client.xrevrange(names.incidents, count=5))
         ],
     }
 
@@ -687,10 +692,10 @@ def cmd_stats(args: argparse.Namespace) -> int:
             )
     for incident in stats["incidents"]:
         err.print(
-            f"[red]Redis lost its data[/red] (noticed {escape(incident.get('detected', '?'))}): "
-            f"{escape(incident.get('backlog_at_last_check', '?'))} articles not yet stored at "
-            f"{escape(incident.get('last_good_check', '?'))} and "
-            f"{escape(incident.get('accepted_since_last_check', '?'))} accepted since are gone;"
+            f"[red]Redis lost its data[/red] (noticed {escape(incident['detected'])}): "
+            f"{incident['backlog_at_last_check']} articles not yet stored at "
+            f"{escape(incident['last_good_check'])} and "
+            f"{incident['accepted_since_last_check']} accepted since are gone;"
             " send again what was sent after that time"
         )
     return 0

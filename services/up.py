@@ -23,12 +23,15 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 import httpx
-import orjson
 import redis
+from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 
 from services.embedded import RedisServer, die_with_parent, start_redis
 from shared import worker_status
+from shared.codec import entry_json, loads
+from shared.models import StoredEvent
 from shared.redis import connect_sync, read_entries
 from shared.settings import Settings
 from shared.stack import (
@@ -38,7 +41,7 @@ from shared.stack import (
     clear_record,
     write_record,
 )
-from shared.streams import GROUP_ENRICH, GROUP_SINK, JSON_FIELD, StreamNames
+from shared.streams import GROUP_ENRICH, GROUP_SINK, StreamNames
 
 log = logging.getLogger("newsflow.up")
 # soft_wrap: in a log file a long "stored ..." line stays one line (no 80-column wrap).
@@ -284,7 +287,7 @@ class Stack:
             ):
                 for entry_id, fields in entries:
                     self.last_event_id = entry_id
-                    say(format_stored(orjson.loads(fields[JSON_FIELD.encode()])))
+                    say(stored_line(fields))
         except redis.RedisError as exc:
             log.warning("could not list the articles stored while stopping: %s", exc)
 
@@ -324,13 +327,26 @@ def wait_ready(api: str, timeout: float = 120.0) -> bool:
     return False
 
 
-def format_stored(summary: dict[str, Any]) -> str:
-    entities = ", ".join(name for name, _ in summary.get("entities", [])[:4]) or "-"
-    topics = ", ".join(slug for slug, _ in summary.get("topics", [])) or "-"
+def format_stored(event: StoredEvent) -> str:
+    """The line printed for one stored article."""
+    entities = ", ".join(name for name, _ in event.entities[:4]) or "-"
+    topics = ", ".join(slug for slug, _ in event.topics) or "-"
     return (
-        f"[green]stored[/green] {summary['title'][:80]} [dim]|[/dim] {entities} "
+        f"[green]stored[/green] {event.title[:80]} [dim]|[/dim] {entities} "
         f"[dim]|[/dim] [cyan]{topics}[/cyan]"
     )
+
+
+def stored_line(fields: dict[bytes, bytes]) -> str:
+    """The line for one ``events:stored`` entry (one that does not decode says so)."""
+    try:
+        return format_stored(loads(StoredEvent, entry_json(fields) or b""))
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'json'}: {e['msg']}"
+            for e in exc.errors(include_url=False)
+        )
+        return f"[red]unreadable events:stored entry[/red]: {escape(problems)}"
 
 
 class _Interrupted(Exception):
@@ -406,7 +422,7 @@ def run_up(args: argparse.Namespace) -> int:
                 outage = 0
             for entry_id, fields in entries:
                 last_id = stack.last_event_id = entry_id
-                say(format_stored(orjson.loads(fields[JSON_FIELD.encode()])))
+                say(stored_line(fields))
     except _Interrupted:
         pass
     except redis.RedisError as exc:

@@ -37,15 +37,15 @@ from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
+from pydantic import ValidationError
 from redis.exceptions import RedisError
 
+from shared.models import DataLossIncident
 from shared.redis import group_backlog
-from shared.streams import GROUP_ENRICH, GROUP_INGEST, GROUP_SINK, StreamNames
+from shared.streams import GROUP_ENRICH, GROUP_INGEST, GROUP_SINK, JSON_FIELD, StreamNames
+from shared.topology import INCIDENTS
 
 log = logging.getLogger(__name__)
-
-# Incidents kept on the incidents stream (the newest).
-INCIDENTS_MAXLEN = 100
 
 
 def _text(value: Any) -> str:
@@ -93,40 +93,8 @@ async def pipeline_backlog(client: aioredis.Redis, names: StreamNames) -> int:
     )
 
 
-@dataclass
-class Incident:
-    """Redis lost its data between ``last_good`` and ``detected``."""
-
-    previous: str
-    current: str
-    last_good: str
-    detected: str
-    backlog: int
-    accepted_since: int
-
-    @property
-    def lost_at_least(self) -> int:
-        return self.backlog + self.accepted_since
-
-    def fields(self) -> dict[str, str]:
-        return {
-            "kind": "redis-data-loss",
-            "previous_generation": self.previous,
-            "generation": self.current,
-            "last_good_check": self.last_good,
-            "detected": self.detected,
-            "backlog_at_last_check": str(self.backlog),
-            "accepted_since_last_check": str(self.accepted_since),
-        }
-
-    def message(self) -> str:
-        return (
-            f"Redis lost its data: generation {self.previous} is gone (now {self.current}). "
-            f"At the last good check ({self.last_good}) {self.backlog} accepted articles "
-            f"were not yet stored, and this process accepted {self.accepted_since} since: "
-            f"at least {self.lost_at_least} articles are lost. Send again what your "
-            f"scrapers sent after {self.last_good} (README: 'When Redis loses data')."
-        )
+# Recorded on the incidents stream as its JSON (``shared.models.DataLossIncident``).
+Incident = DataLossIncident
 
 
 @dataclass
@@ -177,19 +145,19 @@ class GenerationWatch:
             await self._note_good()
             return None
         incident = Incident(
-            previous=self.generation,
-            current=marker["id"],
-            last_good=self.last_good,
+            previous_generation=self.generation,
+            generation=marker["id"],
+            last_good_check=self.last_good,
             detected=_now_iso(),
-            backlog=self.backlog,
-            accepted_since=accepted_since,
+            backlog_at_last_check=self.backlog,
+            accepted_since_last_check=accepted_since,
         )
         self.generation = marker["id"]
         self.incidents.append(incident)
         await self.client.xadd(
             self.names.incidents,
-            incident.fields(),  # type: ignore[arg-type]
-            maxlen=INCIDENTS_MAXLEN,
+            {JSON_FIELD: incident.model_dump_json()},
+            maxlen=INCIDENTS.cap,
             approximate=True,
         )
         log.error("%s", incident.message())
@@ -200,8 +168,8 @@ class GenerationWatch:
 
     async def _recorded_by_another(self, current: str) -> bool:
         for incident in await recent_incidents(self.client, self.names):
-            if incident.get("previous_generation") == self.generation:
-                return incident.get("generation") == current
+            if incident.previous_generation == self.generation:
+                return incident.generation == current
         return False
 
     async def _note_good(self) -> None:
@@ -212,10 +180,22 @@ class GenerationWatch:
 
 async def recent_incidents(
     client: aioredis.Redis, names: StreamNames, count: int = 10
-) -> list[dict[str, str]]:
+) -> list[Incident]:
     """The newest incidents first, as recorded on the incidents stream."""
     entries = await client.xrevrange(names.incidents, count=count) or []
-    return [{_text(k): _text(v) for k, v in (fields or {}).items()} for _, fields in entries]
+    return parse_incidents(entries)
+
+
+def parse_incidents(entries: Any) -> list[Incident]:
+    """Incidents from ``XREVRANGE`` entries (unreadable ones left out)."""
+    found: list[Incident] = []
+    for _, fields in entries:
+        raw = (fields or {}).get(JSON_FIELD.encode()) or (fields or {}).get(JSON_FIELD)
+        try:
+            found.append(Incident.model_validate_json(raw or b""))
+        except ValidationError:
+            continue
+    return found
 
 
 async def watch_forever(watch: GenerationWatch, interval_s: float) -> None:

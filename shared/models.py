@@ -262,3 +262,59 @@ class DeadLetter(BaseModel):
     delivery_count: int = 1
     payload: dict[str, Any]
     failed_at: UtcDatetime
+
+
+class DataLossIncident(BaseModel):
+    """Redis lost its data (``incidents``): found by the ingest service's generation
+    marker (``shared.generation``), with how many accepted articles went with it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    schema_version: int = SCHEMA_VERSION
+    kind: Literal["redis-data-loss"] = "redis-data-loss"
+    previous_generation: str
+    generation: str
+    # The last check that found the data whole, and when the loss was noticed.
+    last_good_check: str
+    detected: str
+    # Accepted and not yet stored at the last good check, and accepted since by the
+    # process that noticed: all of them are lost.
+    backlog_at_last_check: int
+    accepted_since_last_check: int
+
+    @property
+    def lost_at_least(self) -> int:
+        return self.backlog_at_last_check + self.accepted_since_last_check
+
+    def message(self) -> str:
+        return (
+            f"Redis lost its data: generation {self.previous_generation} is gone (now "
+            f"{self.generation}). At the last good check ({self.last_good_check}) "
+            f"{self.backlog_at_last_check} accepted articles were not yet stored, and this "
+            f"process accepted {self.accepted_since_last_check} since: at least "
+            f"{self.lost_at_least} articles are lost. Send again what your scrapers sent "
+            f"after {self.last_good_check} (README: 'When Redis loses data')."
+        )
+
+
+class StoredEvent(BaseModel):
+    """A short notice of one stored article (``events:stored``), for live display."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    schema_version: int = SCHEMA_VERSION
+    id: str
+    title: str
+    # The first five entities as (name, type) and every topic as (slug, qcode).
+    entities: list[tuple[str, str]] = Field(default_factory=list)
+    topics: list[tuple[str, str]] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, doc: EnrichedArticle) -> StoredEvent:
+        """The notice for ``doc``."""
+        return cls(
+            id=doc.id,
+            title=doc.title,
+            entities=[(e.name, e.type) for e in doc.entities[:5]],
+            topics=[(t.slug, t.qcode) for t in doc.topics],
+        )

@@ -18,13 +18,14 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from shared.codec import to_fields
 from shared.models import DeadLetter
-from shared.streams import GROUP_ENRICH, GROUP_INGEST, GROUP_SINK, StreamNames
+from shared.streams import GROUP_ENRICH, StreamNames
+from shared.topology import DLQ, pipeline_groups
 
 log = logging.getLogger(__name__)
 
-# Dead letters are kept for inspection and replay; this bounds a runaway producer
+# Dead letters are kept for inspection and replay; the cap bounds a runaway producer
 # of bad input. Nothing reads the DLQ in a group, so a length cap loses no work.
-DLQ_MAXLEN = 100_000
+DLQ_MAXLEN = DLQ.cap
 
 
 StreamEntry = tuple[bytes, dict[bytes, bytes]]
@@ -93,10 +94,10 @@ async def ensure_group(client: aioredis.Redis, stream: str, group: str) -> bool:
 
 
 async def ensure_pipeline_groups(client: aioredis.Redis, names: StreamNames) -> None:
-    """Every group of the pipeline, so no stream is written before its reader's group exists."""
-    await ensure_group(client, names.inbox, GROUP_INGEST)
-    await ensure_group(client, names.raw, GROUP_ENRICH)
-    await ensure_group(client, names.enriched, GROUP_SINK)
+    """Every group of the pipeline (``shared.topology``), so no stream is written before
+    its reader's group exists."""
+    for stream, group in pipeline_groups(names):
+        await ensure_group(client, stream, group)
 
 
 async def group_backlog(client: aioredis.Redis, stream: str, group: str) -> int:

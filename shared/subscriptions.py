@@ -4,8 +4,9 @@ A ``SavedFilter`` names topics, entities, keywords, a language and a source; an
 enriched article matches when it meets every criterion given (an empty criterion
 matches everything). Filters live in the Redis hash ``<prefix>subscriptions``
 (field: the name, value: the filter's JSON). The enrich worker writes each
-article that matches a filter to ``<prefix>subs:<name>`` as it passes (see
-``SubscriptionIndex``), so a subscriber reads that stream like a topic stream.
+article that matches a filter to ``<prefix>subs:<name>`` as it passes (its
+runtime loads the filters through ``SubscriptionIndex``; ``matching`` is pure),
+so a subscriber reads that stream like a topic stream.
 """
 
 from __future__ import annotations
@@ -275,4 +276,11 @@ class SubscriptionIndex:
 
     async def matching(self, doc: EnrichedArticle) -> list[str]:
         """The names of the filters ``doc`` matches."""
-        return (await self.current()).matching(doc)
+        return matching(await self.current(), doc)
+
+
+def matching(filters: FilterIndex | Iterable[SavedFilter], doc: EnrichedArticle) -> list[str]:
+    """The names of the filters in ``filters`` that ``doc`` matches (pure); an index
+    checks only the filters that could match."""
+    index = filters if isinstance(filters, FilterIndex) else FilterIndex(filters)
+    return index.matching(doc)

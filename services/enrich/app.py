@@ -3,13 +3,15 @@
 Reads batches in consumer group ``enrich``; a batch is acknowledged only after
 every output entry of it is written (at-least-once). An entry that can never be
 enriched goes to the dead-letter stream and is acknowledged with its batch.
+``handle_raw`` decides; the runtime writes (``services.runtime.stage_process``).
+This worker also trims the topic and subscription streams it writes (their age and
+length limits, ``shared.topology``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -18,14 +20,13 @@ from faststream import FastStream
 from redis.exceptions import ResponseError
 
 from services.enrich.pipeline import Enricher
-from services.observability import note_dead_letters
-from services.runtime import Entry, decode_entries, worker_app
+from services.runtime import BatchResult, Entry, decode_entries, stage_process, worker_app
 from shared.codec import to_fields
 from shared.models import Article, DeadLetter, EnrichedArticle
-from shared.redis import add_dead_letter, connect, dead_letter
+from shared.redis import connect, dead_letter
 from shared.settings import Settings
 from shared.streams import GROUP_ENRICH, StreamNames
-from shared.subscriptions import SubscriptionIndex
+from shared.subscriptions import FilterIndex, SavedFilter, SubscriptionIndex, matching
 
 log = logging.getLogger(__name__)
 
@@ -81,16 +82,6 @@ def enrich_resilient(
     return done, bad
 
 
-async def _matching(subscriptions: SubscriptionIndex, doc: EnrichedArticle) -> list[str]:
-    """The saved filters ``doc`` matches; none when Redis refuses to read them (the
-    key holds something else): a broken filter store must not stop the articles."""
-    try:
-        return await subscriptions.matching(doc)
-    except ResponseError as exc:
-        log.error("saved filters unreadable (%s); articles go to no subscription stream", exc)
-        return []
-
-
 def batch_parts(
     items: list[tuple[bytes, Article]], max_chars: int
 ) -> list[list[tuple[bytes, Article]]]:
@@ -108,56 +99,70 @@ def batch_parts(
     return parts
 
 
+def handle_raw(
+    entries: list[Entry],
+    *,
+    enricher: Enricher,
+    filters: FilterIndex | Sequence[SavedFilter],
+    names: StreamNames,
+    max_chars: int,
+) -> BatchResult[None]:
+    """The enrich stage's decisions for one batch of ``articles:raw`` (no I/O).
+
+    Each article that decodes and enriches goes to ``articles:enriched``, to the
+    stream of each of its topics and to the stream of each saved filter in
+    ``filters`` it matches; the others are dead letters. Enriched in parts of at
+    most ``max_chars`` characters, so peak memory stays bounded.
+    """
+    result: BatchResult[None] = BatchResult()
+    items, invalid = decode_articles(entries, names.raw)
+    result.reject(invalid, "invalid")
+    fields_of = dict(entries)
+    enriched: list[EnrichedArticle] = []
+    for part in batch_parts(items, max_chars):
+        done, failed = enrich_resilient(enricher, part, fields_of, names.raw)
+        enriched.extend(done)
+        result.reject(failed, "error")
+    for doc in enriched:
+        fields = to_fields(doc)
+        result.add(names.enriched, fields)
+        for topic in doc.topics:
+            result.add(names.topic(topic.slug), fields)
+        for name in matching(filters, doc):
+            result.add(names.subs(name), fields)
+    result.counts = {"enriched": len(enriched), "dead-lettered": len(result.dead_letters)}
+    return result
+
+
+async def load_filters(subscriptions: SubscriptionIndex) -> FilterIndex:
+    """The saved filters; none when Redis refuses to read them (the key holds something
+    else): a broken filter store must not stop the articles."""
+    try:
+        return await subscriptions.current()
+    except ResponseError as exc:
+        log.error("saved filters unreadable (%s); articles go to no subscription stream", exc)
+        return FilterIndex(())
+
+
 def build_app(settings: Settings, redis_url: str) -> FastStream:
     """The enrich worker as a FastStream app (model and taxonomy load at start-up)."""
     names = StreamNames(settings.prefix)
     client = connect(redis_url, cluster=settings.redis_cluster)
     state: dict[str, Enricher] = {}
-    retention_ms = int(settings.topic_retention_hours * 3600 * 1000)
     subscriptions = SubscriptionIndex(client, names)
 
-    async def process(entries: list[Entry]) -> None:
-        started = time.perf_counter()
-        items, letters = await asyncio.to_thread(decode_articles, entries, names.raw)
-        fields_of = dict(entries)
-        enriched: list[EnrichedArticle] = []
-        failed: list[DeadLetter] = []
-        # Off the event loop, in parts of bounded size: the claim heartbeat, /healthz
-        # and shutdown go on while a batch is enriched (work per article is bounded,
-        # so the thread gives the GIL back often), and peak memory stays bounded.
-        for part in batch_parts(items, settings.enrich_batch_max_bytes):
-            done, bad = await asyncio.to_thread(
-                enrich_resilient, state["enricher"], part, fields_of, names.raw
-            )
-            enriched.extend(done)
-            failed.extend(bad)
-        letters.extend(failed)
-        # Encoded on the thread too: a batch may hold megabytes of text.
-        encoded = await asyncio.to_thread(lambda: [to_fields(doc) for doc in enriched])
-        note_dead_letters(len(failed), "error")
-        minid = str(int(time.time() * 1000) - retention_ms)
-        topics: set[str] = set()
-        async with client.pipeline(transaction=False) as pipe:
-            for doc, fields in zip(enriched, encoded, strict=True):
-                pipe.xadd(names.enriched, fields)
-                for topic in doc.topics:
-                    topics.add(names.topic(topic.slug))
-                    pipe.xadd(names.topic(topic.slug), fields, minid=minid, approximate=True)
-                for name in await _matching(subscriptions, doc):
-                    topics.add(names.subs(name))  # capped like the topic streams
-                    pipe.xadd(names.subs(name), fields, minid=minid, approximate=True)
-            if settings.topic_maxlen:
-                for stream in topics:
-                    pipe.xtrim(stream, maxlen=settings.topic_maxlen, approximate=True)
-            for letter in letters:
-                add_dead_letter(pipe, names, letter)
-            await pipe.execute()
-        log.info(
-            "enriched %d, dead-lettered %d of %d in %.0f ms",
-            len(enriched),
-            len(letters),
-            len(entries),
-            (time.perf_counter() - started) * 1000,
+    async def handle(entries: list[Entry]) -> BatchResult[None]:
+        filters = await load_filters(subscriptions)
+        # Off the event loop: the claim heartbeat, /healthz and shutdown go on while a
+        # batch is decoded, enriched and encoded (work per article is bounded, so the
+        # thread gives the GIL back often).
+        return await asyncio.to_thread(
+            handle_raw,
+            entries,
+            enricher=state["enricher"],
+            filters=filters,
+            names=names,
+            max_chars=settings.enrich_batch_max_bytes,
         )
 
     async def load() -> None:
@@ -174,7 +179,8 @@ def build_app(settings: Settings, redis_url: str) -> FastStream:
         batch_size=settings.resolved_enrich_batch_size,
         settings=settings,
         redis_url=redis_url,
-        process=process,
+        process=stage_process(service=SERVICE, client=client, names=names, handle=handle),
         on_start=load,
         client=client,
+        retention=True,
     )

@@ -12,7 +12,6 @@ import contextlib
 import logging
 import os
 import signal
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -21,12 +20,19 @@ from prometheus_client import CollectorRegistry, Counter
 
 from services.ingest.api import create_api
 from services.ingest.core import Ingestor, article_from_entry
-from services.observability import note_dead_letters
-from services.runtime import BatchConsumer, Entry, Process, make_broker, wait_for_redis
+from services.runtime import (
+    BatchConsumer,
+    BatchResult,
+    Entry,
+    Process,
+    make_broker,
+    stage_process,
+    wait_for_redis,
+)
 from shared.errors import PermanentError
 from shared.generation import GenerationWatch, Incident, watch_forever
 from shared.models import Article, DeadLetter
-from shared.redis import add_dead_letter, connect, dead_letter, ensure_pipeline_groups
+from shared.redis import connect, dead_letter, ensure_pipeline_groups
 from shared.settings import Settings
 from shared.streams import GROUP_INGEST, StreamNames
 
@@ -35,51 +41,48 @@ log = logging.getLogger(__name__)
 SERVICE = "ingest"
 
 
+def handle_inbox(
+    entries: list[Entry], settings: Settings, names: StreamNames
+) -> BatchResult[Article]:
+    """The inbox stage's decisions for one batch (no I/O): the articles to submit to
+    ``articles:raw`` (``commit``), dead letters for entries that are not articles."""
+    result: BatchResult[Article] = BatchResult()
+    letters: list[DeadLetter] = []
+    for entry_id, fields in entries:
+        try:
+            result.commit.append(article_from_entry(fields, settings))
+        except PermanentError as exc:
+            letters.append(
+                dead_letter(
+                    service=SERVICE,
+                    stream=names.inbox,
+                    group=GROUP_INGEST,
+                    entry_id=entry_id,
+                    fields=fields,
+                    error=exc,
+                )
+            )
+    result.reject(letters, "invalid")
+    result.counts = {"accepted": 0, "duplicate": 0, "dead-lettered": len(letters)}
+    return result
+
+
 def inbox_processor(settings: Settings, ingestor: Ingestor, client: Any) -> Process:
     """Handle inbox entries: valid ones go on to articles:raw, bad ones to the DLQ."""
     names = StreamNames(settings.prefix)
 
-    def parse(entries: list[Entry]) -> tuple[list[Article], list[DeadLetter]]:
-        articles: list[Article] = []
-        letters: list[DeadLetter] = []
-        for entry_id, fields in entries:
-            try:
-                articles.append(article_from_entry(fields, settings))
-            except PermanentError as exc:
-                letters.append(
-                    dead_letter(
-                        service=SERVICE,
-                        stream=names.inbox,
-                        group=GROUP_INGEST,
-                        entry_id=entry_id,
-                        fields=fields,
-                        error=exc,
-                    )
-                )
-        return articles, letters
-
-    async def process(entries: list[Entry]) -> None:
-        started = time.perf_counter()
+    async def handle(entries: list[Entry]) -> BatchResult[Article]:
         # Decoding, HTML extraction and normalization off the event loop, which the
         # HTTP API in this process shares.
-        articles, letters = await asyncio.to_thread(parse, entries)
-        results = await ingestor.submit_many(articles)
-        if letters:
-            async with client.pipeline(transaction=False) as pipe:
-                for letter in letters:
-                    add_dead_letter(pipe, names, letter)
-                await pipe.execute()
-            note_dead_letters(len(letters), "invalid")
-        dupes = sum(1 for r in results if r.status == "duplicate")
-        log.info(
-            "inbox: accepted %d, duplicate %d, dead-lettered %d in %.0f ms",
-            len(results) - dupes,
-            dupes,
-            len(letters),
-            (time.perf_counter() - started) * 1000,
-        )
+        return await asyncio.to_thread(handle_inbox, entries, settings, names)
 
-    return process
+    async def submit(articles: list[Article]) -> dict[str, int]:
+        # The HTTP API's path: duplicates are found by id and content as they go in.
+        results = await ingestor.submit_many(articles)
+        dupes = sum(1 for r in results if r.status == "duplicate")
+        return {"accepted": len(results) - dupes, "duplicate": dupes}
+
+    return stage_process(service="inbox", client=client, names=names, handle=handle, commit=submit)
 
 
 def build_api(settings: Settings, redis_url: str) -> Any:

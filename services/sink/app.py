@@ -3,32 +3,28 @@
 Reads batches in consumer group ``sink`` and upserts them in one transaction;
 the batch is acknowledged only after the commit. A storage error leaves the
 batch pending for a retry; an undecodable entry goes to the dead-letter stream.
+``handle_enriched`` decides; the runtime stores and writes (``stage_process``).
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Sequence
-from typing import Any
 
-import orjson
 from faststream import FastStream
 
 from services.observability import observe_end_to_end
-from services.runtime import Entry, decode_entries, worker_app
-from shared.models import DeadLetter, EnrichedArticle
-from shared.redis import add_dead_letter, connect
+from services.runtime import BatchResult, Entry, decode_entries, stage_process, worker_app
+from shared.codec import to_fields
+from shared.models import DeadLetter, EnrichedArticle, StoredEvent
+from shared.redis import connect
 from shared.settings import Settings
 from shared.storage import Storage, open_storage
-from shared.streams import GROUP_SINK, JSON_FIELD, StreamNames
+from shared.streams import GROUP_SINK, StreamNames
 
 log = logging.getLogger(__name__)
 
 SERVICE = "sink"
-# Stored-article notifications are for live display (`newsflow up`), not a work
-# queue: no group reads them, so a length cap loses nothing anyone waits for.
-STORED_EVENTS_MAXLEN = 10_000
 
 
 def decode_documents(
@@ -41,15 +37,20 @@ def decode_documents(
     return list({doc.id: doc for _, doc in good}.values()), bad
 
 
-def stored_event(doc: EnrichedArticle) -> dict[Any, Any]:
-    """A short notice of one stored article: id, title, top entities, topics."""
-    summary = {
-        "id": doc.id,
-        "title": doc.title,
-        "entities": [[e.name, e.type] for e in doc.entities[:5]],
-        "topics": [[t.slug, t.qcode] for t in doc.topics],
-    }
-    return {JSON_FIELD: orjson.dumps(summary)}
+def handle_enriched(entries: list[Entry], names: StreamNames) -> BatchResult[EnrichedArticle]:
+    """The sink stage's decisions for one batch of ``articles:enriched`` (no I/O).
+
+    The documents to store (``commit``), a ``StoredEvent`` on ``events:stored`` for
+    each (written after the commit), and dead letters for what does not decode.
+    """
+    result: BatchResult[EnrichedArticle] = BatchResult()
+    docs, invalid = decode_documents(entries, names.enriched)
+    result.commit = docs
+    for doc in docs:
+        result.add(names.stored, to_fields(StoredEvent.of(doc)))
+    result.reject(invalid, "invalid")
+    result.counts = {"stored": 0, "dead-lettered": len(invalid)}
+    return result
 
 
 def build_app(settings: Settings, redis_url: str) -> FastStream:
@@ -58,29 +59,13 @@ def build_app(settings: Settings, redis_url: str) -> FastStream:
     client = connect(redis_url, cluster=settings.redis_cluster)
     state: dict[str, Storage] = {}
 
-    async def process(entries: list[Entry]) -> None:
-        started = time.perf_counter()
-        docs, letters = decode_documents(entries, names.enriched)
-        written = await state["storage"].upsert_many(docs) if docs else 0
+    async def handle(entries: list[Entry]) -> BatchResult[EnrichedArticle]:
+        return handle_enriched(entries, names)
+
+    async def store(docs: list[EnrichedArticle]) -> dict[str, int]:
+        written = await state["storage"].upsert_many(docs)
         observe_end_to_end(doc.received_at for doc in docs)  # committed: e2e latency
-        async with client.pipeline(transaction=False) as pipe:
-            for letter in letters:
-                add_dead_letter(pipe, names, letter)
-            for doc in docs:
-                pipe.xadd(
-                    names.stored,
-                    stored_event(doc),
-                    maxlen=STORED_EVENTS_MAXLEN,
-                    approximate=True,
-                )
-            await pipe.execute()
-        log.info(
-            "stored %d, dead-lettered %d of %d in %.0f ms",
-            written,
-            len(letters),
-            len(entries),
-            (time.perf_counter() - started) * 1000,
-        )
+        return {"stored": written}
 
     async def open_db() -> None:
         storage = open_storage(settings.resolved_database_url)
@@ -99,7 +84,9 @@ def build_app(settings: Settings, redis_url: str) -> FastStream:
         batch_size=settings.sink_batch_size,
         settings=settings,
         redis_url=redis_url,
-        process=process,
+        process=stage_process(
+            service=SERVICE, client=client, names=names, handle=handle, commit=store
+        ),
         on_start=open_db,
         on_stop=close_db,
         client=client,

@@ -10,6 +10,7 @@ import re
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
@@ -45,10 +46,10 @@ def _post(api: str, lines: bytes) -> list[str]:
     return [r["status"] for r in response.json()["results"]]
 
 
-def _incidents(url: str) -> list[dict[str, str]]:
-    client = redis.Redis.from_url(url, decode_responses=True)
+def _incidents(url: str) -> list[dict[str, Any]]:
+    client = redis.Redis.from_url(url)
     try:
-        return [fields for _, fields in client.xrevrange("loss:incidents")]
+        return [orjson.loads(fields[b"json"]) for _, fields in client.xrevrange("loss:incidents")]
     finally:
         client.close()
 
@@ -79,7 +80,8 @@ def test_lost_redis_data_is_reported_with_the_lost_count(tmp_path: Path) -> None
         incidents = _incidents(server.url)
         assert len(incidents) == 1
         assert incidents[0]["kind"] == "redis-data-loss"
-        assert incidents[0]["backlog_at_last_check"] == str(ACCEPTED)
+        assert incidents[0]["backlog_at_last_check"] == ACCEPTED
+        assert incidents[0]["schema_version"] >= 1
         assert incidents[0]["previous_generation"] != incidents[0]["generation"]
         log = (tmp_path / "first" / "ingest.log").read_text()
         assert f"at least {ACCEPTED} articles are lost" in log
@@ -94,7 +96,7 @@ def test_lost_redis_data_is_reported_with_the_lost_count(tmp_path: Path) -> None
         )
         assert stats.returncode == 0, stats.stderr
         shown = orjson.loads(stats.stdout)["incidents"]
-        assert [i["backlog_at_last_check"] for i in shown] == [str(ACCEPTED)]
+        assert [i["backlog_at_last_check"] for i in shown] == [ACCEPTED]
 
         # A restarted ingest (as newsflow up or compose would) takes the same articles
         # again, since nothing remembers them as seen, and records no second loss.

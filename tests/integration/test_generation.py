@@ -35,15 +35,15 @@ async def test_two_replicas_record_one_loss(redis_client: aioredis.Redis, prefix
     accepted["first"] += 3  # accepted after the last good check, lost too
     incident = await first.check()
     assert incident is not None
-    assert (incident.backlog, incident.accepted_since, incident.lost_at_least) == (4, 3, 7)
+    assert incident.backlog_at_last_check == 4 and incident.accepted_since_last_check == 3
+    assert incident.lost_at_least == 7
     assert await second.check() is None  # the other replica adopts the new marker
-    assert second.generation == first.generation == incident.current
+    assert second.generation == first.generation == incident.generation
     assert await first.check() is None
 
     recorded = await recent_incidents(redis_client, names)
     assert len(recorded) == 1
-    assert recorded[0]["previous_generation"] == incident.previous
-    assert recorded[0]["accepted_since_last_check"] == "3"
+    assert recorded == [incident]
 
 
 async def test_a_wiped_marker_alone_is_a_loss_with_nothing_lost(

@@ -38,7 +38,10 @@ def test_document_names_every_stream_and_its_messages() -> None:
         "newsflow:articles:raw",
         "newsflow:articles:enriched",
         "newsflow:topics:{slug}",
+        "newsflow:subs:{name}",
         "newsflow:dlq",
+        "newsflow:events:stored",
+        "newsflow:incidents",
     }
     groups = {
         (c["address"], c["bindings"]["redis"]["groupName"])
@@ -51,14 +54,22 @@ def test_document_names_every_stream_and_its_messages() -> None:
         ("newsflow:articles:enriched", "sink"),
     }
     schemas = document["components"]["schemas"]
-    assert {"ArticleIn", "Article", "EnrichedArticle", "DeadLetter"} <= set(schemas)
+    assert {"ArticleIn", "Article", "EnrichedArticle", "DeadLetter", "StoredEvent"} <= set(schemas)
+    assert "schema_version" in schemas["StoredEvent"]["properties"]
     enriched = schemas["EnrichedArticle"]["properties"]
     assert {"entities", "topics", "keywords", "provenance"} <= set(enriched)
     payloads = {
         message["payload"]["$ref"].rsplit("/", 1)[-1]
         for message in document["components"]["messages"].values()
     }
-    assert payloads == {"ArticleIn", "Article", "EnrichedArticle", "DeadLetter"}
+    assert payloads == {
+        "ArticleIn",
+        "Article",
+        "EnrichedArticle",
+        "DeadLetter",
+        "StoredEvent",
+        "DataLossIncident",
+    }
     # No host- or process-specific values (the document is compared byte for byte).
     assert "<hostname>-<pid>" in json.dumps(document)
 
@@ -72,3 +83,12 @@ def test_cmd_docs_writes_the_file(tmp_path: Path) -> None:
     output = tmp_path / "out" / "asyncapi.json"
     assert cmd_docs(argparse.Namespace(output=output)) == 0
     assert json.loads(output.read_text(encoding="utf-8")) == json.loads(render(generate()))
+
+
+def test_every_declared_stream_is_documented() -> None:
+    # The document comes from shared.topology: a stream declared there is a channel.
+    from shared.streams import StreamNames
+    from shared.topology import STREAMS
+
+    names = StreamNames("newsflow:")
+    assert {spec.address(names) for spec in STREAMS} == set(_channels(generate()))

@@ -117,7 +117,7 @@ def test_a_failed_batch_counts_nothing_it_reported() -> None:
     assert metrics.value("newsflow_entries_failed_total") == 1
 
 
-def test_decode_entries_reports_invalid_entries_as_dead_letters() -> None:
+def test_decode_entries_returns_a_dead_letter_for_each_invalid_entry() -> None:
     good = Article(
         id="a1",
         title="t",
@@ -127,10 +127,9 @@ def test_decode_entries_reports_invalid_entries_as_dead_letters() -> None:
         word_count=1,
     ).model_dump_json()
     entries: list[Any] = [(b"1-0", {b"json": good.encode()}), (b"2-0", {b"json": b"{bad"})]
-    with batch_report() as report:
-        ok, bad = decode_entries(entries, Article, service="x", stream="s", group="g")
+    ok, bad = decode_entries(entries, Article, service="x", stream="s", group="g")
     assert (len(ok), len(bad)) == (1, 1)
-    assert report.dead_letters == {"invalid": 1}
+    assert (bad[0].entry_id, bad[0].error_class) == ("2-0", "InvalidMessage")
 
 
 # --- the HTTP app, Redis away ---------------------------------------------------------------
