@@ -114,6 +114,7 @@ class GenerationWatch:
     backlog: int = 0
     _accepted_at_check: int = 0
     incidents: list[Incident] = field(default_factory=list)
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def start(self) -> None:
         marker = await claim_marker(self.client, self.names)
@@ -121,7 +122,12 @@ class GenerationWatch:
         await self._note_good()
 
     async def check(self) -> Incident | None:
-        """One check; the incident if Redis lost its data since the last one."""
+        """One check; the incident if Redis lost its data since the last one. Checks
+        never overlap (the periodic one and the inbox reader's may coincide)."""
+        async with self._lock:
+            return await self._check()
+
+    async def _check(self) -> Incident | None:
         if self.generation is None:
             await self.start()
             return None

@@ -15,7 +15,7 @@ import logging
 import re
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -158,6 +158,7 @@ class FilterIndex:
 
     def __init__(self, filters: Iterable[SavedFilter]) -> None:
         ordered = sorted(filters, key=lambda f: f.name)
+        self.filters: list[SavedFilter] = ordered
         self._filters = [Matcher.of(f) for f in ordered]
         self._always: list[int] = []
         self._by: dict[str, dict[str, list[int]]] = {
@@ -173,6 +174,10 @@ class FilterIndex:
 
     def __len__(self) -> int:
         return len(self._filters)
+
+    def __iter__(self) -> Iterator[SavedFilter]:
+        """The filters, in name order."""
+        return iter(self.filters)
 
     def matching(self, doc: EnrichedArticle) -> list[str]:
         """The names of the filters ``doc`` matches, in name order."""
