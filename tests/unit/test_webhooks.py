@@ -1,0 +1,97 @@
+"""Webhooks: the model's validation and the private-address rule (no Redis)."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from pydantic import ValidationError
+
+from shared.webhooks import (
+    UnsafeTarget,
+    WebhookIn,
+    WebhookRejected,
+    check_target,
+    field_of,
+    new_secret,
+)
+
+
+def _rejected(**data: object) -> WebhookRejected:
+    with pytest.raises(ValidationError) as info:
+        WebhookIn.model_validate(data)
+    return field_of(info.value)
+
+
+def test_generated_secret_is_standard() -> None:
+    secret = new_secret()
+    assert secret.startswith("whsec_")
+    assert len(base64.b64decode(secret.removeprefix("whsec_"))) == 24
+    assert new_secret() != secret
+
+
+HOOK = "https://example.com/"
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "words"),
+    [
+        ({"url": "ftp://example.com/x", "topic": "sport"}, "url", "http"),
+        ({"url": "http:///nohost", "topic": "sport"}, "url", "no host"),
+        ({"url": "https://u:p@example.com/", "topic": "sport"}, "url", "password"),
+        ({"url": "https://example.com/"}, "webhook", "exactly one"),
+        ({"url": HOOK, "topic": "sport", "subscription": "x"}, "webhook", "one"),
+        ({"url": HOOK, "topic": "sport", "secret": "abc"}, "secret", "whsec_"),
+        (
+            {"url": HOOK, "topic": "sport", "secret": "whsec_!!"},
+            "secret",
+            "base64",
+        ),
+        ({"url": HOOK, "topic": "sport", "secret": "whsec_AAAA"}, "secret", "24"),
+        ({"url": HOOK, "topic": "sport", "batch_size": 0}, "batch_size", "1"),
+        ({"url": HOOK, "topic": "sport", "colour": "red"}, "colour", "unknown"),
+    ],
+)
+def test_bad_input_names_the_field(data: dict[str, object], field: str, words: str) -> None:
+    rejected = _rejected(**data)
+    assert rejected.field == field
+    assert words in rejected.message
+
+
+def test_a_given_secret_is_kept() -> None:
+    secret = new_secret()
+    spec = WebhookIn(url="https://example.com/hook", topic="sport", secret=secret)
+    assert spec.secret == secret
+
+
+@pytest.mark.parametrize(
+    ("url", "kind"),
+    [
+        ("http://127.0.0.1:9/", "loopback"),
+        ("http://localhost:9/", "loopback"),
+        ("http://[::1]:9/", "loopback"),
+        ("http://10.1.2.3/", "private"),
+        ("http://192.168.0.10/", "private"),
+        ("http://169.254.169.254/latest/meta-data/", "link-local"),
+        ("http://224.0.0.1/", "multicast"),
+        ("http://0.0.0.0/", "unspecified"),
+        ("http://[::ffff:127.0.0.1]/", "loopback"),
+        ("http://100.64.0.1/", "non-global"),
+    ],
+)
+async def test_private_targets_are_refused(url: str, kind: str) -> None:
+    with pytest.raises(UnsafeTarget) as info:
+        await check_target(url, allow_private=False)
+    assert info.value.field == "url"
+    assert f"a {kind} address" in info.value.message
+    assert "NEWSFLOW_WEBHOOK_ALLOW_PRIVATE" in info.value.message
+
+
+async def test_private_targets_pass_with_the_flag_and_public_ones_without() -> None:
+    await check_target("http://127.0.0.1:9/", allow_private=True)
+    await check_target("http://8.8.8.8/", allow_private=False)
+
+
+async def test_a_host_that_does_not_resolve_is_named() -> None:
+    with pytest.raises(WebhookRejected, match=r"url: host 'no-such-host\.invalid' does not"):
+        await check_target("http://no-such-host.invalid/", allow_private=True)
