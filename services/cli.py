@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-WORKERS = ("ingest", "enrich", "sink")
+WORKERS = ("ingest", "enrich", "sink", "deliver")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import base64
+import random
+from datetime import UTC, datetime
 
 import pytest
+import standardwebhooks
 from pydantic import ValidationError
 
+from services.deliver.sender import backoff, message_id, retry_after, signed_headers
 from shared.webhooks import (
     UnsafeTarget,
     WebhookIn,
@@ -95,3 +99,35 @@ async def test_private_targets_pass_with_the_flag_and_public_ones_without() -> N
 async def test_a_host_that_does_not_resolve_is_named() -> None:
     with pytest.raises(WebhookRejected, match=r"url: host 'no-such-host\.invalid' does not"):
         await check_target("http://no-such-host.invalid/", allow_private=True)
+
+
+def test_signed_headers_verify_with_standardwebhooks() -> None:
+    secret = new_secret()
+    body = b'{"id":"a1","title":"\xc3\xa9t\xc3\xa9"}'
+    msg_id = message_id("wh_1", "1-0")
+    headers = signed_headers(secret, msg_id, body, datetime.now(UTC))
+    assert headers["webhook-id"] == "msg_wh_1_1-0"
+    assert standardwebhooks.Webhook(secret).verify(body, headers) == {"id": "a1", "title": "été"}
+    with pytest.raises(standardwebhooks.WebhookVerificationError):
+        standardwebhooks.Webhook(new_secret()).verify(body, headers)
+
+
+def test_message_id_names_the_webhook_and_its_entries() -> None:
+    assert message_id("wh_1", "5-0", "5-0") == "msg_wh_1_5-0"
+    assert message_id("wh_1", "5-0", "9-1") == "msg_wh_1_5-0-9-1"
+    assert message_id("wh_2", "5-0") != message_id("wh_1", "5-0")
+
+
+def test_backoff_is_full_jitter_doubling_to_ten_minutes() -> None:
+    rng = random.Random(7)
+    for attempt, ceiling in ((1, 1.0), (2, 2.0), (5, 16.0), (11, 600.0), (60, 600.0)):
+        waits = [backoff(attempt, rng) for _ in range(200)]
+        assert all(0 <= w <= ceiling for w in waits)
+        assert max(waits) > ceiling / 2
+
+
+def test_retry_after_seconds_or_http_date() -> None:
+    assert retry_after("120") == 120.0
+    assert retry_after(None) is None
+    assert retry_after("soon") is None
+    assert retry_after("Wed, 02 Dec 2026 16:00:30 GMT", now=1796227200.0) == 30.0
