@@ -584,4 +584,7 @@ def create_api(
     from services.ingest.subscriptions_api import subscriptions_router
 
     app.include_router(subscriptions_router(settings, redis_factory))
+    from services.ingest.webhooks_api import webhooks_router
+
+    app.include_router(webhooks_router(settings, redis_factory))
     return app
