@@ -11,6 +11,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from services import webhooks_cli
+
 WORKERS = ("ingest", "enrich", "sink", "deliver")
 
 
@@ -134,6 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     subs_rm = subs_sub.add_parser("rm", help="delete a saved filter (its stream is kept)")
     subs_rm.add_argument("name")
 
+    webhooks_cli.register(sub)
+
     dlq = sub.add_parser("dlq", help="inspect, replay or purge dead letters")
     dlq.add_argument("action", choices=("list", "replay", "purge"))
     dlq.add_argument("--stream", help="only entries whose source stream is this")
@@ -200,6 +204,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         from services.workers import run_worker
 
         return run_worker(args.service)
+    if command == "webhooks":
+        return webhooks_cli.run(args)
     if command == "eval":
         from services.eval import cmd_eval
 

@@ -59,7 +59,8 @@ async def deliverer(
     await asyncio.wait_for(task, WAIT)
 
 
-async def _until(check: Callable[[], Awaitable[bool] | bool], what: str) -> None:
+async def until(check: Callable[[], Awaitable[bool] | bool], what: str) -> None:
+    """Return once ``check`` holds; fail naming ``what`` after ``WAIT`` seconds."""
     deadline = time.monotonic() + WAIT
     while time.monotonic() < deadline:
         result = check()
@@ -97,18 +98,16 @@ async def test_articles_arrive_signed_and_in_order(
     hook_settings: Settings, redis_client: aioredis.Redis, sink: Receiver, deliverer: Deliverer
 ) -> None:
     hook = await _hook(hook_settings, redis_client, sink.url)  # made while the worker runs
-    await _until(lambda: hook.id in deliverer.tasks, "the new webhook is picked up")
+    await until(lambda: hook.id in deliverer.tasks, "the new webhook is picked up")
     ids = [f"a{n}" for n in range(20)]
     await _publish(hook_settings, redis_client, *ids)
-    await _until(lambda: len(sink.delivered()) == 20, "20 deliveries")
+    await until(lambda: len(sink.delivered()) == 20, "20 deliveries")
     got = sink.delivered()
     assert [r.verified["id"] for r in got] == ids  # signature verified, in order
     assert len({r.headers["webhook-id"] for r in got}) == 20
     assert all(r.headers["webhook-signature"].startswith("v1,") for r in got)
     stream = StreamNames(hook_settings.prefix).topic("sport")
-    await _until(
-        lambda: _pending_is_zero(redis_client, stream, hook.id), "every entry acknowledged"
-    )
+    await until(lambda: _pending_is_zero(redis_client, stream, hook.id), "every entry acknowledged")
     attempts = await _deliveries(hook_settings, redis_client, hook.id)
     assert [a["status"] for a in attempts] == [200] * 20
     assert all(a["latency_ms"] >= 0 and a["entry_id"] for a in attempts)
@@ -124,9 +123,9 @@ async def test_a_500_is_retried_with_the_same_webhook_id(
 ) -> None:
     sink.replies = [(500, {}), (503, {})]
     hook = await _hook(hook_settings, redis_client, sink.url)
-    await _until(lambda: hook.id in deliverer.tasks, "the webhook is picked up")
+    await until(lambda: hook.id in deliverer.tasks, "the webhook is picked up")
     await _publish(hook_settings, redis_client, "only")
-    await _until(lambda: len(sink.delivered()) == 1, "a 2xx after two failures")
+    await until(lambda: len(sink.delivered()) == 1, "a 2xx after two failures")
     assert [r.status for r in sink.received] == [500, 503, 200]
     assert len({r.headers["webhook-id"] for r in sink.received}) == 1
     assert sink.delivered()[0].verified["id"] == "only"
@@ -139,9 +138,9 @@ async def test_retry_after_is_honoured(
 ) -> None:
     sink.replies = [(429, {"Retry-After": "2"})]
     hook = await _hook(hook_settings, redis_client, sink.url)
-    await _until(lambda: hook.id in deliverer.tasks, "the webhook is picked up")
+    await until(lambda: hook.id in deliverer.tasks, "the webhook is picked up")
     await _publish(hook_settings, redis_client, "later")
-    await _until(lambda: len(sink.delivered()) == 1, "delivered after Retry-After")
+    await until(lambda: len(sink.delivered()) == 1, "delivered after Retry-After")
     first, second = sink.received
     # Without Retry-After the first retry waits under 1 s (full jitter over 1 s).
     assert second.at - first.at >= 1.9
@@ -153,15 +152,15 @@ async def test_410_disables_the_webhook(
 ) -> None:
     sink.replies = [(410, {})]
     hook = await _hook(hook_settings, redis_client, sink.url)
-    await _until(lambda: hook.id in deliverer.tasks, "the webhook is picked up")
+    await until(lambda: hook.id in deliverer.tasks, "the webhook is picked up")
     await _publish(hook_settings, redis_client, "gone")
-    await _until(
+    await until(
         lambda: _is(hook_settings, redis_client, hook.id, "disabled"), "the webhook disabled"
     )
-    await _until(lambda: hook.id not in deliverer.tasks, "its task stopped")
+    await until(lambda: hook.id not in deliverer.tasks, "its task stopped")
     await _publish(hook_settings, redis_client, "after")
     other = await _hook(hook_settings, redis_client, sink.url)  # a refresh has passed
-    await _until(lambda: other.id in deliverer.tasks, "a later webhook is picked up")
+    await until(lambda: other.id in deliverer.tasks, "a later webhook is picked up")
     assert [r.status for r in sink.received] == [410]
 
 
@@ -177,18 +176,18 @@ async def test_dead_letter_after_the_retry_time_then_recovery(
     try:
         sink.replies = [(500, {})] * 1000  # down until the script is cleared
         hook = await _hook(settings, redis_client, sink.url)
-        await _until(lambda: hook.id in running.tasks, "the webhook is picked up")
+        await until(lambda: hook.id in running.tasks, "the webhook is picked up")
         await _publish(settings, redis_client, "lost")
-        await _until(lambda: _is(settings, redis_client, hook.id, "failing"), "marked failing")
+        await until(lambda: _is(settings, redis_client, hook.id, "failing"), "marked failing")
         dlq = await redis_client.xrange(webhooks.dlq_key(StreamNames(settings.prefix), hook.id))
         assert [orjson.loads(f[b"json"])["id"] for _, f in dlq] == ["lost"]
         assert dlq[0][1][b"error"] == b"HTTP 500"
         with sink.lock:
             sink.replies.clear()
         await _publish(settings, redis_client, "next")
-        await _until(lambda: len(sink.delivered()) == 1, "the next article delivered")
+        await until(lambda: len(sink.delivered()) == 1, "the next article delivered")
         assert sink.delivered()[0].verified["id"] == "next"
-        await _until(lambda: _is(settings, redis_client, hook.id, "active"), "active again")
+        await until(lambda: _is(settings, redis_client, hook.id, "active"), "active again")
     finally:
         stop.set()
         await asyncio.wait_for(task, WAIT)
@@ -198,9 +197,9 @@ async def test_batches_are_json_arrays(
     hook_settings: Settings, redis_client: aioredis.Redis, sink: Receiver, deliverer: Deliverer
 ) -> None:
     hook = await _hook(hook_settings, redis_client, sink.url, batch_size=3, batch_interval_s=0.5)
-    await _until(lambda: hook.id in deliverer.tasks, "the webhook is picked up")
+    await until(lambda: hook.id in deliverer.tasks, "the webhook is picked up")
     await _publish(hook_settings, redis_client, "b1", "b2", "b3", "b4")
-    await _until(lambda: sum(len(r.verified) for r in sink.delivered()) == 4, "4 articles")
+    await until(lambda: sum(len(r.verified) for r in sink.delivered()) == 4, "4 articles")
     batches = [[doc["id"] for doc in r.verified] for r in sink.delivered()]
     assert [i for batch in batches for i in batch] == ["b1", "b2", "b3", "b4"]
     assert all(len(batch) <= 3 for batch in batches)
@@ -211,12 +210,12 @@ async def test_a_deleted_webhook_stops_receiving(
     hook_settings: Settings, redis_client: aioredis.Redis, sink: Receiver, deliverer: Deliverer
 ) -> None:
     hook = await _hook(hook_settings, redis_client, sink.url)
-    await _until(lambda: hook.id in deliverer.tasks, "the webhook is picked up")
+    await until(lambda: hook.id in deliverer.tasks, "the webhook is picked up")
     await _publish(hook_settings, redis_client, "before")
-    await _until(lambda: len(sink.delivered()) == 1, "delivered while it exists")
+    await until(lambda: len(sink.delivered()) == 1, "delivered while it exists")
     assert await webhooks.delete(redis_client, StreamNames(hook_settings.prefix), hook.id)
-    await _until(lambda: hook.id not in deliverer.tasks, "its task stopped")
+    await until(lambda: hook.id not in deliverer.tasks, "its task stopped")
     await _publish(hook_settings, redis_client, "after")
     other = await _hook(hook_settings, redis_client, sink.url)
-    await _until(lambda: len(sink.delivered()) == 1 and other.id in deliverer.tasks, "refresh")
+    await until(lambda: len(sink.delivered()) == 1 and other.id in deliverer.tasks, "refresh")
     assert [r.verified["id"] for r in sink.delivered()] == ["before"]
