@@ -37,6 +37,7 @@ class Receiver:
     replies: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
     url: str = ""
+    delay_s: float = 0.0  # how long each answer takes (a slow receiver)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def answer(self, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str]]:
@@ -63,6 +64,7 @@ def receiver(secret: str) -> Iterator[Receiver]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", 0)))
+            time.sleep(state.delay_s)
             status, extra = state.answer(dict(self.headers.items()), body)
             self.send_response(status)
             for name, value in extra.items():

@@ -219,3 +219,40 @@ async def test_a_deleted_webhook_stops_receiving(
     other = await _hook(hook_settings, redis_client, sink.url)
     await until(lambda: len(sink.delivered()) == 1 and other.id in deliverer.tasks, "refresh")
     assert [r.verified["id"] for r in sink.delivered()] == ["before"]
+
+
+async def test_a_slow_receiver_does_not_delay_another_webhook(
+    hook_settings: Settings, redis_client: aioredis.Redis, sink: Receiver, deliverer: Deliverer
+) -> None:
+    with receiver(SECRET) as slow:
+        slow.delay_s = 3.0
+        slow_hook = await _hook(hook_settings, redis_client, slow.url)
+        fast_hook = await _hook(hook_settings, redis_client, sink.url)
+        await until(lambda: {slow_hook.id, fast_hook.id} <= set(deliverer.tasks), "both picked up")
+        await _publish(hook_settings, redis_client, *[f"s{n}" for n in range(5)])
+        await until(lambda: len(sink.delivered()) == 5, "the fast receiver has every article")
+        assert len(slow.received) <= 1  # the slow one is still on its first
+
+
+async def test_a_restarted_worker_sends_what_it_had_not_delivered(
+    hook_settings: Settings, redis_client: aioredis.Redis, sink: Receiver
+) -> None:
+    sink.replies = [(500, {})] * 1000
+    first, stop, task = await _running(hook_settings, redis_client)
+    hook = await _hook(hook_settings, redis_client, sink.url)
+    await until(lambda: hook.id in first.tasks, "the webhook is picked up")
+    await _publish(hook_settings, redis_client, "r1", "r2")
+    await until(lambda: len(sink.received) >= 1, "a first failed attempt")
+    stop.set()
+    await asyncio.wait_for(task, WAIT)  # stops between attempts: nothing acknowledged
+    with sink.lock:
+        sink.replies.clear()
+    _, stop, task = await _running(hook_settings, redis_client)
+    try:
+        await until(lambda: len(sink.delivered()) == 2, "both delivered after the restart")
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, WAIT)
+    assert [r.verified["id"] for r in sink.delivered()] == ["r1", "r2"]
+    first_try = sink.received[0].headers["webhook-id"]
+    assert sink.delivered()[0].headers["webhook-id"] == first_try  # the same id after restart
