@@ -22,7 +22,8 @@ import standardwebhooks
 class Received:
     """One request as the receiver saw it."""
 
-    at: float
+    at: float  # time.monotonic()
+    wall_ms: float  # time.time() in ms, to compare with stream entry ids
     headers: dict[str, str]
     body: bytes
     verified: Any  # the parsed JSON when the signature verified, else None
@@ -47,7 +48,9 @@ class Receiver:
             verified = None
         with self.lock:
             status, extra = self.replies.pop(0) if self.replies else (200, {})
-            self.received.append(Received(time.monotonic(), headers, body, verified, status))
+            self.received.append(
+                Received(time.monotonic(), time.time() * 1000, headers, body, verified, status)
+            )
         return status, extra
 
     def delivered(self) -> list[Received]:
