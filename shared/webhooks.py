@@ -159,6 +159,11 @@ def dlq_key(names: StreamNames, webhook_id: str) -> str:
     return f"{names.prefix}webhooks:{webhook_id}:dlq"
 
 
+def lease_key(names: StreamNames, webhook_id: str) -> str:
+    """Who delivers this webhook now (one deliver worker process at a time)."""
+    return f"{names.prefix}webhooks:{webhook_id}:lease"
+
+
 # --- the private-address rule --------------------------------------------------------
 
 
@@ -287,7 +292,9 @@ async def delete(client: Any, names: StreamNames, webhook_id: str) -> bool:
     if webhook is not None:
         with contextlib.suppress(ResponseError):  # the stream is gone already
             await client.xgroup_destroy(webhook.stream(names), group(webhook_id))
-    await client.delete(deliveries_key(names, webhook_id), dlq_key(names, webhook_id))
+    await client.delete(
+        deliveries_key(names, webhook_id), dlq_key(names, webhook_id), lease_key(names, webhook_id)
+    )
     return True
 
 

@@ -1,7 +1,8 @@
 """``newsflow worker deliver``: one delivery task per active webhook.
 
 Every ``NEWSFLOW_WEBHOOK_REFRESH_S`` the worker reads the webhooks from Redis,
-starts a task for each new active one and cancels the task of each one deleted or
+starts a task for each active one it has none for (the task returns at once while
+another process holds the webhook's lease) and stops the task of each one deleted or
 disabled, so webhooks come and go without a restart. Tasks are independent: a slow
 or failing receiver delays only its own deliveries. A task that stops on an error
 (Redis away) is started again at the next refresh and takes back its unacknowledged
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import signal
 from typing import Any
 
@@ -23,7 +25,7 @@ from services.deliver.endpoint import Endpoint
 from shared import webhooks
 from shared.redis import connect
 from shared.settings import Settings
-from shared.streams import StreamNames
+from shared.streams import StreamNames, consumer_name
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,8 @@ class Deliverer:
         self.http = sender.client(settings)
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.endpoints: dict[str, Endpoint] = {}
+        # Unique per Deliverer: the holder's name on the webhooks' leases.
+        self.owner = f"{consumer_name('deliver')}-{secrets.token_hex(3)}"
 
     async def refresh(self) -> None:
         """Start tasks for new active webhooks; cancel those of removed or disabled ones."""
@@ -57,13 +61,12 @@ class Deliverer:
                     log.warning("webhook %s: delivery stopped: %r", webhook_id, task.exception())
         for webhook_id, webhook in active.items():
             if webhook_id not in self.tasks:
-                endpoint = Endpoint(webhook, self.client, self.http, self.settings)
+                endpoint = Endpoint(
+                    webhook, self.client, self.http, self.settings, owner=self.owner
+                )
                 self.endpoints[webhook_id] = endpoint
                 self.tasks[webhook_id] = asyncio.create_task(
                     endpoint.run(), name=f"webhook:{webhook_id}"
-                )
-                log.info(
-                    "webhook %s: delivering %s to %s", webhook_id, endpoint.stream, webhook.url
                 )
 
     async def run(self, stop: asyncio.Event) -> None:

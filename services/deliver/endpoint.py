@@ -1,12 +1,14 @@
 """Delivery to one webhook: its entries in stream order, each acknowledged after a 2xx.
 
 One task per webhook reads the webhook's consumer group (``webhook:<id>``) as the
-consumer ``deliver`` (the worker runs as one replica: order per endpoint needs one
-reader). It first takes back what it had read but not acknowledged before a restart,
-then new entries. Each delivery (one article, or a JSON array of up to
-``batch_size``) is retried until a 2xx, with full-jitter backoff or the receiver's
-``Retry-After``, for up to ``NEWSFLOW_WEBHOOK_MAX_RETRY_S``; then its entries go to
-the webhook's dead-letter stream and the webhook is marked ``failing``. A 410 Gone
+consumer ``deliver``, while it holds the webhook's lease (``services.deliver.lease``):
+order per endpoint needs one reader, so with several worker processes each webhook is
+delivered by one of them at a time. It first takes back what was read but not
+acknowledged before (a restart, or a process that died), then new entries. Each
+delivery (one article, or a JSON array of up to ``batch_size``) is retried until a
+2xx, with full-jitter backoff or the receiver's ``Retry-After``, for up to
+``NEWSFLOW_WEBHOOK_MAX_RETRY_S``; then its entries go to the webhook's dead-letter
+stream and the webhook is marked ``failing``. A 410 Gone
 disables the webhook at once (its entries stay unacknowledged in its group). Every
 attempt is appended to ``<prefix>webhooks:<id>:deliveries`` (about the last 1,000).
 """
@@ -23,8 +25,9 @@ from typing import Any
 
 import httpx
 import orjson
-from redis.exceptions import ResponseError
+from redis.exceptions import RedisError, ResponseError
 
+from services.deliver.lease import Lease
 from services.deliver.sender import Attempt, backoff, message_id, post, signed_headers
 from shared import webhooks
 from shared.codec import entry_json
@@ -37,6 +40,8 @@ log = logging.getLogger(__name__)
 
 CONSUMER = "deliver"
 BLOCK_MS = 1000
+# A deliverer that dies holds its webhooks this long before another process takes over.
+LEASE_MS = 15_000
 
 
 class Gone(Exception):
@@ -68,8 +73,11 @@ class Endpoint:
         client: Any,
         http: httpx.AsyncClient,
         settings: Settings,
+        *,
+        owner: str,
     ) -> None:
         self.webhook = webhook
+        self.owner = owner  # this process, as the holder of the webhook's lease
         self.client = client
         self.http = http
         self.settings = settings
@@ -82,7 +90,23 @@ class Endpoint:
         self.stopping = asyncio.Event()
 
     async def run(self) -> None:
-        """Deliver until ``stopping`` is set or the webhook is disabled (410)."""
+        """Deliver until ``stopping`` is set or the webhook is disabled (410); return at
+        once when another process holds the webhook's lease."""
+        lease = Lease(
+            self.client, webhooks.lease_key(self.names, self.webhook.id), self.owner, LEASE_MS
+        )
+        if not await lease.acquire():
+            return
+        log.info("webhook %s: delivering %s to %s", self.webhook.id, self.stream, self.webhook.url)
+        keeper = asyncio.create_task(lease.keep(self.stopping))
+        try:
+            await self._deliver_all()
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(RedisError):
+                await lease.release()
+
+    async def _deliver_all(self) -> None:
         await self._ensure_group()
         backlog = True  # first what this consumer read and never acknowledged
         while not self.stopping.is_set():

@@ -256,3 +256,22 @@ async def test_a_restarted_worker_sends_what_it_had_not_delivered(
     assert [r.verified["id"] for r in sink.delivered()] == ["r1", "r2"]
     first_try = sink.received[0].headers["webhook-id"]
     assert sink.delivered()[0].headers["webhook-id"] == first_try  # the same id after restart
+
+
+async def test_two_workers_deliver_each_article_once_in_order(
+    hook_settings: Settings, redis_client: aioredis.Redis, sink: Receiver, deliverer: Deliverer
+) -> None:
+    other, stop, task = await _running(hook_settings, redis_client)  # a second replica
+    try:
+        hook = await _hook(hook_settings, redis_client, sink.url)
+        await until(lambda: hook.id in deliverer.tasks and hook.id in other.tasks, "both see it")
+        ids = [f"t{n}" for n in range(20)]
+        await _publish(hook_settings, redis_client, *ids)
+        await until(lambda: len(sink.delivered()) >= 20, "20 deliveries")
+        # One more refresh of both: nothing else arrives.
+        late = await _hook(hook_settings, redis_client, sink.url)
+        await until(lambda: late.id in deliverer.tasks and late.id in other.tasks, "refresh")
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, WAIT)
+    assert [r.verified["id"] for r in sink.delivered()] == ids
