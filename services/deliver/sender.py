@@ -86,10 +86,16 @@ class Attempt:
 
 
 def client(settings: Settings) -> httpx.AsyncClient:
-    """The HTTP client of the deliver worker: no redirects, no proxies from the
-    environment, the connect timeout of ``NEWSFLOW_WEBHOOK_CONNECT_TIMEOUT_S``."""
+    """The HTTP client of the deliver worker: no redirects (a redirect could lead to a
+    private address), no proxies from the environment, the connect timeout of
+    ``NEWSFLOW_WEBHOOK_CONNECT_TIMEOUT_S``."""
     timeout = httpx.Timeout(settings.webhook_timeout_s, connect=settings.webhook_connect_timeout_s)
-    return httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False)
+    # No cap on connections: each webhook has at most one request in flight, and a cap
+    # would let slow receivers hold every connection and delay the others.
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=100)
+    return httpx.AsyncClient(
+        timeout=timeout, limits=limits, follow_redirects=False, trust_env=False
+    )
 
 
 async def post(
