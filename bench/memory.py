@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--articles", type=int, default=100_000)
     parser.add_argument("--ner", choices=("on", "off"), default="on")
     parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--size", type=int, default=1500, help="characters per article")
     args = parser.parse_args(argv)
     rng = random.Random(1)
     enricher = Enricher(Settings(ner=args.ner))
@@ -72,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     for start in range(0, args.articles, args.batch):
         batch = [
-            normalize(hostile_article(rng, n))
+            normalize(hostile_article(rng, n, size=args.size))
             for n in range(start, min(start + args.batch, args.articles))
         ]
         enricher.enrich_batch(batch)

@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-import hmac
 import logging
 import socket
 import time
@@ -51,6 +50,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from services.api_errors import RETRY_AFTER, key_matches, unauthorized
 
 log = logging.getLogger(__name__)
 
@@ -368,7 +369,7 @@ def readiness_response(problems: Sequence[str]) -> JSONResponse:
         return JSONResponse(
             {"status": "not ready", "problems": list(problems)},
             status_code=503,
-            headers={"Retry-After": "5"},
+            headers=RETRY_AFTER,
         )
     return JSONResponse({"status": "ready"})
 
@@ -454,17 +455,8 @@ def build_http_app(
         return readiness_response(await probe.problems())
 
     async def metrics_endpoint(request: Request) -> Response:
-        if api_key and not _authorized(request, api_key):
-            return JSONResponse(
-                {
-                    "error": {
-                        "code": "unauthorized",
-                        "message": "missing or wrong API key: send "
-                        "'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
-                    }
-                },
-                status_code=401,
-            )
+        if api_key and not key_matches(request, api_key):
+            return unauthorized().response()
         body = generate_latest(metrics.registry) + await redis_metrics(
             probe.client, [probe.stream], dlq, group=probe.group
         )
@@ -477,14 +469,6 @@ def build_http_app(
             Route("/metrics", metrics_endpoint, methods=["GET"]),
         ]
     )
-
-
-def _authorized(request: Request, api_key: str) -> bool:
-    supplied = request.headers.get("x-api-key")
-    auth = request.headers.get("authorization", "")
-    if auth.lower().startswith("bearer "):
-        supplied = auth[7:].strip()
-    return bool(supplied) and hmac.compare_digest((supplied or "").encode(), api_key.encode())
 
 
 class _Server(uvicorn.Server):

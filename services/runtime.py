@@ -36,6 +36,7 @@ from services.observability import (
     build_http_app,
     note_dead_letters,
 )
+from shared import worker_status
 from shared.codec import entry_json, loads
 from shared.errors import PermanentError, RetryableError
 from shared.models import DeadLetter
@@ -259,6 +260,7 @@ class BatchConsumer:
         self.metrics = metrics or WorkerMetrics(service)
         self.metrics.describe(consumer=self.consumer, stream=stream, group=group)
         self._subscriber: Any = None
+        self._status_task: asyncio.Task[None] | None = None
         self._errors: OrderedDict[bytes, str] = OrderedDict()
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -493,10 +495,28 @@ class BatchConsumer:
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name=f"{self.service}-reclaim")
+        self._status_task = asyncio.create_task(
+            self._publish_status(), name=f"{self.service}-status"
+        )
+
+    async def _publish_status(self) -> None:
+        """Write this worker's status to Redis every few seconds (shared.worker_status),
+        on a task of its own: the recovery loop may itself be holding a batch."""
+        every = min(self._interval, worker_status.TTL_S / 3)
+        while not self._stop.is_set():
+            status = worker_status.status_now(self.service, self.consumer, self._holding)
+            try:
+                await worker_status.publish(self.client, self.names, status)
+            except Exception as exc:  # noqa: BLE001 - a status is never worth a failure
+                log.debug("%s: status not published: %s", self.service, exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), every)
 
     async def stop(self) -> None:
         """Stop claiming; a sweep in progress gets the graceful timeout to finish."""
         self._stop.set()
+        if self._status_task is not None:
+            await asyncio.wait({self._status_task}, timeout=5)
         if self._task is None:
             return
         try:

@@ -12,6 +12,7 @@ import asyncio
 import shlex
 import sys
 from collections.abc import Iterable, Iterator
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -23,6 +24,7 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
+from shared import worker_status
 from shared.settings import Settings, get_settings
 from shared.streams import GROUP_ENRICH, GROUP_INGEST, GROUP_SINK, JSON_FIELD, StreamNames
 
@@ -495,6 +497,8 @@ def collect_stats(client: Any, names: StreamNames) -> dict[str, Any]:
         "subs": {t: client.xlen(t) for t in subs},
         "readers": readers,
         "dlq": client.xlen(names.dlq),
+        # Each live worker and whether it holds a batch (shared.worker_status).
+        "workers": [asdict(w) for w in worker_status.read_all(client, names)],
         # Redis data losses the ingest service noticed (shared.generation), newest first.
         "incidents": [
             {_text(k): _text(v) for k, v in fields.items()}
@@ -674,6 +678,13 @@ def cmd_stats(args: argparse.Namespace) -> int:
     if rates:
         footer += f"   rates over {interval:g} s ('?': needs Redis 7)"
     out.print(footer)
+    for worker in stats["workers"]:
+        if worker["holding_since"]:
+            err.print(
+                f"[yellow]{escape(worker['service'])} ({escape(worker['consumer'])}) holds a "
+                f"batch for {worker['holding_s']:.0f} s[/yellow]: "
+                f"{escape(worker['holding_reason'] or '')}"
+            )
     for incident in stats["incidents"]:
         err.print(
             f"[red]Redis lost its data[/red] (noticed {escape(incident.get('detected', '?'))}): "

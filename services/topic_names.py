@@ -22,6 +22,8 @@ from typing import Any
 from shared.streams import slugify
 
 PACKAGED = ("services.enrich", "data/taxonomy.json")
+# What a slug can look like at all (the stream name's part), before the taxonomy is asked.
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,99}$"
 SUGGESTIONS = 3
 
 

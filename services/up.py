@@ -28,6 +28,7 @@ import redis
 from rich.console import Console
 
 from services.embedded import RedisServer, die_with_parent, start_redis
+from shared import worker_status
 from shared.redis import connect_sync, read_entries
 from shared.settings import Settings
 from shared.stack import (
@@ -387,8 +388,10 @@ def run_up(args: argparse.Namespace) -> int:
             counts = ingest_paths([path], api, settings.api_key, batch_size=200, quiet=True)
             say(f"seeded {path}: {counts}")
         outage = 0
+        holds = HoldReport(stack.names)
         while True:
             stack.supervise()
+            holds.check(client)
             try:
                 entries = read_entries(client, stack.names.stored, last_id, block=1000, count=100)
             except redis.RedisError as exc:
@@ -417,6 +420,39 @@ def run_up(args: argparse.Namespace) -> int:
             stack.kill()
             return 130
     return 0
+
+
+class HoldReport:
+    """Says when a worker has held a batch for a while (storage away, ...) and when it
+    resumes, from the statuses the workers keep in Redis (shared.worker_status)."""
+
+    AFTER_S = 10.0  # a hold shorter than this is a blip, not news
+    EVERY_S = 5.0
+
+    def __init__(self, names: StreamNames) -> None:
+        self.names = names
+        self.reported: dict[str, str] = {}
+        self.next_at = 0.0
+
+    def check(self, client: redis.Redis) -> None:
+        now = time.monotonic()
+        if now < self.next_at:
+            return
+        self.next_at = now + self.EVERY_S
+        try:
+            statuses = worker_status.read_all(client, self.names)
+        except redis.RedisError:
+            return
+        holding = {s.consumer: s for s in statuses if s.holding_since}
+        for consumer, status in holding.items():
+            if status.holding_s >= self.AFTER_S and self.reported.get(consumer) is None:
+                self.reported[consumer] = status.service
+                say(
+                    f"[yellow]{status.service} holds a batch ({status.holding_reason}); "
+                    "nothing is lost, it retries until this passes[/yellow]"
+                )
+        for consumer in [c for c in self.reported if c not in holding]:
+            say(f"[green]{self.reported.pop(consumer)} resumed[/green]")
 
 
 def _last_event_id(client: redis.Redis, stream: str) -> bytes | str:

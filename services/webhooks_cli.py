@@ -19,6 +19,7 @@ def register(subparsers: Any) -> None:
     """Add the ``webhooks`` command and its actions to ``subparsers``."""
     hooks = subparsers.add_parser("webhooks", help="add, list, remove or test signed webhooks")
     actions = hooks.add_subparsers(dest="action", required=True, metavar="ACTION")
+    hooks.set_defaults(run=run)
 
     add = actions.add_parser("add", help="POST the articles of a topic or saved filter to a URL")
     add.add_argument("url", help="http:// or https:// URL of the receiver")

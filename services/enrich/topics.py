@@ -112,8 +112,24 @@ _NO_STEM = _words(
 _SIBILANT_ENDINGS = ("s", "x", "z", "ch", "sh")
 
 
-@functools.lru_cache(maxsize=65_536)
+# The caches below hold short keys only: a word or chunk longer than this is almost
+# always unique (a code, a URL, junk), so caching it would only cost memory, and the
+# caches stay bounded in bytes (about 100,000 x 64 characters at most), not just in
+# entries.
+CACHED_CHARS = 64
+
+
 def stem(word: str) -> str:
+    """``_stem``, cached for words of at most ``CACHED_CHARS`` characters."""
+    return _stem_cached(word) if len(word) <= CACHED_CHARS else _stem(word)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _stem_cached(word: str) -> str:
+    return _stem(word)
+
+
+def _stem(word: str) -> str:
     """A light English suffix stemmer applied to both terms and text.
 
     It need not produce real words, only the same stem for a word's plural,
@@ -158,9 +174,17 @@ _STOP = _words(
 )
 
 
-@functools.lru_cache(maxsize=100_000)
 def _chunk_words(chunk: str) -> tuple[str, ...]:
     """The model's words of a whitespace-free chunk; "" for a stop word or number."""
+    return _chunk_words_cached(chunk) if len(chunk) <= CACHED_CHARS else _words_of(chunk)
+
+
+@functools.lru_cache(maxsize=100_000)
+def _chunk_words_cached(chunk: str) -> tuple[str, ...]:
+    return _words_of(chunk)
+
+
+def _words_of(chunk: str) -> tuple[str, ...]:
     return tuple(
         "" if len(w) < 3 or w in _STOP or not w.isalpha() else w
         for w in (stem(t) for t in _TOKEN_RE.findall(chunk.lower()))
@@ -382,6 +406,8 @@ class _ChunkCodes(dict[str, str]):
     def __missing__(self, chunk: str) -> str:
         codes = self.codes
         coded = "".join([codes.get(stem(w), _FILLER) for w in _TOKEN_RE.findall(chunk.lower())])
+        if len(chunk) > CACHED_CHARS:
+            return coded
         if len(self) >= _CHUNK_CACHE_SIZE:
             self.clear()
         self[chunk] = coded

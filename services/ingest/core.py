@@ -60,22 +60,32 @@ class FieldError:
         return {"field": self.loc, "message": self.msg}
 
 
-def field_errors(exc: ValidationError) -> list[FieldError]:
-    """Pydantic errors as (field, message) pairs a person can read."""
+_ARTICLE_UNKNOWN = "unknown field (not part of ArticleIn)"
+
+
+def field_errors(
+    exc: ValidationError, root: str = "article", unknown: str = _ARTICLE_UNKNOWN
+) -> list[FieldError]:
+    """Pydantic errors as (field, message) pairs a person can read.
+
+    ``root`` names the whole object when an error has no field; ``unknown`` is said of
+    a field the model does not have.
+    """
     out: list[FieldError] = []
     for err in exc.errors(include_url=False):
-        loc = ".".join(str(p) for p in err["loc"]) or "article"
+        loc = ".".join(str(p) for p in err["loc"]) or root
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
-            msg = "unknown field (not part of ArticleIn)"
+            msg = unknown
         elif err["type"] == "missing":
             msg = "field required"
         out.append(FieldError(loc, msg))
     return out
 
 
-def describe(exc: ValidationError) -> str:
-    return "; ".join(f"{e.loc}: {e.msg}" for e in field_errors(exc))
+def describe(exc: ValidationError, root: str = "article", unknown: str = _ARTICLE_UNKNOWN) -> str:
+    """``field: message; ...`` for every error of ``exc`` (see ``field_errors``)."""
+    return "; ".join(f"{e.loc}: {e.msg}" for e in field_errors(exc, root, unknown))
 
 
 def json_type(value: Any) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,6 @@ import orjson
 from services.ingest.core import json_type
 from shared.html import extract_page
 
-SUFFIXES = frozenset({".txt", ".json", ".jsonl", ".ndjson", ".html", ".htm"})
 _TITLE_RE = re.compile(r"<title[^>]*>(.*?)</title>|<h1[^>]*>(.*?)</h1>", re.I | re.S)
 _TAG_RE = re.compile(r"<[^>]+>")
 
@@ -72,46 +71,68 @@ def read_file(path: Path) -> Iterator[FileItem]:
     except OSError as exc:
         yield FileItem(origin, error=f"cannot read: {exc.strerror}")
         return
-    if suffix == ".txt":
-        title, _, body = text.strip().partition("\n")
-        yield FileItem(origin, {"title": title.strip(), "body": body.strip()})
-    elif suffix == ".json":
-        try:
-            doc = orjson.loads(text)
-        except orjson.JSONDecodeError as exc:
-            yield FileItem(origin, error=f"invalid JSON: {exc}")
-            return
-        items = doc if isinstance(doc, list) else [doc]
-        for index, item in enumerate(items):
-            yield _item(f"{origin}[{index}]" if isinstance(doc, list) else origin, item)
-    elif suffix in (".jsonl", ".ndjson"):
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                yield _item(f"{origin}:{number}", orjson.loads(line))
-            except orjson.JSONDecodeError as exc:
-                yield FileItem(f"{origin}:{number}", error=f"invalid JSON: {exc}")
-    elif suffix in (".html", ".htm"):
-        # The page's own headline (og:title, h1...) without the site's name; the
-        # server takes the text, date, authors and canonical URL from the same page.
-        headline = extract_page(text).title
-        if headline:
-            title = headline
-        else:
-            match = _TITLE_RE.search(text)
-            title = (
-                html.unescape(_TAG_RE.sub("", (match.group(1) or match.group(2))))
-                if match
-                else path.stem
-            )
-        yield FileItem(origin, {"title": " ".join(title.split()) or path.stem, "html": text})
-    else:
+    reader = _READERS.get(suffix)
+    if reader is None:
         yield FileItem(
             origin,
             error=f"unsupported file type {suffix or '(none)'}; "
             f"use one of {', '.join(sorted(SUFFIXES))}",
         )
+        return
+    yield from reader(origin, text, path)
+
+
+def _read_txt(origin: str, text: str, path: Path) -> Iterator[FileItem]:
+    title, _, body = text.strip().partition("\n")
+    yield FileItem(origin, {"title": title.strip(), "body": body.strip()})
+
+
+def _read_json(origin: str, text: str, path: Path) -> Iterator[FileItem]:
+    try:
+        doc = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        yield FileItem(origin, error=f"invalid JSON: {exc}")
+        return
+    items = doc if isinstance(doc, list) else [doc]
+    for index, item in enumerate(items):
+        yield _item(f"{origin}[{index}]" if isinstance(doc, list) else origin, item)
+
+
+def _read_jsonl(origin: str, text: str, path: Path) -> Iterator[FileItem]:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield _item(f"{origin}:{number}", orjson.loads(line))
+        except orjson.JSONDecodeError as exc:
+            yield FileItem(f"{origin}:{number}", error=f"invalid JSON: {exc}")
+
+
+def _read_html(origin: str, text: str, path: Path) -> Iterator[FileItem]:
+    # The page's own headline (og:title, h1...) without the site's name; the
+    # server takes the text, date, authors and canonical URL from the same page.
+    headline = extract_page(text).title
+    if headline:
+        title = headline
+    else:
+        match = _TITLE_RE.search(text)
+        title = (
+            html.unescape(_TAG_RE.sub("", (match.group(1) or match.group(2))))
+            if match
+            else path.stem
+        )
+    yield FileItem(origin, {"title": " ".join(title.split()) or path.stem, "html": text})
+
+
+_READERS: dict[str, Callable[[str, str, Path], Iterator[FileItem]]] = {
+    ".txt": _read_txt,
+    ".json": _read_json,
+    ".jsonl": _read_jsonl,
+    ".ndjson": _read_jsonl,
+    ".html": _read_html,
+    ".htm": _read_html,
+}
+SUFFIXES = frozenset(_READERS)
 
 
 def _item(origin: str, value: Any) -> FileItem:

@@ -26,24 +26,24 @@ import logging
 import re
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from services.ingest.api import ApiError
-from services.topic_names import UnknownTopicError, topic_names
+from services.api_errors import RETRY_AFTER, ApiError
+from services.ingest.deps import NamesDep, RedisDep, SettingsDep, StreamRedisDep
+from services.topic_names import SLUG_PATTERN, UnknownTopicError, topic_names
 from shared.codec import entry_json
 from shared.settings import Settings
-from shared.streams import StreamNames
+from shared.subscriptions import NAME_PATTERN, get
 
 log = logging.getLogger(__name__)
 
-SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,99}$"
-SUBSCRIPTION_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 _ENTRY_ID = re.compile(r"^\d{1,20}(-\d{1,20})?$")
 _READ_COUNT = 100
 
@@ -98,140 +98,151 @@ class _Slot:
         self.release()
 
 
-def topic_stream_router(
+async def _events(
+    request: Request, client: Any, stream: str, start: str, keepalive_ms: int
+) -> AsyncIterator[bytes]:
+    last = start
+    # Tells the client the subscription is live (and EventSource to wait 1 s to reconnect).
+    yield b"retry: 1000\n: connected\n\n"
+    quiet_since = time.monotonic()
+    try:
+        while not STOPPING.is_set() and not await request.is_disconnected():
+            # Short blocks, so a shutdown or a disconnect is noticed within a second.
+            reply = await client.xread(
+                {stream: last}, block=min(keepalive_ms, 1000), count=_READ_COUNT
+            )
+            if not reply:
+                if (time.monotonic() - quiet_since) * 1000 >= keepalive_ms:
+                    quiet_since = time.monotonic()
+                    yield b": keepalive\n\n"
+                continue
+            quiet_since = time.monotonic()
+            for _, entries in reply:
+                for raw_id, fields in entries:
+                    entry_id = raw_id.decode() if isinstance(raw_id, bytes) else str(raw_id)
+                    last = entry_id
+                    data = entry_json(fields)
+                    if data is None:
+                        log.warning("SSE: %s entry %s has no json field", stream, entry_id)
+                        continue
+                    yield format_event(entry_id, data)
+    except (RedisConnectionError, RedisTimeoutError) as exc:
+        # The response has started: end it; the client reconnects with Last-Event-ID.
+        log.warning("SSE on %s ended, Redis unreachable: %s", stream, exc)
+    finally:
+        log.debug("SSE on %s closed at %s", stream, last)
+
+
+async def _released(chunks: AsyncIterator[bytes], slot: _Slot) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in chunks:
+            yield chunk
+    finally:
+        slot.release()
+
+
+async def _respond(
+    request: Request,
     settings: Settings,
-    redis_factory: Callable[[], Any],
-    stream_redis_factory: Callable[[], Any] | None = None,
-) -> APIRouter:
-    """The router with ``GET /v1/streams/topics/{slug}`` and ``.../subscriptions/{name}``.
+    client: Any,
+    stream: str,
+    where: Resume,
+) -> StreamingResponse:
+    """The event stream of ``stream`` from the entry after ``where``, the start or now.
 
-    Auth comes from the app's middleware. Open streams read Redis through
-    ``stream_redis_factory``'s client (a pool of their own, so followers never take
-    the connections ingestion needs); at most ``NEWSFLOW_SSE_MAX_STREAMS`` are open
-    at once, and a request beyond that is answered 429.
+    Open streams read Redis through ``client``, from a pool of their own (followers
+    never take the connections ingestion needs); at most ``NEWSFLOW_SSE_MAX_STREAMS``
+    are open at once (``app.state.sse_open``), and a request beyond that is 429.
     """
-    names = StreamNames(settings.prefix)
+    resume, from_ = where.entry_id, where.from_
+    if resume is not None and not valid_entry_id(resume.strip()):
+        raise ApiError(
+            422,
+            "invalid_parameter",
+            f"last_event_id: must be a stream entry id like 1732690000000-0 (each part "
+            f"below 2^64), not {resume[:60]!r}",
+            fields=[{"field": "last_event_id", "message": "must be a stream entry id"}],
+        )
+    open_streams: list[int] = request.app.state.sse_open
+    if open_streams[0] >= settings.sse_max_streams:
+        raise ApiError(
+            429,
+            "too_many_streams",
+            f"{open_streams[0]} event streams are open; the limit is "
+            f"{settings.sse_max_streams} (NEWSFLOW_SSE_MAX_STREAMS); retry later",
+            headers=RETRY_AFTER,
+        )
+    slot = _Slot(open_streams)
+    if resume is not None:
+        start = resume.strip()
+    elif from_ == "start":
+        start = "0-0"
+    else:
+        # Pin "$" now, so entries written between this answer and the first XREAD count.
+        start = await last_entry_id(client, stream)
     keepalive_ms = max(1, int(settings.sse_keepalive_seconds * 1000))
-    router = APIRouter()
-    stream_client = stream_redis_factory or redis_factory
-    open_streams = [0]
-
-    async def events(
-        request: Request, client: Any, stream: str, start: str, slot: _Slot
-    ) -> AsyncIterator[bytes]:
-        try:
-            async for chunk in _events(request, client, stream, start):
-                yield chunk
-        finally:
-            slot.release()
-
-    async def _events(
-        request: Request, client: Any, stream: str, start: str
-    ) -> AsyncIterator[bytes]:
-        last = start
-        # Tells the client the subscription is live (and EventSource to wait 1 s to reconnect).
-        yield b"retry: 1000\n: connected\n\n"
-        quiet_since = time.monotonic()
-        try:
-            while not STOPPING.is_set() and not await request.is_disconnected():
-                # Short blocks, so a shutdown or a disconnect is noticed within a second.
-                reply = await client.xread(
-                    {stream: last}, block=min(keepalive_ms, 1000), count=_READ_COUNT
-                )
-                if not reply:
-                    if (time.monotonic() - quiet_since) * 1000 >= keepalive_ms:
-                        quiet_since = time.monotonic()
-                        yield b": keepalive\n\n"
-                    continue
-                quiet_since = time.monotonic()
-                for _, entries in reply:
-                    for raw_id, fields in entries:
-                        entry_id = raw_id.decode() if isinstance(raw_id, bytes) else str(raw_id)
-                        last = entry_id
-                        data = entry_json(fields)
-                        if data is None:
-                            log.warning("SSE: %s entry %s has no json field", stream, entry_id)
-                            continue
-                        yield format_event(entry_id, data)
-        except (RedisConnectionError, RedisTimeoutError) as exc:
-            # The response has started: end it; the client reconnects with Last-Event-ID.
-            log.warning("SSE on %s ended, Redis unreachable: %s", stream, exc)
-        finally:
-            log.debug("SSE on %s closed at %s", stream, last)
-
-    @router.get(
-        "/v1/streams/topics/{slug}",
-        summary="Follow a topic live (Server-Sent Events, resumable with Last-Event-ID)",
-        response_class=StreamingResponse,
+    return StreamingResponse(
+        _released(_events(request, client, stream, start, keepalive_ms), slot),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
-    async def follow_topic(
-        request: Request,
-        slug: Annotated[str, Path(pattern=SLUG_PATTERN)],
-        last_event_id_header: Annotated[str | None, Header(alias="last-event-id")] = None,
-        last_event_id: str | None = None,
-        from_: Annotated[Literal["start", "now"], Query(alias="from")] = "now",
-    ) -> StreamingResponse:
-        try:
-            topic_names(settings.taxonomy_path).check(slug)
-        except UnknownTopicError as exc:
-            raise ApiError(404, "not_found", str(exc)) from exc
-        return await respond(
-            request, names.topic(slug), last_event_id_header or last_event_id, from_
-        )
 
-    @router.get(
-        "/v1/streams/subscriptions/{name}",
-        summary="Follow a saved filter live (Server-Sent Events, resumable with Last-Event-ID)",
-        response_class=StreamingResponse,
-    )
-    async def follow_subscription(
-        request: Request,
-        name: Annotated[str, Path(pattern=SUBSCRIPTION_PATTERN)],
-        last_event_id_header: Annotated[str | None, Header(alias="last-event-id")] = None,
-        last_event_id: str | None = None,
-        from_: Annotated[Literal["start", "now"], Query(alias="from")] = "now",
-    ) -> StreamingResponse:
-        from shared.subscriptions import get
 
-        if await get(redis_factory(), names, name) is None:
-            raise ApiError(404, "not_found", f"no subscription called {name!r}")
-        return await respond(
-            request, names.subs(name), last_event_id_header or last_event_id, from_
-        )
+@dataclass(frozen=True, slots=True)
+class Resume:
+    """Where a follower starts: after ``entry_id`` when given, else ``from_``."""
 
-    async def respond(
-        request: Request, stream: str, resume: str | None, from_: str
-    ) -> StreamingResponse:
-        """The event stream of ``stream`` from ``resume``, the start or now."""
-        if resume is not None and not valid_entry_id(resume.strip()):
-            raise ApiError(
-                422,
-                "invalid_parameter",
-                f"last_event_id: must be a stream entry id like 1732690000000-0 (each part "
-                f"below 2^64), not {resume[:60]!r}",
-                fields=[{"field": "last_event_id", "message": "must be a stream entry id"}],
-            )
-        if open_streams[0] >= settings.sse_max_streams:
-            raise ApiError(
-                429,
-                "too_many_streams",
-                f"{open_streams[0]} event streams are open; the limit is "
-                f"{settings.sse_max_streams} (NEWSFLOW_SSE_MAX_STREAMS); retry later",
-                headers={"Retry-After": "5"},
-            )
-        slot = _Slot(open_streams)
-        client = stream_client()
-        if resume is not None:
-            start = resume.strip()
-        elif from_ == "start":
-            start = "0-0"
-        else:
-            # Pin "$" now, so entries written between this answer and the first XREAD count.
-            start = await last_entry_id(client, stream)
-        return StreamingResponse(
-            events(request, client, stream, start, slot),
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-        )
+    entry_id: str | None
+    from_: str
 
-    return router
+
+def _resume(
+    last_event_id_header: Annotated[str | None, Header(alias="last-event-id")] = None,
+    last_event_id: str | None = None,
+    from_: Annotated[Literal["start", "now"], Query(alias="from")] = "now",
+) -> Resume:
+    return Resume(last_event_id_header or last_event_id, from_)
+
+
+ResumeDep = Annotated[Resume, Depends(_resume)]
+
+router = APIRouter()
+
+
+@router.get(
+    "/v1/streams/topics/{slug}",
+    summary="Follow a topic live (Server-Sent Events, resumable with Last-Event-ID)",
+    response_class=StreamingResponse,
+)
+async def follow_topic(
+    request: Request,
+    slug: Annotated[str, Path(pattern=SLUG_PATTERN)],
+    settings: SettingsDep,
+    names: NamesDep,
+    stream_client: StreamRedisDep,
+    resume: ResumeDep,
+) -> StreamingResponse:
+    try:
+        topic_names(settings.taxonomy_path).check(slug)
+    except UnknownTopicError as exc:
+        raise ApiError(404, "not_found", str(exc)) from exc
+    return await _respond(request, settings, stream_client, names.topic(slug), resume)
+
+
+@router.get(
+    "/v1/streams/subscriptions/{name}",
+    summary="Follow a saved filter live (Server-Sent Events, resumable with Last-Event-ID)",
+    response_class=StreamingResponse,
+)
+async def follow_subscription(
+    request: Request,
+    name: Annotated[str, Path(pattern=NAME_PATTERN)],
+    settings: SettingsDep,
+    names: NamesDep,
+    client: RedisDep,
+    stream_client: StreamRedisDep,
+    resume: ResumeDep,
+) -> StreamingResponse:
+    if await get(client, names, name) is None:
+        raise ApiError(404, "not_found", f"no subscription called {name!r}")
+    return await _respond(request, settings, stream_client, names.subs(name), resume)

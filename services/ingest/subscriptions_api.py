@@ -10,35 +10,26 @@ written to ``<prefix>subs:<name>`` by the enrich worker; follow them with
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import ValidationError
 
-from services.ingest.api import ApiError, read_body
+from services.api_errors import ApiError
+from services.ingest.bodies import read_body
 from services.ingest.core import decode_json
+from services.ingest.deps import NamesDep, RedisDep, SettingsDep
+from services.ingest.errors import invalid_json, invalid_model
 from services.topic_names import UnknownTopicError, topic_names
 from shared.errors import InvalidMessage
 from shared.settings import Settings
-from shared.streams import StreamNames
 from shared.subscriptions import NAME_PATTERN, SavedFilter, delete, get, key, list_all, save
 
 _MAX_BODY = 64 * 1024
 Name = Annotated[str, Path(pattern=NAME_PATTERN)]
 
-
-def _invalid(exc: ValidationError) -> ApiError:
-    fields = []
-    for err in exc.errors(include_url=False):
-        loc = ".".join(str(p) for p in err["loc"]) or "subscription"
-        msg = {"extra_forbidden": "unknown field", "missing": "field required"}.get(
-            err["type"], err["msg"]
-        )
-        fields.append({"field": loc, "message": msg})
-    message = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
-    return ApiError(422, "invalid_subscription", message, fields)
+router = APIRouter()
 
 
 def unknown_topics(topics: list[str], settings: Settings) -> list[tuple[int, str]]:
@@ -57,71 +48,70 @@ def _json(data: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(data), status_code=status, media_type="application/json")
 
 
-def subscriptions_router(settings: Settings, redis_factory: Callable[[], Any]) -> APIRouter:
-    """The router with the ``/v1/subscriptions`` endpoints (auth comes from the middleware)."""
-    names = StreamNames(settings.prefix)
-    router = APIRouter()
-
-    @router.post("/v1/subscriptions", status_code=201, summary="Save a filter subscription")
-    async def create_subscription(request: Request, replace: bool = False) -> Response:
-        try:
-            body = await read_body(request, _MAX_BODY)
-        except ApiError as exc:
-            raise ApiError(
-                413, "too_large", f"a subscription is at most {_MAX_BODY} bytes"
-            ) from exc
-        try:
-            data = decode_json(body, "request body")
-        except InvalidMessage as exc:
-            raise ApiError(400, "invalid_json", str(exc)) from exc
-        try:
-            sub = SavedFilter.model_validate(data)
-        except ValidationError as exc:
-            raise _invalid(exc) from exc
-        unknown = unknown_topics(sub.topics, settings)
-        if unknown:
-            fields = [{"field": f"topics.{i}", "message": m} for i, m in unknown]
-            raise ApiError(
-                422, "invalid_subscription", "; ".join(f["message"] for f in fields), fields
-            )
-        client = redis_factory()
-        count = int(await client.hlen(key(names)))
-        if count >= settings.max_subscriptions and await get(client, names, sub.name) is None:
-            # Every saved filter costs the enrich worker a match per article.
-            raise ApiError(
-                409,
-                "too_many_subscriptions",
-                f"{count} subscriptions exist; the limit is {settings.max_subscriptions} "
-                "(NEWSFLOW_MAX_SUBSCRIPTIONS): delete one first",
-            )
-        if not await save(client, names, sub, replace=replace):
-            raise ApiError(
-                409,
-                "exists",
-                f"a subscription called {sub.name!r} exists; delete it or POST with ?replace=true",
-            )
-        return _json({**sub.model_dump(mode="json"), "stream": names.subs(sub.name)}, status=201)
-
-    @router.get("/v1/subscriptions", summary="Every saved filter subscription")
-    async def list_subscriptions() -> Response:
-        subs = await list_all(redis_factory(), names)
-        return _json(
-            {"items": [{**s.model_dump(mode="json"), "stream": names.subs(s.name)} for s in subs]}
+@router.post("/v1/subscriptions", status_code=201, summary="Save a filter subscription")
+async def create_subscription(
+    request: Request,
+    settings: SettingsDep,
+    names: NamesDep,
+    client: RedisDep,
+    replace: bool = False,
+) -> Response:
+    try:
+        body = await read_body(request, _MAX_BODY)
+    except ApiError as exc:
+        raise ApiError(413, "too_large", f"a subscription is at most {_MAX_BODY} bytes") from exc
+    try:
+        data = decode_json(body, "request body")
+    except InvalidMessage as exc:
+        raise invalid_json(exc) from exc
+    try:
+        sub = SavedFilter.model_validate(data)
+    except ValidationError as exc:
+        raise invalid_model(
+            "invalid_subscription", exc, root="subscription", unknown="unknown field"
+        ) from exc
+    unknown = unknown_topics(sub.topics, settings)
+    if unknown:
+        fields = [{"field": f"topics.{i}", "message": m} for i, m in unknown]
+        raise ApiError(422, "invalid_subscription", "; ".join(f["message"] for f in fields), fields)
+    count = int(await client.hlen(key(names)))
+    if count >= settings.max_subscriptions and await get(client, names, sub.name) is None:
+        # Every saved filter costs the enrich worker a match per article.
+        raise ApiError(
+            409,
+            "too_many_subscriptions",
+            f"{count} subscriptions exist; the limit is {settings.max_subscriptions} "
+            "(NEWSFLOW_MAX_SUBSCRIPTIONS): delete one first",
         )
+    if not await save(client, names, sub, replace=replace):
+        raise ApiError(
+            409,
+            "exists",
+            f"a subscription called {sub.name!r} exists; delete it or POST with ?replace=true",
+        )
+    return _json({**sub.model_dump(mode="json"), "stream": names.subs(sub.name)}, status=201)
 
-    @router.get("/v1/subscriptions/{name}", summary="One saved filter subscription")
-    async def get_subscription(name: Name) -> Response:
-        sub = await get(redis_factory(), names, name)
-        if sub is None:
-            raise ApiError(404, "not_found", f"no subscription called {name!r}")
-        return _json({**sub.model_dump(mode="json"), "stream": names.subs(sub.name)})
 
-    @router.delete(
-        "/v1/subscriptions/{name}", status_code=204, summary="Delete a saved filter subscription"
+@router.get("/v1/subscriptions", summary="Every saved filter subscription")
+async def list_subscriptions(names: NamesDep, client: RedisDep) -> Response:
+    subs = await list_all(client, names)
+    return _json(
+        {"items": [{**s.model_dump(mode="json"), "stream": names.subs(s.name)} for s in subs]}
     )
-    async def delete_subscription(name: Name) -> Response:
-        if not await delete(redis_factory(), names, name):
-            raise ApiError(404, "not_found", f"no subscription called {name!r}")
-        return Response(status_code=204)
 
-    return router
+
+@router.get("/v1/subscriptions/{name}", summary="One saved filter subscription")
+async def get_subscription(name: Name, names: NamesDep, client: RedisDep) -> Response:
+    sub = await get(client, names, name)
+    if sub is None:
+        raise ApiError(404, "not_found", f"no subscription called {name!r}")
+    return _json({**sub.model_dump(mode="json"), "stream": names.subs(sub.name)})
+
+
+@router.delete(
+    "/v1/subscriptions/{name}", status_code=204, summary="Delete a saved filter subscription"
+)
+async def delete_subscription(name: Name, names: NamesDep, client: RedisDep) -> Response:
+    if not await delete(client, names, name):
+        raise ApiError(404, "not_found", f"no subscription called {name!r}")
+    return Response(status_code=204)

@@ -7,6 +7,8 @@ an HMAC-SHA256 of it under the API key, so nothing is stored, every API replica
 accepts it, and changing the key revokes every token. It opens only the event
 streams (reading, never writing), and only until it expires, because a URL ends up
 in browser history and proxy logs where a header does not.
+
+``POST /v1/tokens`` (behind the key) issues one; ``services.ingest.auth`` checks it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,13 @@ import base64
 import hashlib
 import hmac
 import time
+from datetime import UTC, datetime
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from services.api_errors import ApiError
+from services.ingest.deps import SettingsDep
 
 _SCOPE = b"streams"
 
@@ -39,3 +48,24 @@ def valid(key: str, token: str, now: float | None = None) -> bool:
 def _signature(key: str, expires: int) -> str:
     mac = hmac.new(key.encode(), _SCOPE + b":" + str(expires).encode(), hashlib.sha256)
     return base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
+
+
+router = APIRouter()
+
+
+@router.post("/v1/tokens", summary="A short-lived token for event streams in a browser")
+async def create_token(settings: SettingsDep) -> JSONResponse:
+    if not settings.api_key:
+        raise ApiError(
+            409,
+            "no_key",
+            "the API is open (NEWSFLOW_API_KEY is unset): streams need no token",
+        )
+    token, expires = issue(settings.api_key, settings.token_ttl_s)
+    return JSONResponse(
+        {
+            "token": token,
+            "expires_at": datetime.fromtimestamp(expires, UTC).isoformat(),
+            "use": "GET /v1/streams/...?token=<token> (read only, until it expires)",
+        }
+    )

@@ -46,3 +46,23 @@ def test_ordinary_news_does_not_reload_the_model() -> None:
     enricher = Enricher(Settings(ner="on", keywords="off"))
     enricher.enrich_batch([MATCH_REPORT] * 20)
     assert enricher.model_reloads == 0
+
+
+def test_topic_caches_keep_no_long_words() -> None:
+    # Long unspaced runs are unique: caching them would grow memory with every article.
+    from services.enrich import topics
+
+    taxonomy = topics.TopicTaxonomy.load(None)
+    rng = random.Random(9)
+    junk = ["".join(rng.choices("abcdefghijklmnopqrstuvwxyz", k=300)) for _ in range(2_000)]
+    before = (
+        topics._stem_cached.cache_info().currsize,
+        topics._chunk_words_cached.cache_info().currsize,
+    )
+    taxonomy.classify("Markets rally", "Stocks rose on Monday. " + " ".join(junk), 0.3)
+    after = (
+        topics._stem_cached.cache_info().currsize,
+        topics._chunk_words_cached.cache_info().currsize,
+    )
+    assert after[0] - before[0] < 50 and after[1] - before[1] < 50, (before, after)
+    assert all(len(chunk) <= topics.CACHED_CHARS for chunk in taxonomy._chunk_codes)

@@ -268,6 +268,24 @@ async def test_backlog_over_the_limit_gets_429_with_retry_after(
     assert await redis_client.xlen(names.raw) == 5
 
 
+async def test_a_backlog_before_the_sink_counts_too(
+    settings: Settings, redis_client: aioredis.Redis
+) -> None:
+    # Storage away: enrichment goes on and the articles wait for the sink instead.
+    limited = settings.model_copy(update={"max_raw_backlog": 4})
+    names = StreamNames(settings.prefix)
+    async with serve(limited) as client:
+        for i in range(3):
+            await redis_client.xadd(names.enriched, {"json": f'{{"n": {i}}}'.encode()})
+        assert (await client.post("/v1/articles", json=ARTICLE)).status_code == 202
+        for i in range(3):
+            await redis_client.xadd(names.enriched, {"json": f'{{"n": {i + 3}}}'.encode()})
+        await asyncio.sleep(1.1)  # the gate asks Redis at most once a second
+        response = await client.post("/v1/articles", json={**ARTICLE, "title": "Another"})
+    assert response.status_code == 429
+    assert "7 accepted articles are not yet stored" in response.json()["error"]["message"]
+
+
 async def test_redis_unreachable_gives_503_and_readyz_fails(settings: Settings) -> None:
     dead = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{free_port()}/0"})
     async with serve(dead, ready=False) as client:

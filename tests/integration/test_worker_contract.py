@@ -169,3 +169,43 @@ async def test_a_key_of_the_wrong_type_holds_the_batch_until_it_is_mended(
         consumer._task.cancel()
     assert await redis_client.xlen(names.enriched) == 4
     assert await redis_client.xlen(names.dlq) == 0
+
+
+async def test_a_held_batch_is_reported_where_stats_and_up_look(
+    settings: Settings, redis_client: aioredis.Redis
+) -> None:
+    import redis as sync_redis
+
+    from services.tools import collect_stats
+    from shared import worker_status
+
+    names = StreamNames(settings.prefix)
+    await _fill(redis_client, names.raw, 3)
+    await _crash_reading(redis_client, names.raw, 3)
+    outage = {"on": True}
+
+    async def process(entries: list[Entry]) -> None:
+        if outage["on"]:
+            raise RetryableError("SQLite database data/newsflow.db is busy: database is locked")
+
+    consumer = _consumer(settings, redis_client, names.raw, process, retry_max_backoff_s=0.1)
+    sync = sync_redis.Redis.from_url(settings.resolved_redis_url() or "")
+    consumer.start()  # the recovery loop claims the batch after 100 ms and holds it
+    try:
+
+        def holding() -> list[worker_status.WorkerStatus]:
+            return [s for s in worker_status.read_all(sync, names) if s.holding_since]
+
+        await _until(holding, "the hold to be published")
+        (status,) = holding()
+        assert status.service == "enrich" and status.consumer == consumer.consumer
+        assert "database is locked" in (status.holding_reason or "")
+        shown = collect_stats(sync, names)["workers"]
+        assert [w["holding_reason"] for w in shown] == [status.holding_reason]
+
+        outage["on"] = False
+        await _until(lambda: not holding(), "the worker to report it resumed")
+        assert [s.consumer for s in worker_status.read_all(sync, names)] == [consumer.consumer]
+    finally:
+        await consumer.stop()
+        sync.close()
