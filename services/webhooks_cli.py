@@ -184,10 +184,14 @@ def cmd_test(args: argparse.Namespace) -> int:
     msg_id = f"msg_test_{int(now.timestamp() * 1000)}"
 
     async def send() -> sender.Attempt:
-        await webhooks.check_target(spec.url, allow_private=settings.webhook_allow_private)
+        address = await webhooks.check_target(
+            spec.url, allow_private=settings.webhook_allow_private
+        )
         async with sender.client(settings) as http:
             headers = sender.signed_headers(secret, msg_id, body, now)
-            return await sender.post(http, spec.url, body, headers, settings.webhook_timeout_s)
+            return await sender.post(
+                http, spec.url, body, headers, settings.webhook_timeout_s, address
+            )
 
     try:
         attempt = asyncio.run(send())

@@ -179,10 +179,14 @@ def _forbidden(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
     return None
 
 
-async def check_target(url: str, *, allow_private: bool) -> None:
+async def check_target(url: str, *, allow_private: bool) -> str | None:
     """Resolve ``url``'s host; raise ``UnsafeTarget`` when any address it resolves to is
     private, loopback, link-local, multicast, reserved or unspecified (unless
-    ``allow_private``), or ``WebhookRejected`` when it does not resolve."""
+    ``allow_private``), or ``WebhookRejected`` when it does not resolve.
+
+    Returns the first address, checked, for the caller to connect to (so that a name
+    cannot resolve to a public address here and to a private one on connecting), or
+    None for an IPv6 address with a zone."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -190,17 +194,18 @@ async def check_target(url: str, *, allow_private: bool) -> None:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         raise WebhookRejected("url", f"host {host!r} does not resolve: {exc}") from None
-    if allow_private:
-        return
-    for info in infos:
-        address = str(info[4][0]).split("%")[0]  # drop an IPv6 zone
-        reason = _forbidden(ipaddress.ip_address(address))
-        if reason is not None:
-            raise UnsafeTarget(
-                "url",
-                f"host {host!r} resolves to {address}, a {reason} address; webhooks may only "
-                "call public addresses unless NEWSFLOW_WEBHOOK_ALLOW_PRIVATE=true",
-            )
+    first = str(infos[0][4][0])
+    if not allow_private:
+        for info in infos:
+            address = str(info[4][0]).split("%")[0]  # drop an IPv6 zone
+            reason = _forbidden(ipaddress.ip_address(address))
+            if reason is not None:
+                raise UnsafeTarget(
+                    "url",
+                    f"host {host!r} resolves to {address}, a {reason} address; webhooks may "
+                    "only call public addresses unless NEWSFLOW_WEBHOOK_ALLOW_PRIVATE=true",
+                )
+    return None if "%" in first else first
 
 
 # --- storage -------------------------------------------------------------------------

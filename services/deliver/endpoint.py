@@ -195,12 +195,14 @@ class Endpoint:
     async def _attempt(self, msg_id: str, body: bytes) -> Attempt:
         # Checked on every attempt: the name may resolve elsewhere since it was made.
         try:
-            await check_target(self.webhook.url, allow_private=self.settings.webhook_allow_private)
+            address = await check_target(
+                self.webhook.url, allow_private=self.settings.webhook_allow_private
+            )
         except webhooks.WebhookRejected as exc:
             return Attempt(None, exc.message, 0.0)
         headers = signed_headers(self.webhook.secret, msg_id, body, datetime.now(UTC))
         return await post(
-            self.http, self.webhook.url, body, headers, self.settings.webhook_timeout_s
+            self.http, self.webhook.url, body, headers, self.settings.webhook_timeout_s, address
         )
 
     async def _record(

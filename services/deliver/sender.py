@@ -13,6 +13,7 @@ import random
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import standardwebhooks
@@ -104,12 +105,25 @@ async def post(
     body: bytes,
     headers: dict[str, str],
     total_timeout_s: float,
+    address: str | None = None,
 ) -> Attempt:
-    """POST ``body`` once; never raises for the receiver's faults (they are the result)."""
+    """POST ``body`` once; never raises for the receiver's faults (they are the result).
+
+    With ``address`` (what ``check_target`` checked), connect there rather than resolve
+    the host again; the ``Host`` header and TLS (SNI, certificate) keep the URL's name."""
+    target = httpx.URL(url)
+    extensions: dict[str, Any] = {}
+    if address is not None:
+        headers = {**headers, "host": target.netloc.decode("ascii")}
+        if target.scheme == "https":
+            extensions["sni_hostname"] = target.host
+        target = target.copy_with(host=address)
     started = time.perf_counter()
     try:
         async with asyncio.timeout(total_timeout_s):
-            async with http.stream("POST", url, content=body, headers=headers) as response:
+            async with http.stream(
+                "POST", target, content=body, headers=headers, extensions=extensions
+            ) as response:
                 read = 0
                 async for chunk in response.aiter_raw():
                     read += len(chunk)

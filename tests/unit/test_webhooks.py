@@ -10,7 +10,9 @@ import pytest
 import standardwebhooks
 from pydantic import ValidationError
 
+from services.deliver import sender
 from services.deliver.sender import backoff, message_id, retry_after, signed_headers
+from shared.settings import Settings
 from shared.webhooks import (
     UnsafeTarget,
     WebhookIn,
@@ -19,6 +21,7 @@ from shared.webhooks import (
     field_of,
     new_secret,
 )
+from tests.webhook_receiver import receiver
 
 
 def _rejected(**data: object) -> WebhookRejected:
@@ -131,3 +134,18 @@ def test_retry_after_seconds_or_http_date() -> None:
     assert retry_after(None) is None
     assert retry_after("soon") is None
     assert retry_after("Wed, 02 Dec 2026 16:00:30 GMT", now=1796227200.0) == 30.0
+
+
+async def test_a_delivery_connects_to_the_address_that_was_checked() -> None:
+    secret = new_secret()
+    with receiver(secret) as sink:
+        port = sink.url.rsplit(":", 1)[1].split("/")[0]
+        url = f"http://pinned.invalid:{port}/hook"  # the name itself resolves nowhere
+        body = b'{"id":"a1"}'
+        headers = signed_headers(secret, "msg_1", body, datetime.now(UTC))
+        async with sender.client(Settings()) as http:
+            attempt = await sender.post(http, url, body, headers, 10.0, address="127.0.0.1")
+        assert attempt.ok, attempt
+        got = {k.lower(): v for k, v in sink.received[0].headers.items()}
+        assert got["host"] == f"pinned.invalid:{port}"
+        assert sink.received[0].verified == {"id": "a1"}
