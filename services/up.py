@@ -1,7 +1,7 @@
 """``newsflow up``: the whole stack in one command.
 
 Starts an embedded Redis (unless ``REDIS_URL``), then one process per service
-(sink, N x enrich, ingest + API), optionally ingests seed files, and prints one
+(sink, N x enrich, deliver, ingest + API), optionally ingests seed files, and prints one
 line per stored article. Ctrl-C stops it in order: the API first (nothing new
 is accepted), then the pipeline drains what was accepted, then the workers and
 Redis stop. A second Ctrl-C kills everything at once.
@@ -205,6 +205,7 @@ class Stack:
             Child("enrich", {**env, "NEWSFLOW_ENRICH_HTTP_PORT": str(port)})
             for port in enrich_ports
         ]
+        self.children.append(Child("deliver", env))  # webhooks
         self.children.append(Child("ingest", env))
         for child in self.children:
             child.start()

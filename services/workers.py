@@ -1,4 +1,4 @@
-"""``newsflow worker ingest|enrich|sink``: run one service in this process."""
+"""``newsflow worker ingest|enrich|sink|deliver``: run one service in this process."""
 
 from __future__ import annotations
 
@@ -56,6 +56,11 @@ def run_worker(service: str) -> int:
             timeout_graceful_shutdown=int(settings.graceful_timeout),
         )
         Server(config).run()
+        return 0
+    if service == "deliver":
+        from services.deliver.app import serve
+
+        asyncio.run(serve(settings, url))
         return 0
     if service == "enrich":
         from services.enrich.app import build_app

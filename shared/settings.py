@@ -125,6 +125,18 @@ class Settings(BaseSettings):
     # Saved filters: at most this many (creating one more is 409); each is at most
     # 64 KB of JSON.
     max_subscriptions: int = Field(default=200, ge=0)
+    # Webhooks: a target that resolves to a private, loopback, link-local, multicast,
+    # reserved or unspecified address is refused unless this is true (a stack whose
+    # receivers run on the same host or network).
+    webhook_allow_private: bool = False
+    # A delivery is retried (exponential backoff, full jitter, Retry-After honoured)
+    # for this long; then the entry goes to the webhook's dead-letter stream.
+    webhook_max_retry_s: float = Field(default=86_400.0, ge=0)
+    webhook_connect_timeout_s: float = Field(default=5.0, gt=0)
+    # The whole attempt: connect, send, and read the (capped) response.
+    webhook_timeout_s: float = Field(default=10.0, gt=0)
+    # How often the deliver worker looks for new and deleted webhooks.
+    webhook_refresh_s: float = Field(default=2.0, gt=0)
 
     @field_validator("prefix")
     @classmethod

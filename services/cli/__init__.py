@@ -12,6 +12,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from services import webhooks_cli
 from services.cli import (
     dlq,
     docs,
@@ -40,6 +41,7 @@ COMMANDS = (
     search,
     subscribe,
     subscriptions,
+    webhooks_cli,
     dlq,
     eval_,
     stats,

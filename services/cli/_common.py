@@ -8,4 +8,4 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
-WORKERS = ("ingest", "enrich", "sink")
+WORKERS = ("ingest", "enrich", "sink", "deliver")

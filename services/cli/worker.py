@@ -1,4 +1,4 @@
-"""``newsflow worker ingest|enrich|sink``: one service alone, as docker compose runs it."""
+"""``newsflow worker ingest|enrich|sink|deliver``: one service alone, as docker compose runs it."""
 
 from __future__ import annotations
 

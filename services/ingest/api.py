@@ -6,6 +6,7 @@
 - ``articles_api``: ``POST /v1/articles``, ``POST /v1/articles/batch``, ``GET /v1/articles/{id}``
 - ``query_api``: ``GET /v1/search``, ``/v1/entities/top``, ``/v1/topics/counts``
 - ``subscriptions_api``: ``/v1/subscriptions`` (saved filters)
+- ``webhooks_api``: ``/v1/webhooks`` (signed webhooks) and their deliveries
 - ``sse``: ``GET /v1/streams/topics/{slug}``, ``/v1/streams/subscriptions/{name}``
 - ``tokens``: ``POST /v1/tokens``
 - ``health``: ``GET /healthz``, ``/readyz``, ``/metrics``
@@ -31,6 +32,7 @@ from services.ingest import (
     sse,
     subscriptions_api,
     tokens,
+    webhooks_api,
 )
 from services.ingest.auth import install_key_auth
 from services.ingest.core import Ingestor
@@ -90,6 +92,6 @@ def create_api(
 
     install_error_handlers(app)
     install_key_auth(app, settings.api_key)
-    for module in (tokens, articles_api, query_api, health, sse, subscriptions_api):
+    for module in (tokens, articles_api, query_api, health, sse, subscriptions_api, webhooks_api):
         app.include_router(module.router)
     return app

@@ -214,7 +214,7 @@ def test_killing_newsflow_up_leaves_no_orphans(tmp_path: Path) -> None:
         try:
             _wait(lambda: _get_ok(f"http://127.0.0.1:{port}/readyz"), 60, "the API")
             children = psutil.Process(up.pid).children()
-            assert len(children) == 4  # redis-server, sink, enrich, ingest
+            assert len(children) == 5  # redis-server, sink, enrich, deliver, ingest
             up.kill()
             up.wait(10)
             _, alive = psutil.wait_procs(children, timeout=30)

@@ -31,7 +31,7 @@ DOCKERIGNORE = REPO / ".dockerignore"
 COMPOSE_SCHEMA = REPO.parent / "shared" / "schemas" / "compose-spec.json"
 CONSTRAINTS = "constraints.txt"
 
-WORKERS = ("ingest", "enrich", "sink")
+WORKERS = ("ingest", "enrich", "sink", "deliver")
 REQUIRED_PLACEHOLDER = "set-by-the-operator"
 
 
@@ -270,7 +270,7 @@ def test_compose_file_validates_against_the_compose_specification(
 # --- (b) commands the CLI accepts ---------------------------------------------------
 
 
-def test_the_newsflow_image_runs_exactly_the_three_workers(
+def test_the_newsflow_image_runs_exactly_the_four_workers(
     newsflow_services: dict[str, dict[str, Any]],
 ) -> None:
     assert sorted(newsflow_services) == sorted(WORKERS)
@@ -534,6 +534,7 @@ def test_a_password_with_url_characters_reaches_postgres_intact(
 
 def test_enrich_does_not_wait_for_postgres(newsflow_services: dict[str, dict[str, Any]]) -> None:
     assert set(newsflow_services["enrich"]["depends_on"]) == {"redis"}
+    assert set(newsflow_services["deliver"]["depends_on"]) == {"redis"}
     assert set(newsflow_services["sink"]["depends_on"]) == {"redis", "postgres"}
 
 

@@ -27,7 +27,7 @@ UNAUTHORIZED = {
     }
 }
 # The commands, in the order `newsflow --help` lists them (DESIGN.md, "Interfaces").
-COMMANDS = "up,env,worker,ingest,enrich,search,subscribe,subscriptions,dlq,eval,stats,docs"
+COMMANDS = "up,env,worker,ingest,enrich,search,subscribe,subscriptions,webhooks,dlq,eval,stats,docs"
 
 
 @pytest.fixture
@@ -103,5 +103,5 @@ def test_python_m_services_cli_is_the_newsflow_command() -> None:
         check=False,
     )
     assert done.returncode == 2
-    assert "usage: newsflow worker [-h] {ingest,enrich,sink}" in done.stderr
+    assert "usage: newsflow worker [-h] {ingest,enrich,sink,deliver}" in done.stderr
     assert "invalid choice: 'nonesuch'" in done.stderr
