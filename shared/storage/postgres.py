@@ -284,26 +284,30 @@ _REFUSED_LOGIN = re.compile(
 )
 
 
+# Whitespace-separated chunks up to this length are folded once and remembered:
+# news text repeats its words, so most chunks of an article were folded before.
+_CACHED_CHUNK_CHARS = 64
+
+
 @functools.cache
-def _combining_marks() -> re.Pattern[str]:
-    """Every nonspacing mark (category Mn): what NFKD splits off as a diacritic."""
-    ranges: list[tuple[int, int]] = []
-    for code in range(sys.maxunicode + 1):
-        if unicodedata.category(chr(code)) == "Mn":
-            if ranges and ranges[-1][1] == code - 1:
-                ranges[-1] = (ranges[-1][0], code)
-            else:
-                ranges.append((code, code))
-    return re.compile(
-        "[" + "".join(f"{re.escape(chr(lo))}-{re.escape(chr(hi))}" for lo, hi in ranges) + "]"
+def _combining_marks() -> dict[int, None]:
+    """Every nonspacing mark (category Mn), as a ``str.translate`` table deleting it:
+    what NFKD splits off as a diacritic."""
+    return dict.fromkeys(
+        code for code in range(sys.maxunicode + 1) if unicodedata.category(chr(code)) == "Mn"
     )
 
 
 def _fold(text: str) -> str:
     folded = unicodedata.normalize("NFKD", text.casefold())
     if not folded.isascii():
-        folded = _combining_marks().sub("", folded)
+        folded = folded.translate(_combining_marks())
     return folded
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _fold_chunk(chunk: str) -> str:
+    return _fold(chunk)
 
 
 def search_words(text: str) -> list[str]:
@@ -312,7 +316,19 @@ def search_words(text: str) -> list[str]:
     ``"Zürich's 2nd"`` -> ``["zurich", "s", "2nd"]``. Compatibility forms are
     unfolded too (``"ﬁ"`` -> ``"fi"``, ``"²"`` -> ``"2"``).
     """
-    return _WORD.findall(_fold(text))
+    if text.isascii():
+        return _WORD.findall(text.lower())
+    # The same words as folding the whole text: casefold maps each character alone,
+    # NFKD reorders marks only between two starters (whitespace is one), and a
+    # space stays a non-word character after folding. ASCII chunks fold by lower().
+    return _WORD.findall(
+        " ".join(
+            chunk.lower()
+            if chunk.isascii()
+            else (_fold_chunk(chunk) if len(chunk) <= _CACHED_CHUNK_CHARS else _fold(chunk))
+            for chunk in text.split()
+        )
+    )
 
 
 def _fits(word: str) -> bool:
@@ -586,8 +602,11 @@ class PostgresStorage:
             return 0
         started = time.perf_counter()
         latest = {article.id: article for article in articles}
-        # Encoding is CPU work that needs no connection; do it before taking one.
-        encoded = [_Encoded.of(latest[article_id]) for article_id in sorted(latest)]
+        # Encoding and folding the text are CPU work that needs no connection: done
+        # in a thread before taking one, so the event loop keeps reading and acking.
+        encoded = await asyncio.to_thread(
+            lambda: [_Encoded.of(latest[article_id]) for article_id in sorted(latest)]
+        )
         changed: list[str] = []
         entity_rows = topic_rows = 0
         async with self._connection() as conn, conn.transaction():
@@ -758,11 +777,12 @@ def _since_join(alias: str, since: datetime | None) -> tuple[str, list[Any]]:
 
 
 class _Encoded(NamedTuple):
-    """An article with its document JSON and that JSON's hash."""
+    """An article with its document JSON, that JSON's hash and its folded words."""
 
     article: EnrichedArticle
     doc: bytes
     digest: bytes
+    search_text: str
 
     @classmethod
     def of(cls, article: EnrichedArticle) -> _Encoded:
@@ -772,13 +792,14 @@ class _Encoded(NamedTuple):
             raise InvalidMessage(
                 f"article {article.id!r}: PostgreSQL cannot store text with a NUL character"
             )
-        return cls(article, doc, hashlib.blake2b(doc, digest_size=16).digest())
+        digest = hashlib.blake2b(doc, digest_size=16).digest()
+        return cls(article, doc, digest, search_text(article.title, article.body))
 
 
 def _article_columns(encoded: Iterable[_Encoded]) -> tuple[list[Any], ...]:
     """The parallel arrays ``_UPSERT_ARTICLES`` takes, one element per article."""
     columns: tuple[list[Any], ...] = tuple([] for _ in range(14))
-    for article, doc, digest in encoded:
+    for article, doc, digest, text in encoded:
         published = article.published_at
         values = (
             article.id,
@@ -794,7 +815,7 @@ def _article_columns(encoded: Iterable[_Encoded]) -> tuple[list[Any], ...]:
             article.title,
             doc.decode(),
             digest,
-            search_text(article.title, article.body),
+            text,
         )
         for column, value in zip(columns, values, strict=True):
             column.append(value)

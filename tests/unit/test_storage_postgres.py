@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import socket
+import unicodedata
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 
 import psycopg
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from psycopg.conninfo import conninfo_to_dict
 
 from shared.errors import InvalidMessage, RetryableError
@@ -424,6 +428,42 @@ def test_search_words_fold_case_diacritics_and_compatibility_forms() -> None:
     assert search_words("Straße İstanbul") == ["strasse", "istanbul"]
     assert search_words("東京 новости") == ["東京", "новости"]
     assert search_words("-- ; * \"'") == []
+
+
+def reference_search_words(text: str) -> list[str]:
+    """The definition, character by character: casefold, NFKD, drop every
+    nonspacing mark, then runs of letters and digits."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+    return re.findall(r"[^\W_]+", plain)
+
+
+MULTILINGUAL = [
+    "Die Bürger von Zürich ärgerten sich über die Größe der Straßen.",
+    "L’été à Montréal: élèves, crème brûlée et façades ‘curly’ — déjà vu.",
+    "東京都の新しい政策について、市民は議論した。",
+    "Президент заявил, что правительство Ёлкина уйдёт.",
+    "قال الرئيس إن الحكومة ستعمل على تحسين الاقتصاد.",
+    "नई दिल्ली में प्रधानमंत्री ने कहा",
+    "Ἀθῆναι ΣΊΣΥΦΟΣ ὀδυσσεύς",
+    "İstanbul ǅemal ﬁnal x² ½ ① Ⅻ ｆｕｌｌｗｉｄｔｈ",
+    "a¨b c\u0301d e\u00b4 \u0301start ZÜRICH\u00a0Zürich\u2003end",
+    "Việt Nam Hà Nội Đà Nẵng",
+    "emoji 👍🏽 and zwj 👨\u200d👩 x\u200by",
+]
+
+
+@pytest.mark.parametrize("text", MULTILINGUAL)
+def test_search_words_are_the_words_of_the_definition(text: str) -> None:
+    assert search_words(text) == reference_search_words(text)
+    assert search_words(text) == search_words(text)  # the remembered chunks too
+
+
+@given(st.text(max_size=300))
+@example("e\u0301 \u0301e x\u0308\u0301 \u0301\u0308y")
+@settings(max_examples=400, deadline=None)
+def test_search_words_of_any_text_are_those_of_the_definition(text: str) -> None:
+    assert search_words(text) == reference_search_words(text)
 
 
 def test_search_text_joins_title_and_body_words() -> None:
