@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -147,6 +147,19 @@ def bucket_text(value: datetime) -> str:
     return as_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# Schema version 4 on both backends: the indexes a time-sorted page of a topic or
+# an entity walks (replacing the key-only ones). A released migration step; never edit.
+WALK_INDEXES = (
+    "CREATE INDEX article_topics_slug_time ON article_topics (slug, sort_at, article_id)",
+    "CREATE INDEX article_topics_qcode_time ON article_topics (qcode, sort_at, article_id)",
+    "CREATE INDEX article_entity_names_time"
+    " ON article_entity_names (name_key, sort_at, article_id)",
+    "DROP INDEX IF EXISTS article_topics_slug",
+    "DROP INDEX IF EXISTS article_topics_qcode",
+    "DROP INDEX IF EXISTS article_entity_names_key",
+)
+
+
 class Walk(NamedTuple):
     """Where a newest-first page is read from: ``table AS d`` in the order of its
     index ``(column, sort_at, article_id)``, for the rows whose ``column`` is ``value``.
@@ -189,6 +202,15 @@ def search_walks(query: SearchQuery) -> list[Walk]:
         # finds "Donald Trump" when the article called him so.
         return [Walk("article_entity_names", "name_key", entity_name_key(query.entity))]
     return [ARTICLES]
+
+
+def newest_page(rows: Iterable[Sequence[Any]], limit: int) -> tuple[list[Sequence[Any]], bool]:
+    """The first ``limit`` of ``(doc, sort_at, id)`` rows found by several walks,
+    newest first, an article found twice (its slug and its QCode) once; and whether
+    more follow."""
+    unique = {row[2]: row for row in rows}
+    ordered = sorted(unique.values(), key=lambda row: (row[1], row[2]), reverse=True)
+    return ordered[:limit], len(ordered) > limit
 
 
 def search_filters(

@@ -41,6 +41,7 @@ from shared.errors import RetryableError
 from shared.models import EnrichedArticle
 from shared.normalize import sort_time
 from shared.storage._common import (
+    WALK_INDEXES,
     Walk,
     bucket_text,
     check_relevance_sort,
@@ -52,6 +53,7 @@ from shared.storage._common import (
     fold_entity_name,
     hour_after,
     merge_counts,
+    newest_page,
     search_filters,
     search_walks,
     since_join,
@@ -219,13 +221,7 @@ _MIGRATIONS: tuple[tuple[str | Callable[[sqlite3.Connection], None], ...], ...] 
         "ALTER TABLE article_entity_names ADD COLUMN sort_at TEXT NOT NULL DEFAULT ''",
         "UPDATE article_entity_names SET sort_at ="
         " (SELECT a.sort_at FROM articles AS a WHERE a.id = article_entity_names.article_id)",
-        "CREATE INDEX article_topics_slug_time ON article_topics (slug, sort_at, article_id)",
-        "CREATE INDEX article_topics_qcode_time ON article_topics (qcode, sort_at, article_id)",
-        "CREATE INDEX article_entity_names_time"
-        " ON article_entity_names (name_key, sort_at, article_id)",
-        "DROP INDEX IF EXISTS article_topics_slug",
-        "DROP INDEX IF EXISTS article_topics_qcode",
-        "DROP INDEX IF EXISTS article_entity_names_key",
+        *WALK_INDEXES,
         """
         CREATE TABLE topic_hour_counts (
             hour  TEXT NOT NULL,
@@ -672,11 +668,7 @@ class SQLiteStorage:
         rows: list[Any] = []
         for walk in search_walks(query):
             rows += self._walk(query, walk, match, cursor)
-        # Merged newest first; an article found by two walks (its slug and its
-        # QCode, or two topics of one slug) is one result.
-        unique = {row[2]: row for row in rows}
-        page = sorted(unique.values(), key=lambda row: (row[1], row[2]), reverse=True)
-        page, more = page[: query.limit], len(page) > query.limit
+        page, more = newest_page(rows, query.limit)
         items = [codec.loads(EnrichedArticle, row[0]) for row in page]
         next_cursor = encode_cursor(page[-1][1], page[-1][2]) if more else None
         return SearchPage(items=items, next_cursor=next_cursor)
