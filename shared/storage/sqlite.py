@@ -338,6 +338,49 @@ def _hour_after(since: datetime) -> str:
     return bucket_text(hour_after(since))
 
 
+# A time-sorted full-text page first tests the newest candidates one by one against
+# the index (cheap for a common word: few candidates are needed); only when fewer
+# than a page of them match does it list every match of the words and sort those.
+_PROBED_PER_RESULT = 25
+_MAX_PROBED = 5_000
+
+
+def _newest_matches(
+    conn: sqlite3.Connection,
+    walk: Walk,
+    where: list[str],
+    params: list[Any],
+    match: str,
+    want: int,
+) -> list[Any] | None:
+    """The newest ``want`` ``(doc, sort_at, id)`` rows along ``walk`` matching ``match``
+    among its newest candidates, or None when fewer of those match."""
+    source = (
+        "articles AS a"
+        if walk.table is None
+        else f"{walk.table} AS d JOIN articles AS a ON a.id = d.article_id"
+    )
+    candidates = (
+        f"SELECT a.rid AS rid, {walk.time} AS sort_at, {walk.id} AS id FROM {source}"
+        + (" WHERE " + " AND ".join(where) if where else "")
+        + f" ORDER BY {walk.time} DESC, {walk.id} DESC LIMIT ?"
+    )
+    sql = (
+        f"SELECT c.rid, c.sort_at, c.id FROM ({candidates}) AS c WHERE EXISTS"
+        " (SELECT 1 FROM articles_fts WHERE articles_fts MATCH ? AND rowid = c.rid)"
+    )
+    limit = min(want * _PROBED_PER_RESULT, _MAX_PROBED)
+    found = {row[2]: row for row in conn.execute(sql, [*params, limit, match])}
+    if len(found) < want:
+        return None
+    top = sorted(found.values(), key=lambda row: (row[1], row[2]), reverse=True)[:want]
+    marks = ", ".join("?" * len(top))
+    docs = dict(
+        conn.execute(f"SELECT rid, doc FROM articles WHERE rid IN ({marks})", [r[0] for r in top])
+    )
+    return [(docs[rid], sort_at, article_id) for rid, sort_at, article_id in top]
+
+
 def _distinct_page(conn: sqlite3.Connection, sql: str, params: list[Any], want: int) -> list[Any]:
     """The first ``want`` rows of ``sql`` (its last parameter the LIMIT) with distinct
     ids (the row's last column). A walk over one slug meets an article twice only
@@ -680,12 +723,19 @@ class SQLiteStorage:
         where, params = search_filters(
             query, "?", utc_text, source_sql="a.source = ? COLLATE NOCASE", walk=walk
         )
-        if match is not None:
-            where.append("a.rid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
-            params.append(match)
         if cursor is not None:
             where.append(f"({walk.time}, {walk.id}) < (?, ?)")
             params += cursor
+        want = query.limit + 1
+        if match is not None:
+            probed = self._locked(
+                lambda conn: _newest_matches(conn, walk, where, params, match, want)
+            )
+            if probed is not None:
+                return probed
+            # A rarer match: its rows are fewer than the candidates, so find them all.
+            where.append("a.rid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
+            params.append(match)
         # Only fixed fragments above are joined into the SQL; every value is a parameter.
         # One extra row tells whether another page exists without a second query.
         if walk.table is None:
@@ -708,7 +758,7 @@ class SQLiteStorage:
 
         def fetch(conn: sqlite3.Connection) -> list[Any]:
             try:
-                return _distinct_page(conn, sql, params, query.limit + 1)
+                return _distinct_page(conn, sql, params, want)
             except sqlite3.OperationalError as exc:
                 # Should not happen given fts_match_expression; never leak FTS syntax.
                 if "fts5" in str(exc).lower():

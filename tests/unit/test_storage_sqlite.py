@@ -636,6 +636,36 @@ async def test_pagination_walks_every_result_once_in_order(storage: Storage) -> 
     assert [len(page) for page in pages] == [4, 4, 4]  # no empty page after a full one
 
 
+async def test_full_text_pages_are_newest_first_for_common_and_rare_words(
+    storage: Storage,
+) -> None:
+    # "common" in two of every three articles (a page is found among the newest
+    # few), "rare" in two old ones (every match is listed), within a topic too.
+    articles = [
+        make_article(
+            f"w{i:02d}",
+            body=" ".join(
+                ["common"] * (i % 3 != 0) + ["rare"] * (i in (3, 7)) + ["filler text here"]
+            ),
+            published_at=T0 + timedelta(hours=i),
+            topics=[POLITICS] if i % 2 else [SPORT],
+        )
+        for i in range(90)
+    ]
+    await storage.upsert_many(articles)
+    newest_first = [a.id for a in reversed(articles)]
+    common = [i for i in newest_first if int(i[1:]) % 3 != 0]
+
+    async def every(**filters: object) -> list[str]:
+        return [i for page in await walk(storage, **filters) for i in page]
+
+    assert await every(q="common", limit=7) == common
+    assert await walk(storage, q="rare", limit=1) == [["w07"], ["w03"]]
+    political = [i for i in common if int(i[1:]) % 2]
+    assert await every(q="common", topic="politics", limit=4) == political
+    assert await every(q="common -rare", limit=50) == [i for i in common if i != "w07"]
+
+
 async def test_pagination_is_stable_when_newer_articles_arrive(storage: Storage) -> None:
     await storage.upsert_many(
         [make_article(f"s{i}", published_at=T0 + timedelta(hours=i)) for i in range(6)]
