@@ -381,6 +381,32 @@ def _newest_matches(
     return [(docs[rid], sort_at, article_id) for rid, sort_at, article_id in top]
 
 
+def _best_matches(conn: sqlite3.Connection, match: str, want: int) -> list[Any] | None:
+    """The first ``want`` ``(doc,)`` rows in relevance order (bm25, then newest, then
+    id), ranking in the full-text index alone and reading only the rows returned.
+
+    None when rows of equal score straddle the cut, whose order needs every tie.
+    """
+    ranked = conn.execute(
+        "SELECT rowid, bm25(articles_fts, ?, ?) AS score FROM articles_fts"
+        " WHERE articles_fts MATCH ? ORDER BY score LIMIT ?",
+        [*_BM25_WEIGHTS, match, want + 1],
+    ).fetchall()
+    if len(ranked) > want and ranked[want][1] == ranked[want - 1][1]:
+        return None
+    ranked = ranked[:want]
+    score = dict(ranked)
+    marks = ", ".join("?" * len(ranked))
+    rows = conn.execute(
+        f"SELECT rid, sort_at, id, doc FROM articles WHERE rid IN ({marks})", list(score)
+    ).fetchall()
+    # Newest first within a score, then by id descending, as the SQL order gives.
+    rows.sort(key=lambda row: row[2], reverse=True)
+    rows.sort(key=lambda row: row[1], reverse=True)
+    rows.sort(key=lambda row: score[row[0]])
+    return [(row[3],) for row in rows]
+
+
 def _distinct_page(conn: sqlite3.Connection, sql: str, params: list[Any], want: int) -> list[Any]:
     """The first ``want`` rows of ``sql`` (its last parameter the LIMIT) with distinct
     ids (the row's last column). A walk over one slug meets an article twice only
@@ -781,7 +807,15 @@ class SQLiteStorage:
             + " ORDER BY bm25(articles_fts, ?, ?), a.sort_at DESC, a.id DESC LIMIT ? OFFSET ?"
         )
         rel_params = [match, *params, *_BM25_WEIGHTS, query.limit + 1, offset]
-        rows = self._locked(lambda conn: conn.execute(sql, rel_params).fetchall())
+
+        def read(conn: sqlite3.Connection) -> list[Any]:
+            if not where:
+                ranked = _best_matches(conn, match, offset + query.limit + 1)
+                if ranked is not None:
+                    return ranked[offset:]
+            return conn.execute(sql, rel_params).fetchall()
+
+        rows = self._locked(read)
         more = len(rows) > query.limit
         return SearchPage(
             items=[codec.loads(EnrichedArticle, row[0]) for row in rows[: query.limit]],

@@ -815,6 +815,17 @@ async def test_relevance_pagination_returns_every_match_once(storage: Storage) -
     assert sorted(whole) == sorted(a.id for a in articles)
 
 
+async def test_relevance_ties_are_newest_first_across_pages(storage: Storage) -> None:
+    same = [
+        make_article(f"t{i:02d}", body="A glacier report.", published_at=T0 + timedelta(hours=i))
+        for i in range(12)
+    ]
+    best = make_article("best", title="Glacier", body="Glacier glacier glacier.")
+    await storage.upsert_many([*same, best])
+    pages = await walk(storage, q="glacier", sort="relevance", limit=5)
+    assert [i for page in pages for i in page] == ["best", *(a.id for a in reversed(same))]
+
+
 async def test_relevance_needs_q_and_its_own_cursors(storage: Storage) -> None:
     await storage.upsert_many([make_article(f"c{i}", body="storm") for i in range(3)])
     with pytest.raises(ValueError, match="sort"):
