@@ -339,9 +339,10 @@ def _hour_after(since: datetime) -> str:
 
 
 # A time-sorted full-text page first tests the newest candidates one by one against
-# the index (cheap for a common word: few candidates are needed); only when fewer
-# than a page of them match does it list every match of the words and sort those.
-_PROBED_PER_RESULT = 25
+# the index, in windows that double from twice a page (a common word needs few);
+# only when the windows reach _MAX_PROBED candidates without a page of matches does
+# it list every match of the words and sort those.
+_FIRST_WINDOW_PER_RESULT = 2
 _MAX_PROBED = 5_000
 
 
@@ -354,26 +355,40 @@ def _newest_matches(
     want: int,
 ) -> list[Any] | None:
     """The newest ``want`` ``(doc, sort_at, id)`` rows along ``walk`` matching ``match``
-    among its newest candidates, or None when fewer of those match."""
+    among its newest ``_MAX_PROBED`` candidates, or None when fewer of those match
+    and more candidates remain."""
     source = (
         "articles AS a"
         if walk.table is None
         else f"{walk.table} AS d JOIN articles AS a ON a.id = d.article_id"
     )
-    candidates = (
-        f"SELECT a.rid AS rid, {walk.time} AS sort_at, {walk.id} AS id FROM {source}"
-        + (" WHERE " + " AND ".join(where) if where else "")
-        + f" ORDER BY {walk.time} DESC, {walk.id} DESC LIMIT ?"
-    )
-    sql = (
-        f"SELECT c.rid, c.sort_at, c.id FROM ({candidates}) AS c WHERE EXISTS"
-        " (SELECT 1 FROM articles_fts WHERE articles_fts MATCH ? AND rowid = c.rid)"
-    )
-    limit = min(want * _PROBED_PER_RESULT, _MAX_PROBED)
-    found = {row[2]: row for row in conn.execute(sql, [*params, limit, match])}
-    if len(found) < want:
-        return None
+    found: dict[str, tuple[int, str, str]] = {}
+    window, probed = want * _FIRST_WINDOW_PER_RESULT, 0
+    after: list[Any] = []
+    while True:
+        clauses = where + ([f"({walk.time}, {walk.id}) < (?, ?)"] if after else [])
+        candidates = (
+            f"SELECT a.rid AS rid, {walk.time} AS sort_at, {walk.id} AS id FROM {source}"
+            + (" WHERE " + " AND ".join(clauses) if clauses else "")
+            + f" ORDER BY {walk.time} DESC, {walk.id} DESC LIMIT ?"
+        )
+        sql = (
+            f"SELECT c.rid, c.sort_at, c.id, EXISTS (SELECT 1 FROM articles_fts"
+            f" WHERE articles_fts MATCH ? AND rowid = c.rid) FROM ({candidates}) AS c"
+        )
+        rows = conn.execute(sql, [match, *params, *after, window]).fetchall()
+        found.update((row[2], row[:3]) for row in rows if row[3])
+        probed += len(rows)
+        if len(found) >= want or len(rows) < window:
+            break  # a page, or every candidate tested
+        if probed >= _MAX_PROBED:
+            return None
+        last = min(rows, key=lambda row: (row[1], row[2]))
+        after = [last[1], last[2]]
+        window = min(window * 2, _MAX_PROBED - probed)
     top = sorted(found.values(), key=lambda row: (row[1], row[2]), reverse=True)[:want]
+    if not top:
+        return []
     marks = ", ".join("?" * len(top))
     docs = dict(
         conn.execute(f"SELECT rid, doc FROM articles WHERE rid IN ({marks})", [r[0] for r in top])

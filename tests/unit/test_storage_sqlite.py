@@ -30,6 +30,7 @@ from pydantic import ValidationError
 from shared.errors import RetryableError
 from shared.models import EnrichedArticle, Entity, Mention, Provenance, Topic
 from shared.storage import PostgresStorage, SearchQuery, SQLiteStorage, Storage, open_storage
+from shared.storage import sqlite as sqlite_storage
 from shared.storage.sqlite import (
     SCHEMA_VERSION,
     decode_cursor,
@@ -636,9 +637,13 @@ async def test_pagination_walks_every_result_once_in_order(storage: Storage) -> 
     assert [len(page) for page in pages] == [4, 4, 4]  # no empty page after a full one
 
 
+@pytest.mark.parametrize("probed", [5_000, 10])
 async def test_full_text_pages_are_newest_first_for_common_and_rare_words(
-    storage: Storage,
+    storage: Storage, probed: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # SQLite tests the newest candidates first, up to a bound, then lists every
+    # match: both ways give the same pages.
+    monkeypatch.setattr(sqlite_storage, "_MAX_PROBED", probed)
     # "common" in two of every three articles (a page is found among the newest
     # few), "rare" in two old ones (every match is listed), within a topic too.
     articles = [
