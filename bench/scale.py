@@ -244,6 +244,14 @@ def _schema_url(url: str, schema: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query, quote_via=quote)))
 
 
+def _drop_pg_schema(url: str, schema: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
 def _fresh_pg_schema(url: str, schema: str) -> str:
     import psycopg
     from psycopg import sql
@@ -300,6 +308,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     break
         finally:
             await store.close()
+            if args.database_url and not args.keep:
+                _drop_pg_schema(args.database_url, args.pg_schema)
     return {"backend": backend, "n": args.n, "windows": windows, "sizes": sizes}
 
 
@@ -334,6 +344,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n", type=int, default=200_000, help="articles to load (default 200,000)")
     parser.add_argument("--database-url", help="postgresql://... (default: SQLite in a temp dir)")
     parser.add_argument("--pg-schema", default="newsflow_bench_scale", help="schema to (re)create")
+    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL schema after")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="where to write the report")
     parser.add_argument("--batch", type=int, default=1_000, help="articles per upsert_many")
     parser.add_argument("--reps", type=int, default=20, help="timed runs per query shape")
     parser.add_argument("--shape-seconds", type=float, default=10.0, help="time budget per shape")
@@ -344,12 +356,14 @@ def main(argv: list[str] | None = None) -> None:
     report = asyncio.run(run(args))
     text = table(report)
     print(text)
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    args.results.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    (RESULTS / f"scale-{report['backend']}-{stamp}.json").write_bytes(
+    (args.results / f"scale-{report['backend']}-{stamp}.json").write_bytes(
         orjson.dumps(report, option=orjson.OPT_INDENT_2)
     )
-    (RESULTS / f"scale-{report['backend']}-{stamp}.md").write_text(text + "\n", encoding="utf-8")
+    (args.results / f"scale-{report['backend']}-{stamp}.md").write_text(
+        text + "\n", encoding="utf-8"
+    )
 
 
 if __name__ == "__main__":
