@@ -142,6 +142,13 @@ def hour_after(value: datetime) -> datetime:
     return floor if floor == value else floor + timedelta(hours=1)
 
 
+def day_after(value: datetime) -> datetime:
+    """The first whole UTC day at or after ``value``."""
+    value = as_utc(value)
+    floor = value.replace(hour=0, minute=0, second=0, microsecond=0)
+    return floor if floor == value else floor + timedelta(days=1)
+
+
 def bucket_text(value: datetime) -> str:
     """A bucket start as ISO-8601 UTC with seconds: ``2024-05-01T10:00:00Z``."""
     return as_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -299,6 +306,17 @@ def topic_rollup_delta(
             key = (hour, slug, label)
             delta[key] = delta.get(key, 0) + sign
     return {key: n for key, n in sorted(delta.items()) if n}
+
+
+def by_day(
+    delta: dict[tuple[Any, str, str], int], day_of: Callable[[Any], Any]
+) -> dict[tuple[Any, str, str], int]:
+    """The ``(day, slug, label)`` changes of an hourly ``topic_rollup_delta``."""
+    days: dict[tuple[Any, str, str], int] = {}
+    for (hour, slug, label), n in delta.items():
+        key = (day_of(hour), slug, label)
+        days[key] = days.get(key, 0) + n
+    return {key: n for key, n in sorted(days.items()) if n}
 
 
 def slug_totals(delta: dict[tuple[Any, str, str], int]) -> dict[tuple[str, str], int]:

@@ -10,6 +10,7 @@ Layout (schema version 4, recorded in ``schema_migrations``):
                         of the article's entities, folded (entity search)
     article_topics      (article_id, qcode) -> slug, label, relevance, sort_at
     topic_hour_counts   (UTC hour, slug, label) -> articles; kept by the sink
+    topic_day_counts    (UTC day, slug, label) -> articles; kept by the sink
     topic_counts        (slug, label) -> articles; kept by the sink
     schema_migrations   one row per applied schema version
 
@@ -63,7 +64,9 @@ from shared.storage._common import (
     Walk,
     as_utc,
     bucket_text,
+    by_day,
     check_relevance_sort,
+    day_after,
     decode_cursor_time,
     decode_offset_cursor,
     encode_cursor,
@@ -241,6 +244,15 @@ _MIGRATIONS: tuple[
         )
         """,
         """
+        CREATE TABLE topic_day_counts (
+            day   timestamp NOT NULL,
+            slug  text COLLATE "C" NOT NULL,
+            label text COLLATE "C" NOT NULL,
+            n     integer NOT NULL,
+            PRIMARY KEY (day, slug, label)
+        )
+        """,
+        """
         CREATE TABLE topic_counts (
             slug  text COLLATE "C" NOT NULL,
             label text COLLATE "C" NOT NULL,
@@ -254,6 +266,11 @@ _MIGRATIONS: tuple[
         SELECT date_trunc('hour', sort_at AT TIME ZONE 'UTC'), slug, label, count(*)
         FROM (SELECT min(sort_at) AS sort_at, slug, min(label) AS label FROM article_topics
               GROUP BY article_id, slug) AS per_article
+        GROUP BY 1, 2, 3
+        """,
+        """
+        INSERT INTO topic_day_counts (day, slug, label, n)
+        SELECT date_trunc('day', hour), slug, label, sum(n) FROM topic_hour_counts
         GROUP BY 1, 2, 3
         """,
         """
@@ -336,6 +353,11 @@ _ADD_HOUR_COUNTS = """
     INSERT INTO topic_hour_counts AS c (hour, slug, label, n)
     SELECT * FROM unnest(%b::timestamp[], %b::text[], %b::text[], %b::integer[])
     ON CONFLICT (hour, slug, label) DO UPDATE SET n = c.n + excluded.n
+"""
+_ADD_DAY_COUNTS = """
+    INSERT INTO topic_day_counts AS c (day, slug, label, n)
+    SELECT * FROM unnest(%b::timestamp[], %b::text[], %b::text[], %b::integer[])
+    ON CONFLICT (day, slug, label) DO UPDATE SET n = c.n + excluded.n
 """
 _ADD_COUNTS = """
     INSERT INTO topic_counts AS c (slug, label, n)
@@ -892,14 +914,20 @@ class PostgresStorage:
         """``(bucket start, slug, label, article count)``, oldest bucket first."""
         if interval not in ("hour", "day"):
             raise ValueError(f"interval: must be 'hour' or 'day', not {interval!r}")
-        sql = (
-            "SELECT date_trunc(%s, hour) AS bucket, slug, label, sum(n) FROM topic_hour_counts"
-            + (" WHERE hour >= %s AND n > 0" if since is not None else " WHERE n > 0")
-            + " GROUP BY bucket, slug, label"
-        )
-        args: list[Any] = [interval]
-        if since is not None:
-            args.append(_hour(hour_after(since)))
+        hour_from = _hour(hour_after(since)) if since is not None else datetime.min
+        if interval == "hour":
+            sql = "SELECT hour, slug, label, n FROM topic_hour_counts WHERE hour >= %s AND n > 0"
+            args: list[Any] = [hour_from]
+        else:
+            # Whole days from the day rollup; the hours before the first of them
+            # from the hour rollup (and the first, partial hour from the articles).
+            day_from = _hour(day_after(since)) if since is not None else datetime.min
+            sql = (
+                "SELECT day, slug, label, n FROM topic_day_counts WHERE day >= %s AND n > 0"
+                " UNION ALL SELECT date_trunc('day', hour), slug, label, n"
+                " FROM topic_hour_counts WHERE hour >= %s AND hour < %s AND n > 0"
+            )
+            args = [day_from, hour_from, day_from]
         return await self._counts(sql, args, since, interval)
 
     async def _counts(
@@ -1040,11 +1068,20 @@ async def _add_to_rollups(
     """Apply a ``topic_rollup_delta`` to the hourly and total topic counts."""
     if not delta:
         return
-    keys = list(delta)
-    await conn.execute(
-        _ADD_HOUR_COUNTS,
-        ([k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys], list(delta.values())),
-    )
+    for sql, changes in (
+        (_ADD_HOUR_COUNTS, delta),
+        (_ADD_DAY_COUNTS, by_day(delta, lambda hour: hour.replace(hour=0))),
+    ):
+        keys = list(changes)
+        await conn.execute(
+            sql,
+            (
+                [k[0] for k in keys],
+                [k[1] for k in keys],
+                [k[2] for k in keys],
+                list(changes.values()),
+            ),
+        )
     totals = slug_totals(delta)
     await conn.execute(
         _ADD_COUNTS, ([k[0] for k in totals], [k[1] for k in totals], list(totals.values()))

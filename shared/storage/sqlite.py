@@ -10,6 +10,7 @@ Layout (schema version 4, recorded in ``PRAGMA user_version``):
     article_topics      (article_id, qcode) -> slug, label, relevance, sort_at; indexed
                         by (slug, sort_at) and (qcode, sort_at)
     topic_hour_counts   (UTC hour, slug, label) -> articles; kept by the sink
+    topic_day_counts    (UTC day, slug, label) -> articles; kept by the sink
     topic_counts        (slug, label) -> articles; kept by the sink
     articles_fts        FTS5 index of title and body, kept in step by triggers
 
@@ -44,7 +45,9 @@ from shared.storage._common import (
     WALK_INDEXES,
     Walk,
     bucket_text,
+    by_day,
     check_relevance_sort,
+    day_after,
     decode_cursor,
     decode_offset_cursor,
     encode_cursor,
@@ -232,6 +235,15 @@ _MIGRATIONS: tuple[tuple[str | Callable[[sqlite3.Connection], None], ...], ...] 
         ) WITHOUT ROWID
         """,
         """
+        CREATE TABLE topic_day_counts (
+            day   TEXT NOT NULL,
+            slug  TEXT NOT NULL,
+            label TEXT NOT NULL,
+            n     INTEGER NOT NULL,
+            PRIMARY KEY (day, slug, label)
+        ) WITHOUT ROWID
+        """,
+        """
         CREATE TABLE topic_counts (
             slug  TEXT NOT NULL,
             label TEXT NOT NULL,
@@ -246,6 +258,11 @@ _MIGRATIONS: tuple[tuple[str | Callable[[sqlite3.Connection], None], ...], ...] 
         FROM (SELECT sort_at, slug, min(label) AS label FROM article_topics
               GROUP BY article_id, slug)
         GROUP BY 1, 2, 3
+        """,
+        """
+        INSERT INTO topic_day_counts (day, slug, label, n)
+        SELECT substr(hour, 1, 10) || 'T00:00:00Z', slug, label, sum(n)
+        FROM topic_hour_counts GROUP BY 1, 2, 3
         """,
         """
         INSERT INTO topic_counts (slug, label, n)
@@ -309,6 +326,10 @@ _ADD_HOUR_COUNTS = """
     INSERT INTO topic_hour_counts (hour, slug, label, n) VALUES (?, ?, ?, ?)
     ON CONFLICT (hour, slug, label) DO UPDATE SET n = n + excluded.n
 """
+_ADD_DAY_COUNTS = """
+    INSERT INTO topic_day_counts (day, slug, label, n) VALUES (?, ?, ?, ?)
+    ON CONFLICT (day, slug, label) DO UPDATE SET n = n + excluded.n
+"""
 _ADD_COUNTS = """
     INSERT INTO topic_counts (slug, label, n) VALUES (?, ?, ?)
     ON CONFLICT (slug, label) DO UPDATE SET n = n + excluded.n
@@ -331,6 +352,11 @@ _PARTIAL_HOUR = """
 def _hour(sort_at: str) -> str:
     """The UTC hour bucket of a stored sort time: ``2024-05-01T10:00:00Z``."""
     return sort_at[:13] + ":00:00Z"
+
+
+def _day(hour: str) -> str:
+    """The UTC day bucket of an hour bucket: ``2024-05-01T00:00:00Z``."""
+    return hour[:10] + "T00:00:00Z"
 
 
 def _hour_after(since: datetime) -> str:
@@ -695,6 +721,8 @@ class SQLiteStorage:
                 conn.executemany(_INSERT_ENTITY_NAME, name_rows)
                 conn.executemany(_INSERT_TOPIC, topic_rows)
                 conn.executemany(_ADD_HOUR_COUNTS, [(*key, n) for key, n in delta.items()])
+                days = by_day(delta, _day)
+                conn.executemany(_ADD_DAY_COUNTS, [(*key, n) for key, n in days.items()])
                 conn.executemany(_ADD_COUNTS, [(*key, n) for key, n in slug_totals(delta).items()])
 
         self._locked(write)
@@ -871,12 +899,20 @@ class SQLiteStorage:
         """``(bucket start, slug, label, article count)``, oldest bucket first."""
         if interval not in _BUCKETS:
             raise ValueError(f"interval: must be 'hour' or 'day', not {interval!r}")
-        bucket = "hour" if interval == "hour" else "substr(hour, 1, 10) || 'T00:00:00Z'"
-        sql = (
-            f"SELECT {bucket} AS bucket, slug, label, sum(n) FROM topic_hour_counts"
-            " WHERE hour >= ? AND n > 0 GROUP BY bucket, slug, label"
-        )
-        args = ["" if since is None else _hour_after(since)]
+        hour_from = "" if since is None else _hour_after(since)
+        if interval == "hour":
+            sql = "SELECT hour, slug, label, n FROM topic_hour_counts WHERE hour >= ? AND n > 0"
+            args = [hour_from]
+        else:
+            # Whole days from the day rollup; the hours before the first of them
+            # from the hour rollup (and the first, partial hour from the articles).
+            day_from = "" if since is None else bucket_text(day_after(since))
+            sql = (
+                "SELECT day, slug, label, n FROM topic_day_counts WHERE day >= ? AND n > 0"
+                " UNION ALL SELECT substr(hour, 1, 10) || 'T00:00:00Z', slug, label, n"
+                " FROM topic_hour_counts WHERE hour >= ? AND hour < ? AND n > 0"
+            )
+            args = [day_from, hour_from, day_from]
         return await asyncio.to_thread(self._counts, sql, args, since, _BUCKETS[interval])
 
     def _counts(

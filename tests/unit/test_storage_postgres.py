@@ -109,6 +109,7 @@ async def test_open_creates_the_schema_once_and_records_its_version(
         "articles",
         "schema_migrations",
         "topic_counts",
+        "topic_day_counts",
         "topic_hour_counts",
     ]
     # Full text is a tsvector column under a GIN index.
@@ -158,7 +159,7 @@ def back_to_version_3(conn: psycopg.Connection[tuple[object, ...]]) -> None:
     conn.execute("DROP INDEX article_entity_names_time")
     conn.execute("ALTER TABLE article_topics DROP COLUMN sort_at")
     conn.execute("ALTER TABLE article_entity_names DROP COLUMN sort_at")
-    conn.execute("DROP TABLE topic_hour_counts, topic_counts")
+    conn.execute("DROP TABLE topic_hour_counts, topic_day_counts, topic_counts")
     conn.execute("CREATE INDEX article_topics_slug ON article_topics (slug, article_id)")
     conn.execute("CREATE INDEX article_topics_qcode ON article_topics (qcode, article_id)")
     conn.execute(

@@ -936,6 +936,7 @@ def _back_to_version_3(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE article_topics DROP COLUMN sort_at")
     conn.execute("ALTER TABLE article_entity_names DROP COLUMN sort_at")
     conn.execute("DROP TABLE topic_hour_counts")
+    conn.execute("DROP TABLE topic_day_counts")
     conn.execute("DROP TABLE topic_counts")
     conn.execute("CREATE INDEX article_topics_slug ON article_topics (slug, article_id)")
     conn.execute("CREATE INDEX article_topics_qcode ON article_topics (qcode, article_id)")
@@ -1202,7 +1203,8 @@ async def test_sqlite_topic_counts_read_the_rollups(tmp_path: Path) -> None:
     finally:
         await store.close()
     assert "SCAN topic_counts" in plans[0]
-    assert "SEARCH topic_hour_counts USING PRIMARY KEY (hour>?)" in plans[1]
+    assert "SEARCH topic_day_counts USING PRIMARY KEY (day>?)" in plans[1]
+    assert "SEARCH topic_hour_counts USING PRIMARY KEY (hour>? AND hour<?)" in plans[1]
     # The first, partial hour only, from the base tables.
     assert "SEARCH a USING COVERING INDEX articles_sort (sort_at>? AND sort_at<?)" in plans[2]
     assert not any(re.search(r"\bSCAN (a|t)\b", plan) for plan in plans), plans
@@ -1248,6 +1250,22 @@ async def test_topic_counts_stay_exact_through_rewrites_and_partial_hours(
     assert await storage.topic_counts_by_interval(T0 + timedelta(minutes=30), "day") == [
         ("2024-05-01T00:00:00Z", "politics", "Politics", 1),
         ("2024-05-01T00:00:00Z", "sport", "sport", 1),
+    ]
+    # Whole days, the hours before the first of them, and a partial hour, together.
+    await storage.upsert_many(
+        [make_article("c5", published_at=T0 + timedelta(days=1, hours=3), topics=[SPORT])]
+    )
+    assert await storage.topic_counts_by_interval(T0 + timedelta(minutes=10), "day") == [
+        ("2024-05-01T00:00:00Z", "politics", "Politics", 2),
+        ("2024-05-01T00:00:00Z", "sport", "sport", 2),
+        ("2024-05-01T00:00:00Z", "science-and-technology", "science and technology", 1),
+        ("2024-05-02T00:00:00Z", "sport", "sport", 1),
+    ]
+    assert await storage.topic_counts_by_interval(None, "day") == [
+        ("2024-05-01T00:00:00Z", "politics", "Politics", 2),
+        ("2024-05-01T00:00:00Z", "sport", "sport", 2),
+        ("2024-05-01T00:00:00Z", "science-and-technology", "science and technology", 1),
+        ("2024-05-02T00:00:00Z", "sport", "sport", 1),
     ]
 
 
