@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-unit test-integration test-faults lint format bench docs clean
+.PHONY: install run test test-unit test-integration test-faults lint format bench bench-scale docs clean
 
 # A .venv with the pinned dependencies (constraints.txt) and newsflow itself.
 $(STAMP): pyproject.toml constraints.txt
@@ -33,6 +33,11 @@ test-faults: install
 # Throughput, latency and memory next to raw redis-py and bare spaCy; writes bench/results/.
 bench: install
 	$(PY) -m bench.bench $(BENCH_ARGS)
+
+# Search latency and sink rate at 10%, 50% and 100% of N stored articles (default
+# 200,000 on SQLite); SCALE_ARGS="--n 20000 --database-url postgresql://..." for PostgreSQL.
+bench-scale: install
+	$(PY) -m bench.scale $(SCALE_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -75,10 +75,15 @@ def _script(char: str) -> str:
 
 def latin_script(text: str) -> bool:
     """True when at least 80% of the letters of ``text`` are Latin letters."""
-    letters = [c for c in text if c.isalpha()]
+    return _latin_letters([c for c in text if c.isalpha()])
+
+
+def _latin_letters(letters: list[str]) -> bool:
     if not letters:
         return False
-    latin = sum(1 for c in letters if c.isascii() or _script(c) == "LATIN")
+    # An ASCII letter is Latin: only the others need their Unicode name looked up.
+    others = [c for c in letters if not c.isascii()]
+    latin = len(letters) - len(others) + sum(1 for c in others if _script(c) == "LATIN")
     return latin >= 0.8 * len(letters)
 
 
@@ -91,7 +96,8 @@ def english_stopword_share(text: str) -> float:
 
 
 def _wide_script(letters: list[str]) -> bool:
-    wide = sum(1 for c in letters if _script(c) in _WIDE_SCRIPTS)
+    # ASCII letters are Latin, never wide.
+    wide = sum(1 for c in letters if not c.isascii() and _script(c) in _WIDE_SCRIPTS)
     return wide >= 0.5 * len(letters)
 
 
@@ -120,7 +126,7 @@ class LanguageDetector:
         code, confidence = str(guess), float(confidence)
         if confidence >= MIN_CONFIDENCE:
             return code, confidence
-        latin = latin_script(sample)
+        latin = _latin_letters(letters)
         share = english_stopword_share(sample) if latin else 0.0
         if (wide or len(letters) < SHORT_LETTERS) and confidence >= SHORT_CONFIDENCE:
             agrees = share >= SHORT_EN_SHARE if code == "en" else share < SHORT_EN_SHARE

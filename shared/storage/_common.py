@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
 
@@ -137,42 +137,129 @@ def check_relevance_sort(q: str | None, sort: str) -> None:
         raise ValueError("sort: 'relevance' needs full-text words in q; use sort=time without q")
 
 
+def hour_after(value: datetime) -> datetime:
+    """The first whole UTC hour at or after ``value``."""
+    value = as_utc(value)
+    floor = value.replace(minute=0, second=0, microsecond=0)
+    return floor if floor == value else floor + timedelta(hours=1)
+
+
+def day_after(value: datetime) -> datetime:
+    """The first whole UTC day at or after ``value``."""
+    value = as_utc(value)
+    floor = value.replace(hour=0, minute=0, second=0, microsecond=0)
+    return floor if floor == value else floor + timedelta(days=1)
+
+
 def bucket_text(value: datetime) -> str:
     """A bucket start as ISO-8601 UTC with seconds: ``2024-05-01T10:00:00Z``."""
     return as_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# Schema version 4 on both backends: the indexes a time-sorted page of a topic or
+# an entity walks (replacing the key-only ones). A released migration step; never edit.
+WALK_INDEXES = (
+    "CREATE INDEX article_topics_slug_time ON article_topics (slug, sort_at, article_id)",
+    "CREATE INDEX article_topics_qcode_time ON article_topics (qcode, sort_at, article_id)",
+    "CREATE INDEX article_entity_names_time"
+    " ON article_entity_names (name_key, sort_at, article_id)",
+    "DROP INDEX IF EXISTS article_topics_slug",
+    "DROP INDEX IF EXISTS article_topics_qcode",
+    "DROP INDEX IF EXISTS article_entity_names_key",
+)
+
+
+class Walk(NamedTuple):
+    """Where a newest-first page is read from: ``table AS d`` in the order of its
+    index ``(column, sort_at, article_id)``, for the rows whose ``column`` is ``value``.
+
+    ``table`` None means ``articles AS a`` itself (``d`` is then ``a``, keyed by ``id``).
+    Each of these reads stops at the page's LIMIT instead of sorting every match.
+    """
+
+    table: str | None
+    column: str | None
+    value: str | None
+
+    @property
+    def time(self) -> str:
+        return "a.sort_at" if self.table is None else "d.sort_at"
+
+    @property
+    def id(self) -> str:
+        return "a.id" if self.table is None else "d.article_id"
+
+
+ARTICLES = Walk(None, None, None)
+
+
+def search_walks(query: SearchQuery) -> list[Walk]:
+    """The index walks whose merged pages answer ``query`` sorted by time.
+
+    A topic is a slug or a QCode, so it is two walks (the QCode one usually empty);
+    an entity is one walk over its folded name; otherwise the articles themselves.
+    """
+    if query.topic is not None:
+        # Slugs are lower case; slugifying also lets a label ("Conflict, war and
+        # peace") find its topic.
+        return [
+            Walk("article_topics", "slug", slugify(query.topic)),
+            Walk("article_topics", "qcode", query.topic),
+        ]
+    if query.entity is not None:
+        # The canonical names and surface forms of every entity, folded: "Trump"
+        # finds "Donald Trump" when the article called him so.
+        return [Walk("article_entity_names", "name_key", entity_name_key(query.entity))]
+    return [ARTICLES]
+
+
+def newest_page(rows: Iterable[Sequence[Any]], limit: int) -> tuple[list[Sequence[Any]], bool]:
+    """The first ``limit`` of ``(doc, sort_at, id)`` rows found by several walks,
+    newest first, an article found twice (its slug and its QCode) once; and whether
+    more follow."""
+    unique = {row[2]: row for row in rows}
+    ordered = sorted(unique.values(), key=lambda row: (row[1], row[2]), reverse=True)
+    return ordered[:limit], len(ordered) > limit
+
+
 def search_filters(
-    query: SearchQuery, mark: str, when: Callable[[datetime], Any], *, source_sql: str
+    query: SearchQuery,
+    mark: str,
+    when: Callable[[datetime], Any],
+    *,
+    source_sql: str,
+    walk: Walk = ARTICLES,
 ) -> tuple[list[str], list[Any]]:
     """The WHERE clauses both backends share (topic, entity, since, until, source,
-    language) over ``articles AS a``, with ``mark`` as each value's placeholder
-    (``?`` or ``%s``), ``when`` turning a time into the column's value and
-    ``source_sql`` the backend's case-insensitive test of ``source`` (one placeholder).
+    language) over ``articles AS a`` read along ``walk``, with ``mark`` as each
+    value's placeholder (``?`` or ``%s``), ``when`` turning a time into the column's
+    value and ``source_sql`` the backend's case-insensitive test of ``source`` (one
+    placeholder). A filter the walk does not answer is a lookup by article id.
 
     Only these fixed fragments go into the SQL; every value is a parameter.
     """
     where: list[str] = []
     params: list[Any] = []
-    if query.topic is not None:
-        # Slugs are lower case; slugifying also lets a label ("Conflict, war and
-        # peace") find its topic.
+    if walk.table is not None:
+        where.append(f"d.{walk.column} = {mark}")
+        params.append(walk.value)
+    if query.topic is not None and walk.table != "article_topics":
         where.append(
-            f"a.id IN (SELECT article_id FROM article_topics WHERE slug = {mark} OR qcode = {mark})"
+            "EXISTS (SELECT 1 FROM article_topics AS t WHERE t.article_id = a.id"
+            f" AND (t.slug = {mark} OR t.qcode = {mark}))"
         )
         params += [slugify(query.topic), query.topic]
-    if query.entity is not None:
-        # The canonical names and surface forms of every entity, folded: "Trump"
-        # finds "Donald Trump" when the article called him so.
+    if query.entity is not None and walk.table != "article_entity_names":
         where.append(
-            f"a.id IN (SELECT article_id FROM article_entity_names WHERE name_key = {mark})"
+            "EXISTS (SELECT 1 FROM article_entity_names AS n WHERE n.article_id = a.id"
+            f" AND n.name_key = {mark})"
         )
         params.append(entity_name_key(query.entity))
     if query.since is not None:
-        where.append(f"a.sort_at >= {mark}")
+        where.append(f"{walk.time} >= {mark}")
         params.append(when(query.since))
     if query.until is not None:
-        where.append(f"a.sort_at < {mark}")
+        where.append(f"{walk.time} < {mark}")
         params.append(when(query.until))
     if query.source is not None:
         where.append(source_sql)
@@ -195,3 +282,64 @@ def since_join(
         f" JOIN articles AS a ON a.id = {alias}.article_id WHERE a.sort_at >= {mark}",
         [when(since)],
     )
+
+
+# -- topic count rollups ---------------------------------------------------------------
+#
+# The sink keeps two tables of article counts: per (UTC hour, slug, label) and per
+# (slug, label). An article counts once per slug, under the least of its labels for
+# that slug, so summing a slug's rows gives ``count(DISTINCT article_id)`` and the
+# least label of rows still counted is ``min(label)``, as the base tables give.
+
+
+def topic_rollup_delta(
+    old: Iterable[tuple[str, Any, str, str]], new: Iterable[tuple[str, Any, str, str]]
+) -> dict[tuple[Any, str, str], int]:
+    """``(hour, slug, label) -> change in article count`` when the topic rows
+    ``(article_id, hour, slug, label)`` in ``old`` are replaced by those in ``new``."""
+    delta: dict[tuple[Any, str, str], int] = {}
+    for rows, sign in ((old, -1), (new, 1)):
+        least: dict[tuple[str, str], tuple[Any, str]] = {}
+        for article_id, hour, slug, label in rows:
+            seen = least.get((article_id, slug))
+            if seen is None or label < seen[1]:
+                least[(article_id, slug)] = (hour, label)
+        for (_, slug), (hour, label) in least.items():
+            key = (hour, slug, label)
+            delta[key] = delta.get(key, 0) + sign
+    return {key: n for key, n in sorted(delta.items()) if n}
+
+
+def by_day(
+    delta: dict[tuple[Any, str, str], int], day_of: Callable[[Any], Any]
+) -> dict[tuple[Any, str, str], int]:
+    """The ``(day, slug, label)`` changes of an hourly ``topic_rollup_delta``."""
+    days: dict[tuple[Any, str, str], int] = {}
+    for (hour, slug, label), n in delta.items():
+        key = (day_of(hour), slug, label)
+        days[key] = days.get(key, 0) + n
+    return {key: n for key, n in sorted(days.items()) if n}
+
+
+def slug_totals(delta: dict[tuple[Any, str, str], int]) -> dict[tuple[str, str], int]:
+    """The ``(slug, label)`` changes of an hourly ``topic_rollup_delta``."""
+    totals: dict[tuple[str, str], int] = {}
+    for (_, slug, label), n in delta.items():
+        totals[(slug, label)] = totals.get((slug, label), 0) + n
+    return {key: n for key, n in sorted(totals.items()) if n}
+
+
+def merge_counts(rows: Iterable[tuple[str, str, str, int]]) -> list[tuple[str, str, str, int]]:
+    """``(bucket, slug, label, n)`` rows of disjoint sets of articles summed per
+    (bucket, slug) with the least label: oldest bucket first, then most articles
+    first, then slug. Rows whose count is 0 (all their articles rewritten) drop out."""
+    merged: dict[tuple[str, str], list[Any]] = {}
+    for bucket, slug, label, n in rows:
+        if n <= 0:
+            continue
+        entry = merged.setdefault((bucket, slug), [label, 0])
+        entry[0] = min(entry[0], label)
+        entry[1] += n
+    out = [(bucket, slug, label, n) for (bucket, slug), (label, n) in merged.items()]
+    out.sort(key=lambda row: (row[0], -row[3], row[1]))
+    return out

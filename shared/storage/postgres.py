@@ -1,15 +1,23 @@
 """PostgreSQL storage: a psycopg 3 connection pool, full-text search with a tsvector.
 
-Layout (schema version 3, recorded in ``schema_migrations``):
+Layout (schema version 4, recorded in ``schema_migrations``):
 
     articles            one row per article id; ``doc`` holds the whole EnrichedArticle
                         (jsonb), the other columns are copies for filtering and sorting;
                         ``search`` is the tsvector of title and body (GIN index)
     article_entities    (article_id, name, type) -> salience, mention count
-    article_entity_names (article_id, name_key): every name and surface form of the
-                        article's entities, folded, indexed by key (entity search)
-    article_topics      (article_id, qcode) -> slug, label, relevance
+    article_entity_names (article_id, name_key, sort_at): every name and surface form
+                        of the article's entities, folded (entity search)
+    article_topics      (article_id, qcode) -> slug, label, relevance, sort_at
+    topic_hour_counts   (UTC hour, slug, label) -> articles; kept by the sink
+    topic_day_counts    (UTC day, slug, label) -> articles; kept by the sink
+    topic_counts        (slug, label) -> articles; kept by the sink
     schema_migrations   one row per applied schema version
+
+A page sorted by time is a backward walk down one index ending in ``sort_at``
+(``article_topics (slug, sort_at, article_id)``, ``article_entity_names (name_key,
+sort_at, article_id)``, ``articles (sort_at, id)`` and its source and language
+companions) that stops at the LIMIT.
 
 Full text follows SQLite's rules (see ``SearchQuery``): words are runs of letters
 and digits, compared without case or diacritics and without stemming; every word
@@ -52,17 +60,27 @@ from shared.errors import InvalidMessage, RetryableError
 from shared.models import EnrichedArticle
 from shared.normalize import sort_time
 from shared.storage._common import (
+    WALK_INDEXES,
+    Walk,
     as_utc,
     bucket_text,
+    by_day,
     check_relevance_sort,
+    day_after,
     decode_cursor_time,
     decode_offset_cursor,
     encode_cursor,
     encode_offset_cursor,
     entity_name_rows,
     fold_entity_name,
+    hour_after,
+    merge_counts,
+    newest_page,
     search_filters,
+    search_walks,
     since_join,
+    slug_totals,
+    topic_rollup_delta,
     utc_text,
 )
 from shared.storage._query import parse, tsquery
@@ -80,9 +98,15 @@ DEFAULT_TIMEOUT_S = 10.0
 MIGRATION_LOCK_KEY = 0x6E657773666C6F77
 
 _BACKFILL_BATCH = 500
-_INSERT_ENTITY_NAMES = """
+# As migration 2 wrote them, before rows carried their article's sort time.
+_INSERT_ENTITY_NAMES_V2 = """
     INSERT INTO article_entity_names (article_id, name_key)
     SELECT * FROM unnest(%b::text[], %b::text[])
+    ON CONFLICT DO NOTHING
+"""
+_INSERT_ENTITY_NAMES = """
+    INSERT INTO article_entity_names (article_id, name_key, sort_at)
+    SELECT * FROM unnest(%b::text[], %b::text[], %b::timestamptz[])
     ON CONFLICT DO NOTHING
 """
 
@@ -110,7 +134,7 @@ async def _fill_entity_names(conn: psycopg.AsyncConnection[Any]) -> None:
         if rows:
             ordered = sorted(rows)
             await conn.execute(
-                _INSERT_ENTITY_NAMES, ([r[0] for r in ordered], [r[1] for r in ordered])
+                _INSERT_ENTITY_NAMES_V2, ([r[0] for r in ordered], [r[1] for r in ordered])
             )
         last = batch[-1][0]
 
@@ -196,6 +220,64 @@ _MIGRATIONS: tuple[
         "CREATE INDEX IF NOT EXISTS articles_source_lower ON articles (lower(source), sort_at, id)",
         "DROP INDEX IF EXISTS articles_source",
     ),
+    (
+        # Version 4: a topic's or an entity's newest articles are a backward walk
+        # down one index that stops at the page's LIMIT, so the rows carry their
+        # article's sort time; topic counts come from rollups the sink keeps.
+        "ALTER TABLE article_topics ADD COLUMN sort_at timestamptz",
+        "UPDATE article_topics AS t SET sort_at = a.sort_at FROM articles AS a"
+        " WHERE a.id = t.article_id",
+        "ALTER TABLE article_topics ALTER COLUMN sort_at SET NOT NULL",
+        "ALTER TABLE article_entity_names ADD COLUMN sort_at timestamptz",
+        "UPDATE article_entity_names AS n SET sort_at = a.sort_at FROM articles AS a"
+        " WHERE a.id = n.article_id",
+        "ALTER TABLE article_entity_names ALTER COLUMN sort_at SET NOT NULL",
+        *WALK_INDEXES,
+        # Hours are UTC, without a time zone, so no session setting moves them.
+        """
+        CREATE TABLE topic_hour_counts (
+            hour  timestamp NOT NULL,
+            slug  text COLLATE "C" NOT NULL,
+            label text COLLATE "C" NOT NULL,
+            n     integer NOT NULL,
+            PRIMARY KEY (hour, slug, label)
+        )
+        """,
+        """
+        CREATE TABLE topic_day_counts (
+            day   timestamp NOT NULL,
+            slug  text COLLATE "C" NOT NULL,
+            label text COLLATE "C" NOT NULL,
+            n     integer NOT NULL,
+            PRIMARY KEY (day, slug, label)
+        )
+        """,
+        """
+        CREATE TABLE topic_counts (
+            slug  text COLLATE "C" NOT NULL,
+            label text COLLATE "C" NOT NULL,
+            n     integer NOT NULL,
+            PRIMARY KEY (slug, label)
+        )
+        """,
+        # An article counts once per slug, under its least label for it.
+        """
+        INSERT INTO topic_hour_counts (hour, slug, label, n)
+        SELECT date_trunc('hour', sort_at AT TIME ZONE 'UTC'), slug, label, count(*)
+        FROM (SELECT min(sort_at) AS sort_at, slug, min(label) AS label FROM article_topics
+              GROUP BY article_id, slug) AS per_article
+        GROUP BY 1, 2, 3
+        """,
+        """
+        INSERT INTO topic_day_counts (day, slug, label, n)
+        SELECT date_trunc('day', hour), slug, label, sum(n) FROM topic_hour_counts
+        GROUP BY 1, 2, 3
+        """,
+        """
+        INSERT INTO topic_counts (slug, label, n)
+        SELECT slug, label, sum(n) FROM topic_hour_counts GROUP BY slug, label
+        """,
+    ),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -249,7 +331,10 @@ _UPSERT_ARTICLES = """
     RETURNING id
 """
 _DELETE_ENTITIES = "DELETE FROM article_entities WHERE article_id = ANY (%b::text[])"
-_DELETE_TOPICS = "DELETE FROM article_topics WHERE article_id = ANY (%b::text[])"
+_DELETE_TOPICS = """
+    DELETE FROM article_topics WHERE article_id = ANY (%b::text[])
+    RETURNING article_id, sort_at, slug, label
+"""
 _DELETE_ENTITY_NAMES = "DELETE FROM article_entity_names WHERE article_id = ANY (%b::text[])"
 _INSERT_ENTITIES = """
     INSERT INTO article_entities (article_id, name, name_lower, type, salience, mention_count)
@@ -258,8 +343,39 @@ _INSERT_ENTITIES = """
     )
 """
 _INSERT_TOPICS = """
-    INSERT INTO article_topics (article_id, qcode, slug, label, relevance)
-    SELECT * FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[], %b::float8[])
+    INSERT INTO article_topics (article_id, qcode, slug, label, relevance, sort_at)
+    SELECT * FROM unnest(
+        %b::text[], %b::text[], %b::text[], %b::text[], %b::float8[], %b::timestamptz[]
+    )
+"""
+# Rollup changes, in key order so two sinks lock the rows in one order.
+_ADD_HOUR_COUNTS = """
+    INSERT INTO topic_hour_counts AS c (hour, slug, label, n)
+    SELECT * FROM unnest(%b::timestamp[], %b::text[], %b::text[], %b::integer[])
+    ON CONFLICT (hour, slug, label) DO UPDATE SET n = c.n + excluded.n
+"""
+_ADD_DAY_COUNTS = """
+    INSERT INTO topic_day_counts AS c (day, slug, label, n)
+    SELECT * FROM unnest(%b::timestamp[], %b::text[], %b::text[], %b::integer[])
+    ON CONFLICT (day, slug, label) DO UPDATE SET n = c.n + excluded.n
+"""
+_ADD_COUNTS = """
+    INSERT INTO topic_counts AS c (slug, label, n)
+    SELECT * FROM unnest(%b::text[], %b::text[], %b::integer[])
+    ON CONFLICT (slug, label) DO UPDATE SET n = c.n + excluded.n
+"""
+# Rollup hours from the first whole hour after ``since``; the articles before it
+# in since's own hour are counted from the base tables (_PARTIAL_HOUR).
+_HOURS_SINCE = """
+    SELECT NULL, slug, label, sum(n) FROM topic_hour_counts
+    WHERE hour >= %s AND n > 0 GROUP BY slug, label
+"""
+_PARTIAL_HOUR = """
+    SELECT date_trunc(%s, a.sort_at AT TIME ZONE 'UTC') AS bucket, t.slug, min(t.label),
+           count(DISTINCT t.article_id)
+    FROM articles AS a JOIN article_topics AS t ON t.article_id = a.id
+    WHERE a.sort_at >= %s AND a.sort_at < %s
+    GROUP BY bucket, t.slug
 """
 
 # PostgreSQL indexes a word of at most 2046 bytes and a tsvector of at most 1 MB.
@@ -284,26 +400,30 @@ _REFUSED_LOGIN = re.compile(
 )
 
 
+# Whitespace-separated chunks up to this length are folded once and remembered:
+# news text repeats its words, so most chunks of an article were folded before.
+_CACHED_CHUNK_CHARS = 64
+
+
 @functools.cache
-def _combining_marks() -> re.Pattern[str]:
-    """Every nonspacing mark (category Mn): what NFKD splits off as a diacritic."""
-    ranges: list[tuple[int, int]] = []
-    for code in range(sys.maxunicode + 1):
-        if unicodedata.category(chr(code)) == "Mn":
-            if ranges and ranges[-1][1] == code - 1:
-                ranges[-1] = (ranges[-1][0], code)
-            else:
-                ranges.append((code, code))
-    return re.compile(
-        "[" + "".join(f"{re.escape(chr(lo))}-{re.escape(chr(hi))}" for lo, hi in ranges) + "]"
+def _combining_marks() -> dict[int, None]:
+    """Every nonspacing mark (category Mn), as a ``str.translate`` table deleting it:
+    what NFKD splits off as a diacritic."""
+    return dict.fromkeys(
+        code for code in range(sys.maxunicode + 1) if unicodedata.category(chr(code)) == "Mn"
     )
 
 
 def _fold(text: str) -> str:
     folded = unicodedata.normalize("NFKD", text.casefold())
     if not folded.isascii():
-        folded = _combining_marks().sub("", folded)
+        folded = folded.translate(_combining_marks())
     return folded
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _fold_chunk(chunk: str) -> str:
+    return _fold(chunk)
 
 
 def search_words(text: str) -> list[str]:
@@ -312,7 +432,19 @@ def search_words(text: str) -> list[str]:
     ``"Zürich's 2nd"`` -> ``["zurich", "s", "2nd"]``. Compatibility forms are
     unfolded too (``"ﬁ"`` -> ``"fi"``, ``"²"`` -> ``"2"``).
     """
-    return _WORD.findall(_fold(text))
+    if text.isascii():
+        return _WORD.findall(text.lower())
+    # The same words as folding the whole text: casefold maps each character alone,
+    # NFKD reorders marks only between two starters (whitespace is one), and a
+    # space stays a non-word character after folding. ASCII chunks fold by lower().
+    return _WORD.findall(
+        " ".join(
+            chunk.lower()
+            if chunk.isascii()
+            else (_fold_chunk(chunk) if len(chunk) <= _CACHED_CHUNK_CHARS else _fold(chunk))
+            for chunk in text.split()
+        )
+    )
 
 
 def _fits(word: str) -> bool:
@@ -586,8 +718,11 @@ class PostgresStorage:
             return 0
         started = time.perf_counter()
         latest = {article.id: article for article in articles}
-        # Encoding is CPU work that needs no connection; do it before taking one.
-        encoded = [_Encoded.of(latest[article_id]) for article_id in sorted(latest)]
+        # Encoding and folding the text are CPU work that needs no connection: done
+        # in a thread before taking one, so the event loop keeps reading and acking.
+        encoded = await asyncio.to_thread(
+            lambda: [_Encoded.of(latest[article_id]) for article_id in sorted(latest)]
+        )
         changed: list[str] = []
         entity_rows = topic_rows = 0
         async with self._connection() as conn, conn.transaction():
@@ -600,20 +735,28 @@ class PostgresStorage:
             if changed:
                 rewritten = [latest[article_id] for article_id in changed]
                 await conn.execute(_DELETE_ENTITIES, (changed,))
-                await conn.execute(_DELETE_TOPICS, (changed,))
+                # The rows this transaction replaces, read as it deletes them (their
+                # article rows are locked by the upsert): what the rollups lose.
+                cur = await conn.execute(_DELETE_TOPICS, (changed,))
+                old = [
+                    (aid, _hour(at), slug, label) for aid, at, slug, label in await cur.fetchall()
+                ]
                 await conn.execute(_DELETE_ENTITY_NAMES, (changed,))
                 entities = _entity_columns(rewritten)
-                names = sorted(row for a in rewritten for row in entity_name_rows(a.id, a.entities))
+                names = _name_columns(rewritten)
                 topics = _topic_columns(rewritten)
                 entity_rows, topic_rows = len(entities[0]), len(topics[0])
                 if entity_rows:
                     await conn.execute(_INSERT_ENTITIES, entities)
-                if names:
-                    await conn.execute(
-                        _INSERT_ENTITY_NAMES, ([r[0] for r in names], [r[1] for r in names])
-                    )
+                if names[0]:
+                    await conn.execute(_INSERT_ENTITY_NAMES, names)
                 if topic_rows:
                     await conn.execute(_INSERT_TOPICS, topics)
+                new = [
+                    (aid, _hour(at), slug, label)
+                    for aid, _, slug, label, _, at in zip(*topics, strict=True)
+                ]
+                await _add_to_rollups(conn, topic_rollup_delta(old, new))
         logger.debug(
             "upserted %d articles (%d changed, %d entities, %d topics) in %.1f ms",
             len(latest),
@@ -651,55 +794,91 @@ class PostgresStorage:
         letter or digit in it matches nothing.
         """
         check_relevance_sort(query.q, query.sort)
-        relevance = query.sort == "relevance"
-        offset = decode_offset_cursor(query.cursor) if relevance and query.cursor else 0
         tsquery: str | None = None
-        where, params = search_filters(
-            query, "%s", as_utc, source_sql="lower(a.source) = lower(%s)"
-        )
         if query.q is not None:
             tsquery = tsquery_text(query.q)
             if tsquery is None:
                 return SearchPage(items=[])
-            where.append("a.search @@ to_tsquery('simple', %s)")
-            params.append(tsquery)
-        if query.cursor is not None and not relevance:
-            where.append("(a.sort_at, a.id) < (%s, %s)")
-            params += decode_cursor_time(query.cursor)
-
-        if relevance:
-            # Best cover-density rank first; ties newest first, then by id, so the
-            # order (and with it every offset page) is total.
-            sql = (
-                "SELECT a.doc FROM articles AS a WHERE "
-                + " AND ".join(where)
-                + " ORDER BY ts_rank_cd(a.search, to_tsquery('simple', %s)) DESC,"
-                " a.sort_at DESC, a.id DESC LIMIT %s OFFSET %s"
-            )
-            async with self._connection() as conn:
-                cur = await conn.execute(sql, [*params, tsquery, query.limit + 1, offset])
-                rel_rows = await cur.fetchall()
-            more = len(rel_rows) > query.limit
-            return SearchPage(
-                items=[codec.loads(EnrichedArticle, row[0]) for row in rel_rows[: query.limit]],
-                next_cursor=encode_offset_cursor(offset + query.limit) if more else None,
-            )
-
-        # Only fixed fragments above are joined into the SQL; every value is a
-        # parameter. One extra row tells whether another page exists.
-        sql = (
-            "SELECT a.doc, a.sort_at, a.id FROM articles AS a"
-            + (" WHERE " + " AND ".join(where) if where else "")
-            + " ORDER BY a.sort_at DESC, a.id DESC LIMIT %s"
-        )
-        params.append(query.limit + 1)
-        async with self._connection() as conn:
-            cur = await conn.execute(sql, params)
-            rows = await cur.fetchall()
-        page, more = rows[: query.limit], len(rows) > query.limit
+        if query.sort == "relevance":
+            assert tsquery is not None
+            return await self._relevance_page(query, tsquery)
+        cursor = decode_cursor_time(query.cursor) if query.cursor is not None else None
+        rows: list[Any] = []
+        for walk in search_walks(query):
+            rows += await self._walk(query, walk, tsquery, cursor)
+        page, more = newest_page(rows, query.limit)
         items = [codec.loads(EnrichedArticle, row[0]) for row in page]
         next_cursor = encode_cursor(utc_text(page[-1][1]), page[-1][2]) if more else None
         return SearchPage(items=items, next_cursor=next_cursor)
+
+    async def _walk(
+        self,
+        query: SearchQuery,
+        walk: Walk,
+        tsquery: str | None,
+        cursor: tuple[datetime, str] | None,
+    ) -> list[Any]:
+        """Up to ``limit + 1`` distinct ``(doc, sort_at, id)`` rows along ``walk``."""
+        where, params = search_filters(
+            query, "%s", as_utc, source_sql="lower(a.source) = lower(%s)", walk=walk
+        )
+        if tsquery is not None:
+            where.append("a.search @@ to_tsquery('simple', %s)")
+            params.append(tsquery)
+        if cursor is not None:
+            where.append(f"({walk.time}, {walk.id}) < (%s, %s)")
+            params += cursor
+        # Only fixed fragments above are joined into the SQL; every value is a
+        # parameter. One extra row tells whether another page exists.
+        if walk.table is None:
+            sql = (
+                "SELECT a.doc, a.sort_at, a.id FROM articles AS a"
+                + (" WHERE " + " AND ".join(where) if where else "")
+                + " ORDER BY a.sort_at DESC, a.id DESC LIMIT %s"
+            )
+        else:
+            # A backward walk down (column, sort_at, article_id), joined row by row.
+            sql = (
+                f"SELECT a.doc, d.sort_at, d.article_id FROM {walk.table} AS d"
+                " JOIN articles AS a ON a.id = d.article_id WHERE "
+                + " AND ".join(where)
+                + " ORDER BY d.sort_at DESC, d.article_id DESC LIMIT %s"
+            )
+        want = fetch = query.limit + 1
+        async with self._connection() as conn:
+            while True:
+                cur = await conn.execute(sql, [*params, fetch])
+                rows = await cur.fetchall()
+                # A walk over one slug meets an article twice only when two of its
+                # topics share the slug; then it reads further.
+                unique = list({row[2]: row for row in rows}.values())
+                if len(unique) >= want or len(rows) < fetch:
+                    return unique[:want]
+                fetch *= 2
+
+    async def _relevance_page(self, query: SearchQuery, tsquery: str) -> SearchPage:
+        offset = decode_offset_cursor(query.cursor) if query.cursor else 0
+        where, params = search_filters(
+            query, "%s", as_utc, source_sql="lower(a.source) = lower(%s)"
+        )
+        where.append("a.search @@ to_tsquery('simple', %s)")
+        params.append(tsquery)
+        # Best cover-density rank first; ties newest first, then by id, so the
+        # order (and with it every offset page) is total.
+        sql = (
+            "SELECT a.doc FROM articles AS a WHERE "
+            + " AND ".join(where)
+            + " ORDER BY ts_rank_cd(a.search, to_tsquery('simple', %s)) DESC,"
+            " a.sort_at DESC, a.id DESC LIMIT %s OFFSET %s"
+        )
+        async with self._connection() as conn:
+            cur = await conn.execute(sql, [*params, tsquery, query.limit + 1, offset])
+            rel_rows = await cur.fetchall()
+        more = len(rel_rows) > query.limit
+        return SearchPage(
+            items=[codec.loads(EnrichedArticle, row[0]) for row in rel_rows[: query.limit]],
+            next_cursor=encode_offset_cursor(offset + query.limit) if more else None,
+        )
 
     async def top_entities(self, since: datetime | None, limit: int) -> list[tuple[str, str, int]]:
         """``(name, type, article count)``, most articles first, at most ``limit``.
@@ -722,16 +901,12 @@ class PostgresStorage:
 
     async def topic_counts(self, since: datetime | None) -> list[tuple[str, str, int]]:
         """``(slug, label, article count)`` for every topic in use, most articles first."""
-        join, params = _since_join("t", since)
-        sql = (
-            "SELECT t.slug, min(t.label), count(DISTINCT t.article_id) AS n"
-            f" FROM article_topics AS t{join}"
-            " GROUP BY t.slug ORDER BY n DESC, t.slug"
-        )
-        async with self._connection() as conn:
-            cur = await conn.execute(sql, params)
-            rows = await cur.fetchall()
-        return [(str(slug), str(label), int(n)) for slug, label, n in rows]
+        if since is None:
+            sql, args = "SELECT NULL, slug, label, n FROM topic_counts WHERE n > 0", []
+        else:
+            sql, args = _HOURS_SINCE, [_hour(hour_after(since))]
+        rows = await self._counts(sql, args, since, None)
+        return [(slug, label, n) for _, slug, label, n in rows]
 
     async def topic_counts_by_interval(
         self, since: datetime | None, interval: Literal["hour", "day"]
@@ -739,18 +914,44 @@ class PostgresStorage:
         """``(bucket start, slug, label, article count)``, oldest bucket first."""
         if interval not in ("hour", "day"):
             raise ValueError(f"interval: must be 'hour' or 'day', not {interval!r}")
-        where, params = ("WHERE a.sort_at >= %s", [as_utc(since)]) if since else ("", [])
-        # UTC buckets whatever the session's time zone.
-        sql = (
-            "SELECT date_trunc(%s, a.sort_at AT TIME ZONE 'UTC') AS bucket, t.slug,"
-            " min(t.label), count(DISTINCT t.article_id) AS n"
-            f" FROM article_topics AS t JOIN articles AS a ON a.id = t.article_id {where}"
-            " GROUP BY bucket, t.slug ORDER BY bucket, n DESC, t.slug"
-        )
+        hour_from = _hour(hour_after(since)) if since is not None else datetime.min
+        if interval == "hour":
+            sql = "SELECT hour, slug, label, n FROM topic_hour_counts WHERE hour >= %s AND n > 0"
+            args: list[Any] = [hour_from]
+        else:
+            # Whole days from the day rollup; the hours before the first of them
+            # from the hour rollup (and the first, partial hour from the articles).
+            day_from = _hour(day_after(since)) if since is not None else datetime.min
+            sql = (
+                "SELECT day, slug, label, n FROM topic_day_counts WHERE day >= %s AND n > 0"
+                " UNION ALL SELECT date_trunc('day', hour), slug, label, n"
+                " FROM topic_hour_counts WHERE hour >= %s AND hour < %s AND n > 0"
+            )
+            args = [day_from, hour_from, day_from]
+        return await self._counts(sql, args, since, interval)
+
+    async def _counts(
+        self, sql: str, args: list[Any], since: datetime | None, interval: str | None
+    ) -> list[tuple[str, str, str, int]]:
+        """Rollup rows from ``sql``, plus the articles of the hour ``since`` falls in
+        (counted from the base tables), merged per bucket of ``interval`` (or none)."""
         async with self._connection() as conn:
-            cur = await conn.execute(sql, [interval, *params])
+            cur = await conn.execute(sql, args)
             rows = await cur.fetchall()
-        return [(bucket_text(b), str(slug), str(label), int(n)) for b, slug, label, n in rows]
+            if since is not None:
+                cur = await conn.execute(
+                    _PARTIAL_HOUR, [interval or "hour", as_utc(since), hour_after(since)]
+                )
+                rows += await cur.fetchall()
+        return merge_counts(
+            (
+                bucket_text(bucket) if interval and bucket else "",
+                str(slug),
+                str(label),
+                int(n),
+            )
+            for bucket, slug, label, n in rows
+        )
 
 
 def _since_join(alias: str, since: datetime | None) -> tuple[str, list[Any]]:
@@ -758,11 +959,12 @@ def _since_join(alias: str, since: datetime | None) -> tuple[str, list[Any]]:
 
 
 class _Encoded(NamedTuple):
-    """An article with its document JSON and that JSON's hash."""
+    """An article with its document JSON, that JSON's hash and its folded words."""
 
     article: EnrichedArticle
     doc: bytes
     digest: bytes
+    search_text: str
 
     @classmethod
     def of(cls, article: EnrichedArticle) -> _Encoded:
@@ -772,17 +974,18 @@ class _Encoded(NamedTuple):
             raise InvalidMessage(
                 f"article {article.id!r}: PostgreSQL cannot store text with a NUL character"
             )
-        return cls(article, doc, hashlib.blake2b(doc, digest_size=16).digest())
+        digest = hashlib.blake2b(doc, digest_size=16).digest()
+        return cls(article, doc, digest, search_text(article.title, article.body))
 
 
 def _article_columns(encoded: Iterable[_Encoded]) -> tuple[list[Any], ...]:
     """The parallel arrays ``_UPSERT_ARTICLES`` takes, one element per article."""
     columns: tuple[list[Any], ...] = tuple([] for _ in range(14))
-    for article, doc, digest in encoded:
+    for article, doc, digest, text in encoded:
         published = article.published_at
         values = (
             article.id,
-            sort_time(published, article.received_at),
+            _sort_at(article),
             article.source,
             article.language,
             published,
@@ -794,7 +997,7 @@ def _article_columns(encoded: Iterable[_Encoded]) -> tuple[list[Any], ...]:
             article.title,
             doc.decode(),
             digest,
-            search_text(article.title, article.body),
+            text,
         )
         for column, value in zip(columns, values, strict=True):
             column.append(value)
@@ -821,17 +1024,65 @@ def _entity_columns(articles: Iterable[EnrichedArticle]) -> tuple[list[Any], ...
     return columns
 
 
+def _sort_at(article: EnrichedArticle) -> datetime:
+    return sort_time(article.published_at, article.received_at)
+
+
+def _hour(value: datetime) -> datetime:
+    """The UTC hour bucket of a time, as ``topic_hour_counts.hour`` holds it."""
+    return as_utc(value).replace(minute=0, second=0, microsecond=0, tzinfo=None)
+
+
 def _topic_columns(articles: Iterable[EnrichedArticle]) -> tuple[list[Any], ...]:
-    merged: dict[tuple[str, str], tuple[str, str, float]] = {}
+    merged: dict[tuple[str, str], tuple[str, str, float, datetime]] = {}
     for article in articles:
+        at = _sort_at(article)
         for topic in article.topics:
             key = (article.id, topic.qcode)
-            slug, label, relevance = merged.get(key, (topic.slug, topic.label, topic.relevance))
-            merged[key] = (slug, label, max(relevance, topic.relevance))
-    columns: tuple[list[Any], ...] = ([], [], [], [], [])
-    for (article_id, qcode), (slug, label, relevance) in merged.items():
+            slug, label, relevance, _ = merged.get(
+                key, (topic.slug, topic.label, topic.relevance, at)
+            )
+            merged[key] = (slug, label, max(relevance, topic.relevance), at)
+    columns: tuple[list[Any], ...] = ([], [], [], [], [], [])
+    for (article_id, qcode), (slug, label, relevance, at) in merged.items():
         for column, value in zip(
-            columns, (article_id, qcode, slug, label, float(relevance)), strict=True
+            columns, (article_id, qcode, slug, label, float(relevance), at), strict=True
         ):
             column.append(value)
     return columns
+
+
+def _name_columns(articles: Iterable[EnrichedArticle]) -> tuple[list[Any], ...]:
+    """``(article_id, name_key, sort_at)`` arrays of every entity name, sorted."""
+    rows = sorted(
+        (*row, _sort_at(article))
+        for article in articles
+        for row in entity_name_rows(article.id, article.entities)
+    )
+    return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+
+
+async def _add_to_rollups(
+    conn: psycopg.AsyncConnection[Any], delta: dict[tuple[Any, str, str], int]
+) -> None:
+    """Apply a ``topic_rollup_delta`` to the hourly and total topic counts."""
+    if not delta:
+        return
+    for sql, changes in (
+        (_ADD_HOUR_COUNTS, delta),
+        (_ADD_DAY_COUNTS, by_day(delta, lambda hour: hour.replace(hour=0))),
+    ):
+        keys = list(changes)
+        await conn.execute(
+            sql,
+            (
+                [k[0] for k in keys],
+                [k[1] for k in keys],
+                [k[2] for k in keys],
+                list(changes.values()),
+            ),
+        )
+    totals = slug_totals(delta)
+    await conn.execute(
+        _ADD_COUNTS, ([k[0] for k in totals], [k[1] for k in totals], list(totals.values()))
+    )

@@ -1,14 +1,21 @@
 """SQLite storage: one file, WAL mode, full-text search with FTS5.
 
-Layout (schema version 3, recorded in ``PRAGMA user_version``):
+Layout (schema version 4, recorded in ``PRAGMA user_version``):
 
     articles            one row per article id; ``doc`` holds the whole EnrichedArticle
                         JSON, the other columns are copies for filtering and sorting
     article_entities    (article_id, name, type) -> salience, mention count
     article_entity_names (article_id, name_key): every name and surface form of the
-                        article's entities, folded, indexed by key (entity search)
-    article_topics      (article_id, qcode) -> slug, label, relevance
+                        article's entities, folded, indexed by (key, sort_at) (entity search)
+    article_topics      (article_id, qcode) -> slug, label, relevance, sort_at; indexed
+                        by (slug, sort_at) and (qcode, sort_at)
+    topic_hour_counts   (UTC hour, slug, label) -> articles; kept by the sink
+    topic_day_counts    (UTC day, slug, label) -> articles; kept by the sink
+    topic_counts        (slug, label) -> articles; kept by the sink
     articles_fts        FTS5 index of title and body, kept in step by triggers
+
+A page sorted by time is a backward walk down one index ending in ``sort_at`` that
+stops at the LIMIT; ``sort_at`` is copied into the topic and name rows for that.
 
 Every call runs its blocking sqlite3 work in a worker thread, on one connection
 serialized by a lock, so the event loop never waits on the disk.
@@ -35,15 +42,26 @@ from shared.errors import RetryableError
 from shared.models import EnrichedArticle
 from shared.normalize import sort_time
 from shared.storage._common import (
+    WALK_INDEXES,
+    Walk,
+    bucket_text,
+    by_day,
     check_relevance_sort,
+    day_after,
     decode_cursor,
     decode_offset_cursor,
     encode_cursor,
     encode_offset_cursor,
     entity_name_rows,
     fold_entity_name,
+    hour_after,
+    merge_counts,
+    newest_page,
     search_filters,
+    search_walks,
     since_join,
+    slug_totals,
+    topic_rollup_delta,
     utc_text,
 )
 from shared.storage._query import fts5, fts5_words, parse
@@ -80,7 +98,7 @@ def _fill_entity_names(conn: sqlite3.Connection) -> None:
         for article_id, doc in batch:
             entities = orjson.loads(doc).get("entities") or ()
             rows |= entity_name_rows(article_id, entities)
-        conn.executemany(_INSERT_ENTITY_NAME, sorted(rows))
+        conn.executemany(_INSERT_ENTITY_NAME_V2, sorted(rows))
         last = batch[-1][0]
 
 
@@ -196,6 +214,61 @@ _MIGRATIONS: tuple[tuple[str | Callable[[sqlite3.Connection], None], ...], ...] 
         " ON articles (source COLLATE NOCASE, sort_at, id)",
         "DROP INDEX IF EXISTS articles_source",
     ),
+    (
+        # Version 4: a topic's or an entity's newest articles are a walk down one
+        # index that stops at the page's LIMIT, so the rows carry their article's
+        # sort time; topic counts come from rollups the sink keeps, not a scan.
+        "ALTER TABLE article_topics ADD COLUMN sort_at TEXT NOT NULL DEFAULT ''",
+        "UPDATE article_topics SET sort_at ="
+        " (SELECT a.sort_at FROM articles AS a WHERE a.id = article_topics.article_id)",
+        "ALTER TABLE article_entity_names ADD COLUMN sort_at TEXT NOT NULL DEFAULT ''",
+        "UPDATE article_entity_names SET sort_at ="
+        " (SELECT a.sort_at FROM articles AS a WHERE a.id = article_entity_names.article_id)",
+        *WALK_INDEXES,
+        """
+        CREATE TABLE topic_hour_counts (
+            hour  TEXT NOT NULL,
+            slug  TEXT NOT NULL,
+            label TEXT NOT NULL,
+            n     INTEGER NOT NULL,
+            PRIMARY KEY (hour, slug, label)
+        ) WITHOUT ROWID
+        """,
+        """
+        CREATE TABLE topic_day_counts (
+            day   TEXT NOT NULL,
+            slug  TEXT NOT NULL,
+            label TEXT NOT NULL,
+            n     INTEGER NOT NULL,
+            PRIMARY KEY (day, slug, label)
+        ) WITHOUT ROWID
+        """,
+        """
+        CREATE TABLE topic_counts (
+            slug  TEXT NOT NULL,
+            label TEXT NOT NULL,
+            n     INTEGER NOT NULL,
+            PRIMARY KEY (slug, label)
+        ) WITHOUT ROWID
+        """,
+        # An article counts once per slug, under its least label for it.
+        """
+        INSERT INTO topic_hour_counts (hour, slug, label, n)
+        SELECT substr(sort_at, 1, 13) || ':00:00Z', slug, label, count(*)
+        FROM (SELECT sort_at, slug, min(label) AS label FROM article_topics
+              GROUP BY article_id, slug)
+        GROUP BY 1, 2, 3
+        """,
+        """
+        INSERT INTO topic_day_counts (day, slug, label, n)
+        SELECT substr(hour, 1, 10) || 'T00:00:00Z', slug, label, sum(n)
+        FROM topic_hour_counts GROUP BY 1, 2, 3
+        """,
+        """
+        INSERT INTO topic_counts (slug, label, n)
+        SELECT slug, label, sum(n) FROM topic_hour_counts GROUP BY slug, label
+        """,
+    ),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 _BACKFILL_BATCH = 500
@@ -232,15 +305,161 @@ _INSERT_ENTITY = """
         salience = max(salience, excluded.salience),
         mention_count = mention_count + excluded.mention_count
 """
-_INSERT_ENTITY_NAME = """
+# As migration 2 wrote them, before rows carried their article's sort time.
+_INSERT_ENTITY_NAME_V2 = """
     INSERT OR IGNORE INTO article_entity_names (article_id, name_key) VALUES (?, ?)
 """
+_INSERT_ENTITY_NAME = """
+    INSERT OR IGNORE INTO article_entity_names (article_id, name_key, sort_at) VALUES (?, ?, ?)
+"""
 _INSERT_TOPIC = """
-    INSERT INTO article_topics (article_id, qcode, slug, label, relevance)
-    VALUES (?, ?, ?, ?, ?)
+    INSERT INTO article_topics (article_id, qcode, slug, label, relevance, sort_at)
+    VALUES (?, ?, ?, ?, ?, ?)
     ON CONFLICT (article_id, qcode) DO UPDATE SET
         relevance = max(relevance, excluded.relevance)
 """
+_STORED_TOPICS = """
+    SELECT article_id, sort_at, slug, label FROM article_topics
+    WHERE article_id IN (SELECT value FROM json_each(?))
+"""
+_ADD_HOUR_COUNTS = """
+    INSERT INTO topic_hour_counts (hour, slug, label, n) VALUES (?, ?, ?, ?)
+    ON CONFLICT (hour, slug, label) DO UPDATE SET n = n + excluded.n
+"""
+_ADD_DAY_COUNTS = """
+    INSERT INTO topic_day_counts (day, slug, label, n) VALUES (?, ?, ?, ?)
+    ON CONFLICT (day, slug, label) DO UPDATE SET n = n + excluded.n
+"""
+_ADD_COUNTS = """
+    INSERT INTO topic_counts (slug, label, n) VALUES (?, ?, ?)
+    ON CONFLICT (slug, label) DO UPDATE SET n = n + excluded.n
+"""
+
+# Rollup hours from the first whole hour after ``since``; the articles before it
+# in since's own hour are counted from the base tables (_PARTIAL_HOUR).
+_HOURS_SINCE = """
+    SELECT ?, slug, label, sum(n) FROM topic_hour_counts
+    WHERE hour >= ? AND n > 0 GROUP BY slug, label
+"""
+_PARTIAL_HOUR = """
+    SELECT strftime(?, a.sort_at) AS bucket, t.slug, min(t.label), count(DISTINCT t.article_id)
+    FROM articles AS a JOIN article_topics AS t ON t.article_id = a.id
+    WHERE a.sort_at >= ? AND a.sort_at < ?
+    GROUP BY bucket, t.slug
+"""
+
+
+def _hour(sort_at: str) -> str:
+    """The UTC hour bucket of a stored sort time: ``2024-05-01T10:00:00Z``."""
+    return sort_at[:13] + ":00:00Z"
+
+
+def _day(hour: str) -> str:
+    """The UTC day bucket of an hour bucket: ``2024-05-01T00:00:00Z``."""
+    return hour[:10] + "T00:00:00Z"
+
+
+def _hour_after(since: datetime) -> str:
+    """The first hour bucket starting at or after ``since``."""
+    return bucket_text(hour_after(since))
+
+
+# A time-sorted full-text page first tests the newest candidates one by one against
+# the index, in windows that double from twice a page (a common word needs few);
+# only when the windows reach _MAX_PROBED candidates without a page of matches does
+# it list every match of the words and sort those.
+_FIRST_WINDOW_PER_RESULT = 2
+_MAX_PROBED = 5_000
+
+
+def _newest_matches(
+    conn: sqlite3.Connection,
+    walk: Walk,
+    where: list[str],
+    params: list[Any],
+    match: str,
+    want: int,
+) -> list[Any] | None:
+    """The newest ``want`` ``(doc, sort_at, id)`` rows along ``walk`` matching ``match``
+    among its newest ``_MAX_PROBED`` candidates, or None when fewer of those match
+    and more candidates remain."""
+    source = (
+        "articles AS a"
+        if walk.table is None
+        else f"{walk.table} AS d JOIN articles AS a ON a.id = d.article_id"
+    )
+    found: dict[str, tuple[int, str, str]] = {}
+    window, probed = want * _FIRST_WINDOW_PER_RESULT, 0
+    after: list[Any] = []
+    while True:
+        clauses = where + ([f"({walk.time}, {walk.id}) < (?, ?)"] if after else [])
+        candidates = (
+            f"SELECT a.rid AS rid, {walk.time} AS sort_at, {walk.id} AS id FROM {source}"
+            + (" WHERE " + " AND ".join(clauses) if clauses else "")
+            + f" ORDER BY {walk.time} DESC, {walk.id} DESC LIMIT ?"
+        )
+        sql = (
+            f"SELECT c.rid, c.sort_at, c.id, EXISTS (SELECT 1 FROM articles_fts"
+            f" WHERE articles_fts MATCH ? AND rowid = c.rid) FROM ({candidates}) AS c"
+        )
+        rows = conn.execute(sql, [match, *params, *after, window]).fetchall()
+        found.update((row[2], row[:3]) for row in rows if row[3])
+        probed += len(rows)
+        if len(found) >= want or len(rows) < window:
+            break  # a page, or every candidate tested
+        if probed >= _MAX_PROBED:
+            return None
+        last = min(rows, key=lambda row: (row[1], row[2]))
+        after = [last[1], last[2]]
+        window = min(window * 2, _MAX_PROBED - probed)
+    top = sorted(found.values(), key=lambda row: (row[1], row[2]), reverse=True)[:want]
+    if not top:
+        return []
+    marks = ", ".join("?" * len(top))
+    docs = dict(
+        conn.execute(f"SELECT rid, doc FROM articles WHERE rid IN ({marks})", [r[0] for r in top])
+    )
+    return [(docs[rid], sort_at, article_id) for rid, sort_at, article_id in top]
+
+
+def _best_matches(conn: sqlite3.Connection, match: str, want: int) -> list[Any] | None:
+    """The first ``want`` ``(doc,)`` rows in relevance order (bm25, then newest, then
+    id), ranking in the full-text index alone and reading only the rows returned.
+
+    None when rows of equal score straddle the cut, whose order needs every tie.
+    """
+    ranked = conn.execute(
+        "SELECT rowid, bm25(articles_fts, ?, ?) AS score FROM articles_fts"
+        " WHERE articles_fts MATCH ? ORDER BY score LIMIT ?",
+        [*_BM25_WEIGHTS, match, want + 1],
+    ).fetchall()
+    if len(ranked) > want and ranked[want][1] == ranked[want - 1][1]:
+        return None
+    ranked = ranked[:want]
+    score = dict(ranked)
+    marks = ", ".join("?" * len(ranked))
+    rows = conn.execute(
+        f"SELECT rid, sort_at, id, doc FROM articles WHERE rid IN ({marks})", list(score)
+    ).fetchall()
+    # Newest first within a score, then by id descending, as the SQL order gives.
+    rows.sort(key=lambda row: row[2], reverse=True)
+    rows.sort(key=lambda row: row[1], reverse=True)
+    rows.sort(key=lambda row: score[row[0]])
+    return [(row[3],) for row in rows]
+
+
+def _distinct_page(conn: sqlite3.Connection, sql: str, params: list[Any], want: int) -> list[Any]:
+    """The first ``want`` rows of ``sql`` (its last parameter the LIMIT) with distinct
+    ids (the row's last column). A walk over one slug meets an article twice only
+    when two of its topics share the slug; then it reads further."""
+    fetch = want
+    while True:
+        rows = conn.execute(sql, [*params, fetch]).fetchall()
+        unique = list({row[-1]: row for row in rows}.values())
+        if len(unique) >= want or len(rows) < fetch:
+            return unique[:want]
+        fetch *= 2
+
 
 _SQLITE_BUSY = 5
 _SQLITE_LOCKED = 6
@@ -466,20 +685,34 @@ class SQLiteStorage:
         # Encoding is CPU work that needs no connection; do it before taking the lock.
         article_rows = [_article_row(article) for article in latest.values()]
         ids = [(article_id,) for article_id in latest]
+        sort_at = {row[0]: row[1] for row in article_rows}
         entity_rows = [
             (a.id, e.name, fold_entity_name(e.name), e.type, e.salience, e.mention_count)
             for a in latest.values()
             for e in a.entities
         ]
         name_rows = sorted(
-            row for a in latest.values() for row in entity_name_rows(a.id, a.entities)
+            (*row, sort_at[row[0]])
+            for a in latest.values()
+            for row in entity_name_rows(a.id, a.entities)
         )
         topic_rows = [
-            (a.id, t.qcode, t.slug, t.label, t.relevance) for a in latest.values() for t in a.topics
+            (a.id, t.qcode, t.slug, t.label, t.relevance, sort_at[a.id])
+            for a in latest.values()
+            for t in a.topics
         ]
+        # The first row of an (article, qcode) is the one stored (see _INSERT_TOPIC).
+        stored_topics = {(r[0], r[1]): (r[0], _hour(r[5]), r[2], r[3]) for r in topic_rows[::-1]}
 
         def write(conn: sqlite3.Connection) -> None:
             with _transaction(conn):
+                old = [
+                    (article_id, _hour(at), slug, label)
+                    for article_id, at, slug, label in conn.execute(
+                        _STORED_TOPICS, (orjson.dumps(list(latest)).decode(),)
+                    )
+                ]
+                delta = topic_rollup_delta(old, stored_topics.values())
                 conn.executemany(_UPSERT_ARTICLE, article_rows)
                 conn.executemany("DELETE FROM article_entities WHERE article_id = ?", ids)
                 conn.executemany("DELETE FROM article_entity_names WHERE article_id = ?", ids)
@@ -487,6 +720,10 @@ class SQLiteStorage:
                 conn.executemany(_INSERT_ENTITY, entity_rows)
                 conn.executemany(_INSERT_ENTITY_NAME, name_rows)
                 conn.executemany(_INSERT_TOPIC, topic_rows)
+                conn.executemany(_ADD_HOUR_COUNTS, [(*key, n) for key, n in delta.items()])
+                days = by_day(delta, _day)
+                conn.executemany(_ADD_DAY_COUNTS, [(*key, n) for key, n in days.items()])
+                conn.executemany(_ADD_COUNTS, [(*key, n) for key, n in slug_totals(delta).items()])
 
         self._locked(write)
         logger.debug(
@@ -531,67 +768,102 @@ class SQLiteStorage:
 
     def _search_sync(self, query: SearchQuery) -> SearchPage:
         check_relevance_sort(query.q, query.sort)
-        relevance = query.sort == "relevance"
-        offset = decode_offset_cursor(query.cursor) if relevance and query.cursor else 0
         match: str | None = None
-        where, params = search_filters(
-            query, "?", utc_text, source_sql="a.source = ? COLLATE NOCASE"
-        )
         if query.q is not None:
             match = fts_match_expression(query.q)
             if match is None:
                 return SearchPage(items=[])
-            if not relevance:
-                where.append("a.rid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
-                params.append(match)
-        if query.cursor is not None and not relevance:
-            where.append("(a.sort_at, a.id) < (?, ?)")
-            params += decode_cursor(query.cursor)
+        if query.sort == "relevance":
+            assert match is not None
+            return self._relevance_page(query, match)
+        cursor = decode_cursor(query.cursor) if query.cursor is not None else None
+        rows: list[Any] = []
+        for walk in search_walks(query):
+            rows += self._walk(query, walk, match, cursor)
+        page, more = newest_page(rows, query.limit)
+        items = [codec.loads(EnrichedArticle, row[0]) for row in page]
+        next_cursor = encode_cursor(page[-1][1], page[-1][2]) if more else None
+        return SearchPage(items=items, next_cursor=next_cursor)
 
-        if relevance:
-            # bm25 is lower for a better match; ties newest first, then by id, so
-            # the order (and with it every offset page) is total.
-            sql = (
-                "SELECT a.doc FROM articles_fts JOIN articles AS a ON a.rid = articles_fts.rowid"
-                " WHERE articles_fts MATCH ?"
-                + "".join(" AND " + clause for clause in where)
-                + " ORDER BY bm25(articles_fts, ?, ?), a.sort_at DESC, a.id DESC LIMIT ? OFFSET ?"
-            )
-            rel_params = [match, *params, *_BM25_WEIGHTS, query.limit + 1, offset]
-            rows = self._locked(lambda conn: conn.execute(sql, rel_params).fetchall())
-            more = len(rows) > query.limit
-            return SearchPage(
-                items=[codec.loads(EnrichedArticle, row[0]) for row in rows[: query.limit]],
-                next_cursor=encode_offset_cursor(offset + query.limit) if more else None,
-            )
-
-        # Only fixed fragments above are joined into the SQL; every value is a parameter.
-        # The inner query picks the page by key alone, so when it must sort many
-        # matches (a broad topic) the sorter carries row ids, not 6 KB documents.
-        # One extra row tells whether another page exists without a second query.
-        sql = (
-            "SELECT a.doc, a.sort_at, a.id FROM articles AS a WHERE a.rid IN"
-            " (SELECT a.rid FROM articles AS a"
-            + (" WHERE " + " AND ".join(where) if where else "")
-            + " ORDER BY a.sort_at DESC, a.id DESC LIMIT ?)"
-            " ORDER BY a.sort_at DESC, a.id DESC"
+    def _walk(
+        self, query: SearchQuery, walk: Walk, match: str | None, cursor: tuple[str, str] | None
+    ) -> list[Any]:
+        """Up to ``limit + 1`` distinct ``(doc, sort_at, id)`` rows along ``walk``."""
+        where, params = search_filters(
+            query, "?", utc_text, source_sql="a.source = ? COLLATE NOCASE", walk=walk
         )
-        params.append(query.limit + 1)
+        if cursor is not None:
+            where.append(f"({walk.time}, {walk.id}) < (?, ?)")
+            params += cursor
+        want = query.limit + 1
+        if match is not None:
+            probed = self._locked(
+                lambda conn: _newest_matches(conn, walk, where, params, match, want)
+            )
+            if probed is not None:
+                return probed
+            # A rarer match: its rows are fewer than the candidates, so find them all.
+            where.append("a.rid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
+            params.append(match)
+        # Only fixed fragments above are joined into the SQL; every value is a parameter.
+        # One extra row tells whether another page exists without a second query.
+        if walk.table is None:
+            # The inner query picks the page by key alone, so a sort it may need
+            # carries row ids, not 6 KB documents.
+            sql = (
+                "SELECT a.doc, a.sort_at, a.id FROM articles AS a WHERE a.rid IN"
+                " (SELECT a.rid FROM articles AS a"
+                + (" WHERE " + " AND ".join(where) if where else "")
+                + " ORDER BY a.sort_at DESC, a.id DESC LIMIT ?)"
+            )
+        else:
+            # A backward walk down (column, sort_at, article_id), joined row by row.
+            sql = (
+                f"SELECT a.doc, d.sort_at, d.article_id FROM {walk.table} AS d"
+                " JOIN articles AS a ON a.id = d.article_id WHERE "
+                + " AND ".join(where)
+                + " ORDER BY d.sort_at DESC, d.article_id DESC LIMIT ?"
+            )
 
         def fetch(conn: sqlite3.Connection) -> list[Any]:
             try:
-                return conn.execute(sql, params).fetchall()
+                return _distinct_page(conn, sql, params, want)
             except sqlite3.OperationalError as exc:
                 # Should not happen given fts_match_expression; never leak FTS syntax.
                 if "fts5" in str(exc).lower():
                     raise ValueError(f"q: cannot search for {query.q!r} ({exc})") from exc
                 raise
 
-        rows = self._locked(fetch)
-        page, more = rows[: query.limit], len(rows) > query.limit
-        items = [codec.loads(EnrichedArticle, row[0]) for row in page]
-        next_cursor = encode_cursor(page[-1][1], page[-1][2]) if more else None
-        return SearchPage(items=items, next_cursor=next_cursor)
+        return self._locked(fetch)
+
+    def _relevance_page(self, query: SearchQuery, match: str) -> SearchPage:
+        offset = decode_offset_cursor(query.cursor) if query.cursor else 0
+        where, params = search_filters(
+            query, "?", utc_text, source_sql="a.source = ? COLLATE NOCASE"
+        )
+        # bm25 is lower for a better match; ties newest first, then by id, so
+        # the order (and with it every offset page) is total.
+        sql = (
+            "SELECT a.doc FROM articles_fts JOIN articles AS a ON a.rid = articles_fts.rowid"
+            " WHERE articles_fts MATCH ?"
+            + "".join(" AND " + clause for clause in where)
+            + " ORDER BY bm25(articles_fts, ?, ?), a.sort_at DESC, a.id DESC LIMIT ? OFFSET ?"
+        )
+        rel_params = [match, *params, *_BM25_WEIGHTS, query.limit + 1, offset]
+
+        def read(conn: sqlite3.Connection) -> list[Any]:
+            if not where:
+                ranked = _best_matches(conn, match, offset + query.limit + 1)
+                if ranked is not None:
+                    return ranked[offset:]
+            return conn.execute(sql, rel_params).fetchall()
+
+        rows = self._locked(read)
+        more = len(rows) > query.limit
+        return SearchPage(
+            items=[codec.loads(EnrichedArticle, row[0]) for row in rows[: query.limit]],
+            next_cursor=encode_offset_cursor(offset + query.limit) if more else None,
+        )
 
     async def top_entities(self, since: datetime | None, limit: int) -> list[tuple[str, str, int]]:
         """``(name, type, article count)``, most articles first, at most ``limit``.
@@ -614,16 +886,12 @@ class SQLiteStorage:
 
     async def topic_counts(self, since: datetime | None) -> list[tuple[str, str, int]]:
         """``(slug, label, article count)`` for every topic in use, most articles first."""
-        join, params = self._since_join("t", since)
-        sql = (
-            "SELECT t.slug, min(t.label), count(DISTINCT t.article_id) AS n"
-            f" FROM article_topics AS t{join}"
-            " GROUP BY t.slug ORDER BY n DESC, t.slug"
-        )
-        rows = await asyncio.to_thread(
-            self._locked, lambda conn: conn.execute(sql, params).fetchall()
-        )
-        return [(str(slug), str(label), int(n)) for slug, label, n in rows]
+        if since is None:
+            sql, args = "SELECT '', slug, label, n FROM topic_counts WHERE n > 0", []
+        else:
+            sql, args = _HOURS_SINCE, ["", _hour_after(since)]
+        rows = await asyncio.to_thread(self._counts, sql, args, since, "")
+        return [(slug, label, n) for _, slug, label, n in rows]
 
     async def topic_counts_by_interval(
         self, since: datetime | None, interval: Literal["hour", "day"]
@@ -631,18 +899,43 @@ class SQLiteStorage:
         """``(bucket start, slug, label, article count)``, oldest bucket first."""
         if interval not in _BUCKETS:
             raise ValueError(f"interval: must be 'hour' or 'day', not {interval!r}")
-        where, params = ("WHERE a.sort_at >= ?", [utc_text(since)]) if since else ("", [])
-        sql = (
-            "SELECT strftime(?, a.sort_at) AS bucket, t.slug, min(t.label),"
-            " count(DISTINCT t.article_id) AS n"
-            f" FROM article_topics AS t JOIN articles AS a ON a.id = t.article_id {where}"
-            " GROUP BY bucket, t.slug ORDER BY bucket, n DESC, t.slug"
+        hour_from = "" if since is None else _hour_after(since)
+        if interval == "hour":
+            sql = "SELECT hour, slug, label, n FROM topic_hour_counts WHERE hour >= ? AND n > 0"
+            args = [hour_from]
+        else:
+            # Whole days from the day rollup; the hours before the first of them
+            # from the hour rollup (and the first, partial hour from the articles).
+            day_from = "" if since is None else bucket_text(day_after(since))
+            sql = (
+                "SELECT day, slug, label, n FROM topic_day_counts WHERE day >= ? AND n > 0"
+                " UNION ALL SELECT substr(hour, 1, 10) || 'T00:00:00Z', slug, label, n"
+                " FROM topic_hour_counts WHERE hour >= ? AND hour < ? AND n > 0"
+            )
+            args = [day_from, hour_from, day_from]
+        return await asyncio.to_thread(self._counts, sql, args, since, _BUCKETS[interval])
+
+    def _counts(
+        self, sql: str, args: list[Any], since: datetime | None, pattern: str
+    ) -> list[tuple[str, str, str, int]]:
+        """Rollup rows from ``sql``, plus the articles of the hour ``since`` falls in
+        (counted from the base tables), merged per bucket ``pattern`` ('' for none)."""
+        partial: list[Any] = []
+
+        def read(conn: sqlite3.Connection) -> list[Any]:
+            rows = conn.execute(sql, args).fetchall()
+            if since is not None:
+                partial.extend(
+                    conn.execute(
+                        _PARTIAL_HOUR, [pattern, utc_text(since), utc_text(hour_after(since))]
+                    )
+                )
+            return rows
+
+        rows = self._locked(read)
+        return merge_counts(
+            (str(b), str(slug), str(label), int(n)) for b, slug, label, n in rows + partial
         )
-        args = [_BUCKETS[interval], *params]
-        rows = await asyncio.to_thread(
-            self._locked, lambda conn: conn.execute(sql, args).fetchall()
-        )
-        return [(str(b), str(slug), str(label), int(n)) for b, slug, label, n in rows]
 
     @staticmethod
     def _since_join(alias: str, since: datetime | None) -> tuple[str, list[Any]]:

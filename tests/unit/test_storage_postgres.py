@@ -10,12 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import socket
-from collections.abc import AsyncIterator, Iterator
+import unicodedata
+from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import timedelta
+from typing import Any
+from unittest import mock
 
 import psycopg
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from psycopg.conninfo import conninfo_to_dict
 
 from shared.errors import InvalidMessage, RetryableError
@@ -102,6 +108,9 @@ async def test_open_creates_the_schema_once_and_records_its_version(
         "article_topics",
         "articles",
         "schema_migrations",
+        "topic_counts",
+        "topic_day_counts",
+        "topic_hour_counts",
     ]
     # Full text is a tsvector column under a GIN index.
     indexes = rows(
@@ -122,6 +131,7 @@ async def test_migration_2_indexes_the_names_of_stored_articles(
     await store.close()
     # The database as newsflow before surface-form search left it: version 1.
     with admin(postgres_schema_url) as conn:
+        back_to_version_3(conn)
         conn.execute("DROP TABLE article_entity_names")
         conn.execute("DELETE FROM schema_migrations WHERE version > 1")
 
@@ -133,13 +143,101 @@ async def test_migration_2_indexes_the_names_of_stored_articles(
         assert await search_ids(store, entity="Donald Trump") == ["t2", "t1"]
     finally:
         await store.close()
-    assert rows(postgres_schema_url, "SELECT max(version) FROM schema_migrations") == [(3,)]
+    assert rows(postgres_schema_url, "SELECT max(version) FROM schema_migrations") == [(4,)]
     indexes = rows(
         postgres_schema_url,
         "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema()"
-        " AND indexname = 'article_entity_names_key'",
+        " AND indexname = 'article_entity_names_time'",
     )
-    assert len(indexes) == 1 and "(name_key, article_id)" in str(indexes[0][0])
+    assert len(indexes) == 1 and "(name_key, sort_at, article_id)" in str(indexes[0][0])
+
+
+def back_to_version_3(conn: psycopg.Connection[tuple[object, ...]]) -> None:
+    """The database as newsflow before the rollups and time walks left it."""
+    for index in ("article_topics_slug_time", "article_topics_qcode_time"):
+        conn.execute(f"DROP INDEX {index}")
+    conn.execute("DROP INDEX article_entity_names_time")
+    conn.execute("ALTER TABLE article_topics DROP COLUMN sort_at")
+    conn.execute("ALTER TABLE article_entity_names DROP COLUMN sort_at")
+    conn.execute("DROP TABLE topic_hour_counts, topic_day_counts, topic_counts")
+    conn.execute("CREATE INDEX article_topics_slug ON article_topics (slug, article_id)")
+    conn.execute("CREATE INDEX article_topics_qcode ON article_topics (qcode, article_id)")
+    conn.execute(
+        "CREATE INDEX article_entity_names_key ON article_entity_names (name_key, article_id)"
+    )
+    conn.execute("DELETE FROM schema_migrations WHERE version > 3")
+
+
+async def test_migration_4_builds_the_counts_and_walks_of_stored_articles(
+    postgres_schema_url: str,
+) -> None:
+    store = PostgresStorage(postgres_schema_url)
+    await store.open()
+    await store.upsert_many(corpus())
+    expected_counts = await store.topic_counts(None)
+    expected_days = await store.topic_counts_by_interval(None, "day")
+    await store.close()
+    with admin(postgres_schema_url) as conn:
+        back_to_version_3(conn)
+
+    store = PostgresStorage(postgres_schema_url)
+    await store.open()
+    try:
+        assert await store.topic_counts(None) == expected_counts
+        assert await store.topic_counts_by_interval(None, "day") == expected_days
+        assert await search_ids(store, topic="politics") == ["a3", "a1"]
+        assert await search_ids(store, entity="Angela Merkel") == ["a3", "a1"]
+    finally:
+        await store.close()
+    assert rows(postgres_schema_url, "SELECT max(version) FROM schema_migrations") == [(4,)]
+
+
+def _plan(url: str, sql: str, params: Sequence[object]) -> str:
+    """PostgreSQL's plan for ``sql`` on a table too small to be worth an index,
+    with sequential scans and sorts priced out as the planner prices them at scale."""
+    with admin(url) as conn:
+        conn.execute("SET enable_seqscan = off")
+        conn.execute("SET enable_sort = off")
+        plan = conn.execute("EXPLAIN " + sql, params).fetchall()
+    return "\n".join(str(row[0]) for row in plan)
+
+
+@pytest.mark.parametrize(
+    ("filters", "index"),
+    [
+        ({"topic": "politics"}, "article_topics_slug_time"),
+        ({"topic": "medtop:11000000"}, "article_topics_qcode_time"),
+        ({"entity": "Berlin"}, "article_entity_names_time"),
+        ({"source": "wire a"}, "articles_source_lower"),
+        ({"language": "en"}, "articles_language"),
+        ({}, "articles_sort"),
+    ],
+)
+async def test_pages_walk_an_index_backward_and_stop_at_the_limit(
+    store: PostgresStorage, postgres_schema_url: str, filters: dict[str, object], index: str
+) -> None:
+    await store.upsert_many(corpus())
+    statements: list[tuple[str, Sequence[object]]] = []
+    real = psycopg.AsyncConnection.execute
+
+    async def spy(self: Any, query: Any, params: Any = None, **kw: Any) -> Any:
+        if isinstance(query, str) and query.startswith("SELECT a.doc, "):
+            statements.append((query, params))
+        return await real(self, query, params, **kw)
+
+    with mock.patch.object(psycopg.AsyncConnection, "execute", spy):
+        first = await store.search(SearchQuery(limit=1, since=T0 - timedelta(days=1), **filters))
+        assert first.next_cursor is not None
+        await store.search(SearchQuery(limit=1, cursor=first.next_cursor, **filters))
+    plans = [_plan(postgres_schema_url, sql, params) for sql, params in statements]
+    assert plans
+    for plan in plans:
+        # Newest first along the index, stopping at LIMIT: no sort, no full scan.
+        assert "Sort" not in plan and "Seq Scan" not in plan, plan
+        assert "Limit" in plan.splitlines()[0], plan
+    assert any(f"Index Scan Backward using {index}" in plan for plan in plans) or any(
+        f"Index Only Scan Backward using {index}" in plan for plan in plans
+    ), plans
 
 
 async def test_storages_opening_a_new_database_at_once_migrate_it_once(
@@ -424,6 +522,42 @@ def test_search_words_fold_case_diacritics_and_compatibility_forms() -> None:
     assert search_words("Straße İstanbul") == ["strasse", "istanbul"]
     assert search_words("東京 новости") == ["東京", "новости"]
     assert search_words("-- ; * \"'") == []
+
+
+def reference_search_words(text: str) -> list[str]:
+    """The definition, character by character: casefold, NFKD, drop every
+    nonspacing mark, then runs of letters and digits."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+    return re.findall(r"[^\W_]+", plain)
+
+
+MULTILINGUAL = [
+    "Die Bürger von Zürich ärgerten sich über die Größe der Straßen.",
+    "L’été à Montréal: élèves, crème brûlée et façades ‘curly’ — déjà vu.",
+    "東京都の新しい政策について、市民は議論した。",
+    "Президент заявил, что правительство Ёлкина уйдёт.",
+    "قال الرئيس إن الحكومة ستعمل على تحسين الاقتصاد.",
+    "नई दिल्ली में प्रधानमंत्री ने कहा",
+    "Ἀθῆναι ΣΊΣΥΦΟΣ ὀδυσσεύς",
+    "İstanbul ǅemal ﬁnal x² ½ ① Ⅻ ｆｕｌｌｗｉｄｔｈ",
+    "a¨b c\u0301d e\u00b4 \u0301start ZÜRICH\u00a0Zürich\u2003end",
+    "Việt Nam Hà Nội Đà Nẵng",
+    "emoji 👍🏽 and zwj 👨\u200d👩 x\u200by",
+]
+
+
+@pytest.mark.parametrize("text", MULTILINGUAL)
+def test_search_words_are_the_words_of_the_definition(text: str) -> None:
+    assert search_words(text) == reference_search_words(text)
+    assert search_words(text) == search_words(text)  # the remembered chunks too
+
+
+@given(st.text(max_size=300))
+@example("e\u0301 \u0301e x\u0308\u0301 \u0301\u0308y")
+@settings(max_examples=400, deadline=None)
+def test_search_words_of_any_text_are_those_of_the_definition(text: str) -> None:
+    assert search_words(text) == reference_search_words(text)
 
 
 def test_search_text_joins_title_and_body_words() -> None:

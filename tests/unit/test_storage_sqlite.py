@@ -13,12 +13,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import random
+import re
 import sqlite3
 import statistics
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -28,6 +30,7 @@ from pydantic import ValidationError
 from shared.errors import RetryableError
 from shared.models import EnrichedArticle, Entity, Mention, Provenance, Topic
 from shared.storage import PostgresStorage, SearchQuery, SQLiteStorage, Storage, open_storage
+from shared.storage import sqlite as sqlite_storage
 from shared.storage.sqlite import (
     SCHEMA_VERSION,
     decode_cursor,
@@ -634,6 +637,40 @@ async def test_pagination_walks_every_result_once_in_order(storage: Storage) -> 
     assert [len(page) for page in pages] == [4, 4, 4]  # no empty page after a full one
 
 
+@pytest.mark.parametrize("probed", [5_000, 10])
+async def test_full_text_pages_are_newest_first_for_common_and_rare_words(
+    storage: Storage, probed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SQLite tests the newest candidates first, up to a bound, then lists every
+    # match: both ways give the same pages.
+    monkeypatch.setattr(sqlite_storage, "_MAX_PROBED", probed)
+    # "common" in two of every three articles (a page is found among the newest
+    # few), "rare" in two old ones (every match is listed), within a topic too.
+    articles = [
+        make_article(
+            f"w{i:02d}",
+            body=" ".join(
+                ["common"] * (i % 3 != 0) + ["rare"] * (i in (3, 7)) + ["filler text here"]
+            ),
+            published_at=T0 + timedelta(hours=i),
+            topics=[POLITICS] if i % 2 else [SPORT],
+        )
+        for i in range(90)
+    ]
+    await storage.upsert_many(articles)
+    newest_first = [a.id for a in reversed(articles)]
+    common = [i for i in newest_first if int(i[1:]) % 3 != 0]
+
+    async def every(**filters: object) -> list[str]:
+        return [i for page in await walk(storage, **filters) for i in page]
+
+    assert await every(q="common", limit=7) == common
+    assert await walk(storage, q="rare", limit=1) == [["w07"], ["w03"]]
+    political = [i for i in common if int(i[1:]) % 2]
+    assert await every(q="common", topic="politics", limit=4) == political
+    assert await every(q="common -rare", limit=50) == [i for i in common if i != "w07"]
+
+
 async def test_pagination_is_stable_when_newer_articles_arrive(storage: Storage) -> None:
     await storage.upsert_many(
         [make_article(f"s{i}", published_at=T0 + timedelta(hours=i)) for i in range(6)]
@@ -783,6 +820,17 @@ async def test_relevance_pagination_returns_every_match_once(storage: Storage) -
     assert sorted(whole) == sorted(a.id for a in articles)
 
 
+async def test_relevance_ties_are_newest_first_across_pages(storage: Storage) -> None:
+    same = [
+        make_article(f"t{i:02d}", body="A glacier report.", published_at=T0 + timedelta(hours=i))
+        for i in range(12)
+    ]
+    best = make_article("best", title="Glacier", body="Glacier glacier glacier.")
+    await storage.upsert_many([*same, best])
+    pages = await walk(storage, q="glacier", sort="relevance", limit=5)
+    assert [i for page in pages for i in page] == ["best", *(a.id for a in reversed(same))]
+
+
 async def test_relevance_needs_q_and_its_own_cursors(storage: Storage) -> None:
     await storage.upsert_many([make_article(f"c{i}", body="storm") for i in range(3)])
     with pytest.raises(ValueError, match="sort"):
@@ -878,6 +926,24 @@ def test_other_urls_are_value_errors_naming_database_url(url: str) -> None:
 
 def _raw(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(path, isolation_level=None)
+
+
+def _back_to_version_3(conn: sqlite3.Connection) -> None:
+    """The file as newsflow before the rollups and time walks left it: version 3."""
+    for index in ("article_topics_slug_time", "article_topics_qcode_time"):
+        conn.execute(f"DROP INDEX {index}")
+    conn.execute("DROP INDEX article_entity_names_time")
+    conn.execute("ALTER TABLE article_topics DROP COLUMN sort_at")
+    conn.execute("ALTER TABLE article_entity_names DROP COLUMN sort_at")
+    conn.execute("DROP TABLE topic_hour_counts")
+    conn.execute("DROP TABLE topic_day_counts")
+    conn.execute("DROP TABLE topic_counts")
+    conn.execute("CREATE INDEX article_topics_slug ON article_topics (slug, article_id)")
+    conn.execute("CREATE INDEX article_topics_qcode ON article_topics (qcode, article_id)")
+    conn.execute(
+        "CREATE INDEX article_entity_names_key ON article_entity_names (name_key, article_id)"
+    )
+    conn.execute("PRAGMA user_version = 3")
 
 
 async def test_sqlite_creates_the_directory_and_a_wal_database(tmp_path: Path) -> None:
@@ -1006,6 +1072,7 @@ async def test_sqlite_migration_2_indexes_the_names_of_stored_articles(tmp_path:
     await store.close()
     # The file as newsflow before surface-form search left it: schema version 1.
     conn = _raw(path)
+    _back_to_version_3(conn)
     conn.execute("DROP TABLE article_entity_names")
     conn.execute("PRAGMA user_version = 1")
     conn.close()
@@ -1020,7 +1087,7 @@ async def test_sqlite_migration_2_indexes_the_names_of_stored_articles(tmp_path:
         await store.close()
     conn = _raw(path)
     try:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
         plan = " ".join(
             str(row[-1])
             for row in conn.execute(
@@ -1028,9 +1095,178 @@ async def test_sqlite_migration_2_indexes_the_names_of_stored_articles(tmp_path:
                 " WHERE name_key = 'trump'"
             )
         )
-        assert "USING COVERING INDEX article_entity_names_key" in plan
+        assert "USING COVERING INDEX article_entity_names_time" in plan
     finally:
         conn.close()
+
+
+async def test_sqlite_migration_4_builds_the_counts_and_walks_of_stored_articles(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "newsflow.db"
+    store = SQLiteStorage(path)
+    await store.open()
+    await store.upsert_many(corpus())
+    expected_counts = await store.topic_counts(None)
+    expected_hours = await store.topic_counts_by_interval(None, "hour")
+    await store.close()
+    conn = _raw(path)
+    _back_to_version_3(conn)
+    conn.close()
+
+    store = SQLiteStorage(path)
+    await store.open()
+    try:
+        assert await store.topic_counts(None) == expected_counts
+        assert await store.topic_counts_by_interval(None, "hour") == expected_hours
+        assert await search_ids(store, topic="politics") == ["a3", "a1"]
+        assert await search_ids(store, entity="Angela Merkel") == ["a3", "a1"]
+        # A rewrite after the migration moves its counts to its new topic and hour.
+        await store.upsert_many(
+            [make_article("a1", published_at=T0 + timedelta(days=5), topics=[SPORT])]
+        )
+        assert await store.topic_counts(None) == [
+            ("sport", "sport", 2),
+            ("politics", "politics", 1),
+            ("science-and-technology", "science and technology", 1),
+        ]
+    finally:
+        await store.close()
+    conn = _raw(path)
+    try:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+    finally:
+        conn.close()
+
+
+def _plans(store: SQLiteStorage) -> tuple[list[str], Callable[[], None]]:
+    """Every SELECT the store runs from now on, as its EXPLAIN QUERY PLAN text."""
+    conn = store._conn
+    assert conn is not None
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    plans: list[str] = []
+
+    def explain() -> None:
+        conn.set_trace_callback(None)
+        for sql in statements:
+            if sql.lstrip().upper().startswith("SELECT"):
+                rows = conn.execute("EXPLAIN QUERY PLAN " + sql).fetchall()
+                plans.append(" | ".join(str(row[-1]) for row in rows))
+
+    return plans, explain
+
+
+@pytest.mark.parametrize(
+    ("filters", "index"),
+    [
+        ({"topic": "politics"}, "article_topics_slug_time (slug=?)"),
+        ({"topic": "politics", "since": T0}, "article_topics_slug_time (slug=? AND sort_at>?)"),
+        ({"topic": "medtop:11000000"}, "article_topics_qcode_time (qcode=?)"),
+        ({"entity": "Berlin"}, "article_entity_names_time (name_key=?)"),
+        ({"entity": "Berlin", "until": T0 + timedelta(days=9)}, "article_entity_names_time"),
+        ({"source": "wire a"}, "articles_source_nocase (source=?)"),
+        ({"language": "en"}, "articles_language (language=?)"),
+        ({}, "articles_sort"),
+    ],
+)
+async def test_sqlite_pages_walk_an_index_and_stop_at_the_limit(
+    tmp_path: Path, filters: dict[str, Any], index: str
+) -> None:
+    store = SQLiteStorage(tmp_path / "newsflow.db")
+    await store.open()
+    try:
+        await store.upsert_many(corpus())
+        plans, explain = _plans(store)
+        first = await store.search(SearchQuery(limit=1, **filters))
+        assert first.next_cursor is not None
+        await store.search(SearchQuery(limit=1, cursor=first.next_cursor, **filters))
+        explain()
+    finally:
+        await store.close()
+    assert plans
+    for plan in plans:
+        # Newest first along the index: no sort of every match before LIMIT.
+        assert "TEMP B-TREE" not in plan, plan
+    assert any(index in plan for plan in plans), plans
+
+
+async def test_sqlite_topic_counts_read_the_rollups(tmp_path: Path) -> None:
+    store = SQLiteStorage(tmp_path / "newsflow.db")
+    await store.open()
+    try:
+        await store.upsert_many(corpus())
+        plans, explain = _plans(store)
+        await store.topic_counts(None)
+        await store.topic_counts_by_interval(T0 + timedelta(minutes=30), "day")
+        explain()
+    finally:
+        await store.close()
+    assert "SCAN topic_counts" in plans[0]
+    assert "SEARCH topic_day_counts USING PRIMARY KEY (day>?)" in plans[1]
+    assert "SEARCH topic_hour_counts USING PRIMARY KEY (hour>? AND hour<?)" in plans[1]
+    # The first, partial hour only, from the base tables.
+    assert "SEARCH a USING COVERING INDEX articles_sort (sort_at>? AND sort_at<?)" in plans[2]
+    assert not any(re.search(r"\bSCAN (a|t)\b", plan) for plan in plans), plans
+
+
+async def test_topic_counts_stay_exact_through_rewrites_and_partial_hours(
+    storage: Storage,
+) -> None:
+    at = T0 + timedelta(minutes=20)
+    await storage.upsert_many(
+        [
+            make_article("c1", published_at=at, topics=[POLITICS, SPORT]),
+            make_article("c2", published_at=at + timedelta(minutes=30), topics=[POLITICS]),
+            make_article("c3", published_at=at + timedelta(hours=2), topics=[SPORT]),
+            # Two QCodes of one slug count the article once, under the least label.
+            make_article(
+                "c4",
+                published_at=at + timedelta(hours=2),
+                topics=[("medtop:x", "Politics"), POLITICS],
+            ),
+        ]
+    )
+    await storage.upsert_many([make_article("c2", published_at=at, topics=[SCIENCE])])
+    await storage.upsert_many([make_article("c1", published_at=at, topics=[POLITICS, SPORT])])
+    assert await storage.topic_counts(None) == [
+        ("politics", "Politics", 2),
+        ("sport", "sport", 2),
+        ("science-and-technology", "science and technology", 1),
+    ]
+    # Since 10:40: c1 and c2 (10:20) are out, c3 and c4 (12:20) in.
+    since = T0 + timedelta(minutes=40)
+    assert await storage.topic_counts(since) == [
+        ("politics", "Politics", 1),
+        ("sport", "sport", 1),
+    ]
+    assert await storage.topic_counts_by_interval(T0 + timedelta(minutes=10), "hour") == [
+        ("2024-05-01T10:00:00Z", "politics", "politics", 1),
+        ("2024-05-01T10:00:00Z", "science-and-technology", "science and technology", 1),
+        ("2024-05-01T10:00:00Z", "sport", "sport", 1),
+        ("2024-05-01T12:00:00Z", "politics", "Politics", 1),
+        ("2024-05-01T12:00:00Z", "sport", "sport", 1),
+    ]
+    assert await storage.topic_counts_by_interval(T0 + timedelta(minutes=30), "day") == [
+        ("2024-05-01T00:00:00Z", "politics", "Politics", 1),
+        ("2024-05-01T00:00:00Z", "sport", "sport", 1),
+    ]
+    # Whole days, the hours before the first of them, and a partial hour, together.
+    await storage.upsert_many(
+        [make_article("c5", published_at=T0 + timedelta(days=1, hours=3), topics=[SPORT])]
+    )
+    assert await storage.topic_counts_by_interval(T0 + timedelta(minutes=10), "day") == [
+        ("2024-05-01T00:00:00Z", "politics", "Politics", 2),
+        ("2024-05-01T00:00:00Z", "sport", "sport", 2),
+        ("2024-05-01T00:00:00Z", "science-and-technology", "science and technology", 1),
+        ("2024-05-02T00:00:00Z", "sport", "sport", 1),
+    ]
+    assert await storage.topic_counts_by_interval(None, "day") == [
+        ("2024-05-01T00:00:00Z", "politics", "Politics", 2),
+        ("2024-05-01T00:00:00Z", "sport", "sport", 2),
+        ("2024-05-01T00:00:00Z", "science-and-technology", "science and technology", 1),
+        ("2024-05-02T00:00:00Z", "sport", "sport", 1),
+    ]
 
 
 async def test_sqlite_refuses_a_newer_schema(tmp_path: Path) -> None:
