@@ -139,6 +139,32 @@ async def _fill_entity_names(conn: psycopg.AsyncConnection[Any]) -> None:
         last = batch[-1][0]
 
 
+async def _add_person_surnames(conn: psycopg.AsyncConnection[Any]) -> None:
+    """The search keys stored articles lack: a person's surname, so ``entity=Trump``
+    finds an article that wrote only "Donald Trump" (part of migration to version 4;
+    the keys already there are kept)."""
+    last = ""
+    while True:
+        cur = await conn.execute(
+            "SELECT id, sort_at, doc->'entities' FROM articles WHERE id > %s ORDER BY id LIMIT %s",
+            (last, _BACKFILL_BATCH),
+        )
+        batch = await cur.fetchall()
+        if not batch:
+            return
+        rows: list[tuple[str, str, Any]] = []
+        for article_id, sort_at, stored in batch:
+            entities = orjson.loads(stored) if isinstance(stored, bytes | str) else stored
+            found = entity_name_rows(article_id, entities if isinstance(entities, list) else ())
+            rows += [(a, key, sort_at) for a, key in sorted(found)]
+        if rows:
+            await conn.execute(
+                _INSERT_ENTITY_NAMES,
+                ([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]),
+            )
+        last = batch[-1][0]
+
+
 # One tuple of steps per schema version (SQL statements, or coroutine functions of
 # the connection for what SQL cannot do); migration N runs on a database at
 # version N-1, in one transaction with the version row. Append, never edit: a
@@ -232,6 +258,7 @@ _MIGRATIONS: tuple[
         "UPDATE article_entity_names AS n SET sort_at = a.sort_at FROM articles AS a"
         " WHERE a.id = n.article_id",
         "ALTER TABLE article_entity_names ALTER COLUMN sort_at SET NOT NULL",
+        _add_person_surnames,
         *WALK_INDEXES,
         # Hours are UTC, without a time zone, so no session setting moves them.
         """

@@ -102,6 +102,30 @@ def _fill_entity_names(conn: sqlite3.Connection) -> None:
         last = batch[-1][0]
 
 
+def _add_person_surnames(conn: sqlite3.Connection) -> None:
+    """The search keys stored articles lack: a person's surname, so ``entity=Trump``
+    finds an article that wrote only "Donald Trump" (part of migration to version 4;
+    the keys already there are kept)."""
+    last = ""
+    while True:
+        batch = conn.execute(
+            "SELECT id, sort_at, doc FROM articles WHERE id > ? ORDER BY id LIMIT ?",
+            (last, _BACKFILL_BATCH),
+        ).fetchall()
+        if not batch:
+            return
+        rows: list[tuple[str, str, str]] = []
+        for article_id, sort_at, doc in batch:
+            entities = orjson.loads(doc).get("entities") or ()
+            rows += [(a, key, sort_at) for a, key in entity_name_rows(article_id, entities)]
+        conn.executemany(
+            "INSERT OR IGNORE INTO article_entity_names (article_id, name_key, sort_at)"
+            " VALUES (?, ?, ?)",
+            sorted(rows),
+        )
+        last = batch[-1][0]
+
+
 # One tuple of steps per schema version (SQL statements, or functions of the
 # connection for what SQL cannot do); migration N runs on a database at version
 # N-1. Append, never edit: a released step has already run somewhere.
@@ -224,6 +248,7 @@ _MIGRATIONS: tuple[tuple[str | Callable[[sqlite3.Connection], None], ...], ...] 
         "ALTER TABLE article_entity_names ADD COLUMN sort_at TEXT NOT NULL DEFAULT ''",
         "UPDATE article_entity_names SET sort_at ="
         " (SELECT a.sort_at FROM articles AS a WHERE a.id = article_entity_names.article_id)",
+        _add_person_surnames,
         *WALK_INDEXES,
         """
         CREATE TABLE topic_hour_counts (

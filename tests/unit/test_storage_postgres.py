@@ -179,6 +179,8 @@ async def test_migration_4_builds_the_counts_and_walks_of_stored_articles(
     await store.close()
     with admin(postgres_schema_url) as conn:
         back_to_version_3(conn)
+        # Version 3 indexed no surnames.
+        conn.execute("DELETE FROM article_entity_names WHERE name_key = 'merkel'")
 
     store = PostgresStorage(postgres_schema_url)
     await store.open()
@@ -187,6 +189,7 @@ async def test_migration_4_builds_the_counts_and_walks_of_stored_articles(
         assert await store.topic_counts_by_interval(None, "day") == expected_days
         assert await search_ids(store, topic="politics") == ["a3", "a1"]
         assert await search_ids(store, entity="Angela Merkel") == ["a3", "a1"]
+        assert await search_ids(store, entity="Merkel") == ["a3", "a1"]
     finally:
         await store.close()
     assert rows(postgres_schema_url, "SELECT max(version) FROM schema_migrations") == [(4,)]

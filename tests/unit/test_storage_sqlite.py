@@ -1112,6 +1112,9 @@ async def test_sqlite_migration_4_builds_the_counts_and_walks_of_stored_articles
     await store.close()
     conn = _raw(path)
     _back_to_version_3(conn)
+    # Version 3 indexed no surnames.
+    conn.execute("DELETE FROM article_entity_names WHERE name_key = 'merkel'")
+    conn.commit()
     conn.close()
 
     store = SQLiteStorage(path)
@@ -1121,6 +1124,7 @@ async def test_sqlite_migration_4_builds_the_counts_and_walks_of_stored_articles
         assert await store.topic_counts_by_interval(None, "hour") == expected_hours
         assert await search_ids(store, topic="politics") == ["a3", "a1"]
         assert await search_ids(store, entity="Angela Merkel") == ["a3", "a1"]
+        assert await search_ids(store, entity="Merkel") == ["a3", "a1"]
         # A rewrite after the migration moves its counts to its new topic and hour.
         await store.upsert_many(
             [make_article("a1", published_at=T0 + timedelta(days=5), topics=[SPORT])]
