@@ -38,12 +38,21 @@ _WORK_RE = re.compile(
     r"sitcom|drama|documentary|podcast|poem|opera|painting|game|hit)s?"
     r"(?: [a-z]+)?,? [\"“‘']((?:[A-Z0-9][\w'’,.!?&-]*)(?: [\w'’,.!?&-]+){0,7})[\"”’']"
 )
-_PATTERNS: tuple[tuple[re.Pattern[str], str, int], ...] = (
-    (_STORM_RE, "EVENT", 0),
-    (_SUMMIT_RE, "EVENT", 0),
-    (_TELESCOPE_RE, "PRODUCT", 0),
-    (_WORK_RE, "WORK_OF_ART", 1),
+# Each pattern with its label, the group that is the name, and the words one of
+# which every match holds: a text without them is not searched (most hold none).
+_QUOTED_RE = re.compile(r"[\"“‘'][A-Z0-9]")
+_PATTERNS: tuple[tuple[re.Pattern[str], str, int, tuple[str, ...] | re.Pattern[str]], ...] = (
+    (_STORM_RE, "EVENT", 0, ("Storm", "Typhoon", "Cyclone", "Hurricane")),
+    (_SUMMIT_RE, "EVENT", 0, ("COP", "Summit", "G7", "G8", "G2", "G 7", "G 8", "G 2")),
+    (_TELESCOPE_RE, "PRODUCT", 0, ("Telescope",)),
+    (_WORK_RE, "WORK_OF_ART", 1, _QUOTED_RE),
 )
+
+
+def _may_match(text: str, trigger: tuple[str, ...] | re.Pattern[str]) -> bool:
+    if isinstance(trigger, tuple):
+        return any(word in text for word in trigger)
+    return trigger.search(text) is not None
 
 
 def _new_mention(article: _Article, field: Field, start: int, end: int, label: str) -> _Mention:
@@ -100,7 +109,12 @@ def known_names(article: _Article, mentions: list[_Mention], covered: bytearray)
     found: list[tuple[Field, int, int, str]] = []
     for field in ("title", "body"):
         text = article.field_text(field)
+        # A name can stand free only where its first word is a capitalised word of
+        # the text: one scan of the text instead of one per name.
+        words = set(_CAPITALISED_RE.findall(text))
         for name, label in _MULTIWORD:
+            if _FIRST_WORD[name] not in words and name not in _UNUSUAL:
+                continue
             start = text.find(name)
             while start != -1:
                 end = start + len(name)
@@ -111,6 +125,11 @@ def known_names(article: _Article, mentions: list[_Mention], covered: bytearray)
 
 
 _MULTIWORD = tuple((n, label) for n, label in KNOWN_NAMES.items() if " " in n)
+# A capitalised word as far as a free-standing name's first word can run.
+_CAPITALISED_RE = re.compile(r"[A-Z][\w'’.&-]*")
+_FIRST_WORD = {name: name.split(" ", 1)[0] for name, _ in _MULTIWORD}
+# Names whose first word is not such a word are always looked for.
+_UNUSUAL = frozenset(n for n, w in _FIRST_WORD.items() if not _CAPITALISED_RE.fullmatch(w))
 
 
 def patterns(article: _Article, mentions: list[_Mention], covered: bytearray) -> list[_Mention]:
@@ -118,7 +137,9 @@ def patterns(article: _Article, mentions: list[_Mention], covered: bytearray) ->
     found: list[tuple[Field, int, int, str]] = []
     for field in ("title", "body"):
         text = article.field_text(field)
-        for pattern, label, group in _PATTERNS:
+        for pattern, label, group, trigger in _PATTERNS:
+            if not _may_match(text, trigger):
+                continue
             for match in pattern.finditer(text):
                 start, end = match.span(group)
                 found.append((field, start, end, label))
