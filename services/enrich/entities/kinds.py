@@ -156,10 +156,14 @@ def titles_before_names(article: _Article, mentions: list[_Mention]) -> None:
     for m in mentions:
         if m.label != "PERSON" or " " not in m.name:
             continue
-        first, rest = m.text.split(" ", 1)
+        # The written form may break at a tab or a no-break space where the name has a space.
+        words = m.text.split(None, 1)
+        if len(words) < 2:
+            continue
+        first, rest = words
         if first.rstrip(".").casefold() not in _SPAN_TITLES or not rest[:1].isupper():
             continue
-        shift = len(first) + 1
+        shift = m.text.index(rest, len(first))
         m.start += shift
         m.offset += shift
         m.text = rest
