@@ -180,11 +180,11 @@ _LOCATIVES = lexicon.words("locatives")
 
 def _placed(article: _Article, mention: _Mention, place_words: set[str]) -> bool:
     """Whether the words before a mention say it is a place: "in Perth", "at
-    Wembley", "Edinburgh and Glasgow"."""
+    Wembley", "Edinburgh and Glasgow" (not "in Kennedy's cabinet")."""
     text = article.field_text(mention.field)
     before = _word_before(text, mention.start)
-    if before is None:
-        return False
+    if before is None or text.startswith(("'s", "’s"), mention.end):
+        return False  # "in Kennedy's cabinet": a person's
     if before.casefold() in _LOCATIVES:
         return True
     if before.casefold() not in ("and", "or"):
@@ -277,3 +277,74 @@ def full_names_in_two_halves(
 
 
 _TWO_WORDS_RE = re.compile(r"(?<![\w'’.-])([A-Z][a-z]{2,20}) ([A-Z][a-z]{2,20})(?![\w'’-])")
+
+
+# "Sorriso, Mato Grosso", "Tiefencastel, Graubunden": the words after a name's comma.
+_ATTACHED_RE = re.compile(r",[ \t]+([A-Z][\w'’.-]*(?:[ \t]+[A-Z][\w'’.-]*){0,3})")
+# A dateline's end: "ROTTERDAM, Oct 9 -", "HOBART — ".
+_DATELINE_END_RE = re.compile(r"(?:,|\s+[-–—]|\s*\()")
+
+
+def _name_goes_on(article: _Article, mention: _Mention) -> bool:
+    """A capitalised word follows the mention: it may be part of a longer name."""
+    after = article.field_text(mention.field)[mention.end : mention.end + 2]
+    return len(after) == 2 and after[0] == " " and after[1].isupper()
+
+
+def _in_its_region(article: _Article, mention: _Mention, places: PlaceNames) -> bool:
+    """ "Sorriso, Mato Grosso", "Perth, Scotland": a region or country the
+    gazetteer knows follows the name after a comma."""
+    found = _ATTACHED_RE.match(article.field_text(mention.field), mention.end)
+    if found is None:
+        return False
+    words = found.group(1).split()
+    return any(
+        places.place_kind(" ".join(words[:size])) in ("region", "country")
+        for size in range(len(words), 0, -1)
+    )
+
+
+def _said_to_be_a_place(
+    article: _Article, mention: _Mention, place_words: set[str], places: PlaceNames
+) -> bool:
+    """The text around one mention says it is a place: a word before it ("in",
+    "near"), the region or country after it, or the dateline it opens."""
+    text = article.field_text(mention.field)
+    if _placed(article, mention, place_words) or _in_its_region(article, mention, places):
+        return True
+    return (
+        mention.field == "body"
+        and not text[: mention.start].strip()
+        and mention.text.isupper()
+        and _DATELINE_END_RE.match(text, mention.end) is not None
+    )
+
+
+def places_in_their_context(
+    article: _Article,
+    groups: dict[str, list[_Mention]],
+    display: dict[str, str],
+    places: PlaceNames | None,
+    place_words: set[str],
+) -> None:
+    """A "person" or "organisation" whose name is a city or region the gazetteer
+    knows, that no full name took in, and that the text places at most of its
+    mentions ("near Ravenna", "Rio Verde, Goias", "ROTTERDAM, Oct 9 -"), is that
+    place, whatever its size."""
+    candidates = getattr(places, "candidates", None)
+    if candidates is None or places is None:
+        return
+    for key, group in groups.items():
+        label = _plurality(group)
+        if label not in ("PERSON", "ORG") or any(m.joined or m.sure or m.team for m in group):
+            continue
+        name = display[key]
+        if not any(p.name == name and p.kind in ("city", "region") for p in candidates(name)):
+            continue
+        if any(_titled(article, m) or _name_goes_on(article, m) for m in group):
+            continue  # "President Madison"; "Dhaka South city corporation", "Perth Scorchers"
+        placed = sum(_said_to_be_a_place(article, m, place_words, places) for m in group)
+        if 2 * placed < len(group):
+            continue
+        for m in group:
+            m.label, m.sure = "GPE", True
