@@ -87,3 +87,27 @@ def test_a_surname_of_a_person_in_the_article_stays_a_person(gazetteer: Gazettee
     found = read(gazetteer, "Grand Prix", body, spans)
     assert "Hamilton" not in found
     assert found["Lewis Hamilton"].type == "PERSON"
+
+
+def test_a_port_of_and_a_town_in_a_list_are_places(gazetteer: Gazetteer) -> None:
+    body = (
+        "Exports stopped at the Black Sea port of Novorossiysk. Local news for "
+        "Townsville, Cairns, Rockhampton and Mackay will be produced in Brisbane."
+    )
+    spans = [
+        ("Novorossiysk", "ORG", 0),
+        ("Townsville", "GPE", 0),
+        ("Cairns", "PERSON", 0),
+        ("Rockhampton", "PERSON", 0),
+        ("Brisbane", "GPE", 0),
+    ]
+    found = read(gazetteer, "Roundup", body, spans)
+    assert found["Novorossiysk"].country_code == "RU"
+    assert found["Cairns"].type == found["Rockhampton"].type == "GPE"
+    assert found["Cairns"].country_code == "AU"
+
+
+def test_a_person_of_a_place_stays_a_person(gazetteer: Gazetteer) -> None:
+    body = "The portrait of Kennedy hangs in the hall; the friends of Hamilton met."
+    found = read(gazetteer, "News", body, [("Kennedy", "PERSON", 0), ("Hamilton", "PERSON", 0)])
+    assert found["Kennedy"].type == found["Hamilton"].type == "PERSON"

@@ -176,6 +176,8 @@ def _titled(article: _Article, mention: _Mention) -> bool:
 
 
 _LOCATIVES = lexicon.words("locatives")
+# "the town of ...", "the province of ...": the kind of place before "of" and a name.
+_PLACE_KINDS = lexicon.words("place_kinds")
 
 
 def _placed(article: _Article, mention: _Mention, place_words: set[str]) -> bool:
@@ -187,11 +189,17 @@ def _placed(article: _Article, mention: _Mention, place_words: set[str]) -> bool
         return False  # "in Kennedy's cabinet": a person's
     if before.casefold() in _LOCATIVES:
         return True
-    if before.casefold() not in ("and", "or"):
+    if before.endswith(",") and before.strip(",").casefold() in place_words:
+        return True  # "Townsville, Cairns, Rockhampton"
+    if before.casefold() not in ("and", "or", "of"):
         return False
     start = text.rfind(before, 0, mention.start)
     other = _word_before(text, start)
-    return other is not None and other.strip(",").casefold() in place_words
+    if other is None:
+        return False
+    if before.casefold() == "of":
+        return other.casefold() in _PLACE_KINDS  # "the port of Novorossiysk"
+    return other.strip(",").casefold() in place_words
 
 
 def places_by_gazetteer(
@@ -334,17 +342,20 @@ def places_in_their_context(
     candidates = getattr(places, "candidates", None)
     if candidates is None or places is None:
         return
-    for key, group in groups.items():
-        label = _plurality(group)
-        if label not in ("PERSON", "ORG") or any(m.joined or m.sure or m.team for m in group):
-            continue
-        name = display[key]
-        if not any(p.name == name and p.kind in ("city", "region") for p in candidates(name)):
-            continue
-        if any(_titled(article, m) or _name_goes_on(article, m) for m in group):
-            continue  # "President Madison"; "Dhaka South city corporation", "Perth Scorchers"
-        placed = sum(_said_to_be_a_place(article, m, place_words, places) for m in group)
-        if 2 * placed < len(group):
-            continue
-        for m in group:
-            m.label, m.sure = "GPE", True
+    known = set(place_words)
+    for _ in range(2):  # a town placed by the first round places the next: "Cairns, Rockhampton"
+        for key, group in groups.items():
+            label = _plurality(group)
+            if label not in ("PERSON", "ORG") or any(m.joined or m.sure or m.team for m in group):
+                continue
+            name = display[key]
+            if not any(p.name == name and p.kind in ("city", "region") for p in candidates(name)):
+                continue
+            if any(_titled(article, m) or _name_goes_on(article, m) for m in group):
+                continue  # "President Madison"; "Dhaka South city corporation", "Perth Scorchers"
+            placed = sum(_said_to_be_a_place(article, m, known, places) for m in group)
+            if 2 * placed < len(group):
+                continue
+            for m in group:
+                m.label, m.sure = "GPE", True
+            known.add(key)
