@@ -111,3 +111,23 @@ def test_a_person_of_a_place_stays_a_person(gazetteer: Gazetteer) -> None:
     body = "The portrait of Kennedy hangs in the hall; the friends of Hamilton met."
     found = read(gazetteer, "News", body, [("Kennedy", "PERSON", 0), ("Hamilton", "PERSON", 0)])
     assert found["Kennedy"].type == found["Hamilton"].type == "PERSON"
+
+
+@pytest.mark.parametrize(
+    ("body", "name", "label", "country"),
+    [
+        ("The maker will close its Swindon plant next year.", "Swindon", "ORG", "GB"),
+        ("Drones hit the Saratov refinery on Sunday.", "Saratov", "PERSON", "RU"),
+    ],
+)
+def test_a_town_before_a_plant_or_refinery_is_a_place(
+    gazetteer: Gazetteer, body: str, name: str, label: str, country: str
+) -> None:
+    found = read(gazetteer, "Industry", body, [(name, label, 0)])
+    assert found[name].type == "GPE"
+    assert found[name].country_code == country
+
+
+def test_a_club_before_its_fans_stays_a_club(gazetteer: Gazetteer) -> None:
+    found = read(gazetteer, "Sport", "Chelsea fans sang all night.", [("Chelsea", "ORG", 0)])
+    assert found["Chelsea"].type == "ORG"

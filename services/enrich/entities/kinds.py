@@ -289,6 +289,9 @@ _TWO_WORDS_RE = re.compile(r"(?<![\w'’.-])([A-Z][a-z]{2,20}) ([A-Z][a-z]{2,20}
 
 # "Sorriso, Mato Grosso", "Tiefencastel, Graubunden": the words after a name's comma.
 _ATTACHED_RE = re.compile(r",[ \t]+([A-Z][\w'’.-]*(?:[ \t]+[A-Z][\w'’.-]*){0,3})")
+# The lower-case word right after a name: "Swindon plant".
+_WORD_AFTER_RE = re.compile(r" ([a-z]+)\b")
+_PLACE_NOUNS_AFTER = lexicon.words("place_nouns_after")
 # A dateline's end: "ROTTERDAM, Oct 9 -", "HOBART — ".
 _DATELINE_END_RE = re.compile(r"(?:,|\s+[-–—]|\s*\()")
 
@@ -320,6 +323,9 @@ def _said_to_be_a_place(
     text = article.field_text(mention.field)
     if _placed(article, mention, place_words) or _in_its_region(article, mention, places):
         return True
+    after = _WORD_AFTER_RE.match(text, mention.end)
+    if after is not None and after.group(1) in _PLACE_NOUNS_AFTER:
+        return True  # "Swindon plant", "Bolton mosque"
     return (
         mention.field == "body"
         and not text[: mention.start].strip()
