@@ -400,6 +400,18 @@ def test_acronym_in_parentheses_joins_its_expansion() -> None:
     assert kdp.mention_count == 3
 
 
+@pytest.mark.parametrize(
+    ("written", "joined"),
+    [("( KDP )", True), ("(\tKDP)", True), ("(KDP-I)", False), ("(KDPs)", False), ("(PDK)", False)],
+)
+def test_only_the_acronym_itself_in_parentheses_joins(written: str, joined: bool) -> None:
+    title = "Kurds meet"
+    body = f"The Kurdistan Democratic Party {written} met on Monday."
+    spans = [span(title, body, "Kurdistan Democratic Party", "ORG")]
+    [kdp] = extract_entities(title, body, spans)
+    assert ("KDP" in kdp.surface_forms) is joined
+
+
 def test_dates_are_kept_apart() -> None:
     title, body = "Vote on Monday", "Parliament votes on March 3, 2025 at 10 a.m."
     spans = [

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from services.enrich.entities import PASS_NAMES, extract, ner_text
+from services.enrich.entities import PASS_NAMES, RawSpan, extract, ner_text
 from services.enrich.geo import Gazetteer
 from services.enrich.nlp import load_model
 from shared.models import Entity
@@ -238,3 +238,23 @@ def test_an_event_name_stops_before_the_venue(nlp: Any) -> None:
     found = entities(nlp, "Norris wins", body)
     assert "Brazilian Grand Prix" in found
     assert not any(" at" in form for e in found.values() for form in e.surface_forms)
+
+
+@pytest.mark.parametrize("gap", ["\t", "\u00a0", "  "])
+def test_a_title_before_a_name_written_with_another_space(gap: str) -> None:
+    # The pass raised on a PERSON span whose words a tab or a no-break space
+    # separates (the article then lost the pass: provenance "entities:titles_before_names").
+    body = f"Crowds cheered as Pope{gap}Leo arrived."
+    start = body.index("Pope")
+    span = RawSpan(start, body.index(" arrived"), "PERSON")
+    offset = len(ner_text("Visit", ""))
+    found = extract(
+        "Visit",
+        body,
+        [span._replace(start_char=start + offset, end_char=span.end_char + offset)],
+        Gazetteer.default(),
+    )
+    assert found.degraded == []
+    [pope] = found.entities
+    assert pope.name == "Leo"
+    assert [(m.start, m.text) for m in pope.mentions] == [(body.index("Leo"), "Leo")]

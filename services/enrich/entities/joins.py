@@ -63,8 +63,13 @@ def _join_corporate_suffixes(groups: dict[str, list[_Mention]]) -> None:
             groups[home].extend(groups.pop(first))
 
 
+_WORD_BREAK_RE = re.compile(r"[\s-]+")
+# What stands in parentheses right after a name: "Kurdistan Democratic Party (KDP)".
+_PARENTHESISED_RE = re.compile(r"\s*\(\s*([^\s()]+)\s*\)")
+
+
 def _initials(name: str) -> str:
-    words = [w for w in re.split(r"[\s-]+", name) if w]
+    words = [w for w in _WORD_BREAK_RE.split(name) if w]
     letters = [w[0] for w in words if w.casefold() not in lexicon.INITIAL_STOPWORDS]
     return "".join(letters).upper() if all(c.isalpha() for c in letters) else ""
 
@@ -82,11 +87,12 @@ def _join_acronyms(
         initials = _initials(display[key])
         if len(initials) < 2:
             continue
-        pattern = re.compile(r"\s*\(\s*(" + re.escape(initials) + r")\s*\)")
         for m in list(group):
             text = article.field_text(m.field)
-            match = pattern.match(text, m.end)
-            if match is None:
+            # One pattern for every name, not one compiled per name: a new pattern
+            # per article is a cache miss in ``re`` and cost more than the pass.
+            match = _PARENTHESISED_RE.match(text, m.end)
+            if match is None or match.group(1) != initials:
                 continue
             short = initials.casefold()
             if short in groups and short != key:

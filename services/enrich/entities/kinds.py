@@ -38,12 +38,21 @@ _WORK_RE = re.compile(
     r"sitcom|drama|documentary|podcast|poem|opera|painting|game|hit)s?"
     r"(?: [a-z]+)?,? [\"“‘']((?:[A-Z0-9][\w'’,.!?&-]*)(?: [\w'’,.!?&-]+){0,7})[\"”’']"
 )
-_PATTERNS: tuple[tuple[re.Pattern[str], str, int], ...] = (
-    (_STORM_RE, "EVENT", 0),
-    (_SUMMIT_RE, "EVENT", 0),
-    (_TELESCOPE_RE, "PRODUCT", 0),
-    (_WORK_RE, "WORK_OF_ART", 1),
+# Each pattern with its label, the group that is the name, and the words one of
+# which every match holds: a text without them is not searched (most hold none).
+_QUOTED_RE = re.compile(r"[\"“‘'][A-Z0-9]")
+_PATTERNS: tuple[tuple[re.Pattern[str], str, int, tuple[str, ...] | re.Pattern[str]], ...] = (
+    (_STORM_RE, "EVENT", 0, ("Storm", "Typhoon", "Cyclone", "Hurricane")),
+    (_SUMMIT_RE, "EVENT", 0, ("COP", "Summit", "G7", "G8", "G2", "G 7", "G 8", "G 2")),
+    (_TELESCOPE_RE, "PRODUCT", 0, ("Telescope",)),
+    (_WORK_RE, "WORK_OF_ART", 1, _QUOTED_RE),
 )
+
+
+def _may_match(text: str, trigger: tuple[str, ...] | re.Pattern[str]) -> bool:
+    if isinstance(trigger, tuple):
+        return any(word in text for word in trigger)
+    return trigger.search(text) is not None
 
 
 def _new_mention(article: _Article, field: Field, start: int, end: int, label: str) -> _Mention:
@@ -100,7 +109,12 @@ def known_names(article: _Article, mentions: list[_Mention], covered: bytearray)
     found: list[tuple[Field, int, int, str]] = []
     for field in ("title", "body"):
         text = article.field_text(field)
+        # A name can stand free only where its first word is a capitalised word of
+        # the text: one scan of the text instead of one per name.
+        words = set(_CAPITALISED_RE.findall(text))
         for name, label in _MULTIWORD:
+            if _FIRST_WORD[name] not in words and name not in _UNUSUAL:
+                continue
             start = text.find(name)
             while start != -1:
                 end = start + len(name)
@@ -111,6 +125,11 @@ def known_names(article: _Article, mentions: list[_Mention], covered: bytearray)
 
 
 _MULTIWORD = tuple((n, label) for n, label in KNOWN_NAMES.items() if " " in n)
+# A capitalised word as far as a free-standing name's first word can run.
+_CAPITALISED_RE = re.compile(r"[A-Z][\w'’.&-]*")
+_FIRST_WORD = {name: name.split(" ", 1)[0] for name, _ in _MULTIWORD}
+# Names whose first word is not such a word are always looked for.
+_UNUSUAL = frozenset(n for n, w in _FIRST_WORD.items() if not _CAPITALISED_RE.fullmatch(w))
 
 
 def patterns(article: _Article, mentions: list[_Mention], covered: bytearray) -> list[_Mention]:
@@ -118,7 +137,9 @@ def patterns(article: _Article, mentions: list[_Mention], covered: bytearray) ->
     found: list[tuple[Field, int, int, str]] = []
     for field in ("title", "body"):
         text = article.field_text(field)
-        for pattern, label, group in _PATTERNS:
+        for pattern, label, group, trigger in _PATTERNS:
+            if not _may_match(text, trigger):
+                continue
             for match in pattern.finditer(text):
                 start, end = match.span(group)
                 found.append((field, start, end, label))
@@ -135,10 +156,14 @@ def titles_before_names(article: _Article, mentions: list[_Mention]) -> None:
     for m in mentions:
         if m.label != "PERSON" or " " not in m.name:
             continue
-        first, rest = m.text.split(" ", 1)
+        # The written form may break at a tab or a no-break space where the name has a space.
+        words = m.text.split(None, 1)
+        if len(words) < 2:
+            continue
+        first, rest = words
         if first.rstrip(".").casefold() not in _SPAN_TITLES or not rest[:1].isupper():
             continue
-        shift = len(first) + 1
+        shift = m.text.index(rest, len(first))
         m.start += shift
         m.offset += shift
         m.text = rest
@@ -151,22 +176,30 @@ def _titled(article: _Article, mention: _Mention) -> bool:
 
 
 _LOCATIVES = lexicon.words("locatives")
+# "the town of ...", "the province of ...": the kind of place before "of" and a name.
+_PLACE_KINDS = lexicon.words("place_kinds")
 
 
 def _placed(article: _Article, mention: _Mention, place_words: set[str]) -> bool:
     """Whether the words before a mention say it is a place: "in Perth", "at
-    Wembley", "Edinburgh and Glasgow"."""
+    Wembley", "Edinburgh and Glasgow" (not "in Kennedy's cabinet")."""
     text = article.field_text(mention.field)
     before = _word_before(text, mention.start)
-    if before is None:
-        return False
+    if before is None or text.startswith(("'s", "’s"), mention.end):
+        return False  # "in Kennedy's cabinet": a person's
     if before.casefold() in _LOCATIVES:
         return True
-    if before.casefold() not in ("and", "or"):
+    if before.endswith(",") and before.strip(",").casefold() in place_words:
+        return True  # "Townsville, Cairns, Rockhampton"
+    if before.casefold() not in ("and", "or", "of"):
         return False
     start = text.rfind(before, 0, mention.start)
     other = _word_before(text, start)
-    return other is not None and other.strip(",").casefold() in place_words
+    if other is None:
+        return False
+    if before.casefold() == "of":
+        return other.casefold() in _PLACE_KINDS  # "the port of Novorossiysk"
+    return other.strip(",").casefold() in place_words
 
 
 def places_by_gazetteer(
@@ -252,3 +285,83 @@ def full_names_in_two_halves(
 
 
 _TWO_WORDS_RE = re.compile(r"(?<![\w'’.-])([A-Z][a-z]{2,20}) ([A-Z][a-z]{2,20})(?![\w'’-])")
+
+
+# "Sorriso, Mato Grosso", "Tiefencastel, Graubunden": the words after a name's comma.
+_ATTACHED_RE = re.compile(r",[ \t]+([A-Z][\w'’.-]*(?:[ \t]+[A-Z][\w'’.-]*){0,3})")
+# The lower-case word right after a name: "Swindon plant".
+_WORD_AFTER_RE = re.compile(r" ([a-z]+)\b")
+_PLACE_NOUNS_AFTER = lexicon.words("place_nouns_after")
+# A dateline's end: "ROTTERDAM, Oct 9 -", "HOBART — ".
+_DATELINE_END_RE = re.compile(r"(?:,|\s+[-–—]|\s*\()")
+
+
+def _name_goes_on(article: _Article, mention: _Mention) -> bool:
+    """A capitalised word follows the mention: it may be part of a longer name."""
+    after = article.field_text(mention.field)[mention.end : mention.end + 2]
+    return len(after) == 2 and after[0] == " " and after[1].isupper()
+
+
+def _in_its_region(article: _Article, mention: _Mention, places: PlaceNames) -> bool:
+    """ "Sorriso, Mato Grosso", "Perth, Scotland": a region or country the
+    gazetteer knows follows the name after a comma."""
+    found = _ATTACHED_RE.match(article.field_text(mention.field), mention.end)
+    if found is None:
+        return False
+    words = found.group(1).split()
+    return any(
+        places.place_kind(" ".join(words[:size])) in ("region", "country")
+        for size in range(len(words), 0, -1)
+    )
+
+
+def _said_to_be_a_place(
+    article: _Article, mention: _Mention, place_words: set[str], places: PlaceNames
+) -> bool:
+    """The text around one mention says it is a place: a word before it ("in",
+    "near"), the region or country after it, or the dateline it opens."""
+    text = article.field_text(mention.field)
+    if _placed(article, mention, place_words) or _in_its_region(article, mention, places):
+        return True
+    after = _WORD_AFTER_RE.match(text, mention.end)
+    if after is not None and after.group(1) in _PLACE_NOUNS_AFTER:
+        return True  # "Swindon plant", "Bolton mosque"
+    return (
+        mention.field == "body"
+        and not text[: mention.start].strip()
+        and mention.text.isupper()
+        and _DATELINE_END_RE.match(text, mention.end) is not None
+    )
+
+
+def places_in_their_context(
+    article: _Article,
+    groups: dict[str, list[_Mention]],
+    display: dict[str, str],
+    places: PlaceNames | None,
+    place_words: set[str],
+) -> None:
+    """A "person" or "organisation" whose name is a city or region the gazetteer
+    knows, that no full name took in, and that the text places at most of its
+    mentions ("near Ravenna", "Rio Verde, Goias", "ROTTERDAM, Oct 9 -"), is that
+    place, whatever its size."""
+    candidates = getattr(places, "candidates", None)
+    if candidates is None or places is None:
+        return
+    known = set(place_words)
+    for _ in range(2):  # a town placed by the first round places the next: "Cairns, Rockhampton"
+        for key, group in groups.items():
+            label = _plurality(group)
+            if label not in ("PERSON", "ORG") or any(m.joined or m.sure or m.team for m in group):
+                continue
+            name = display[key]
+            if not any(p.name == name and p.kind in ("city", "region") for p in candidates(name)):
+                continue
+            if any(_titled(article, m) or _name_goes_on(article, m) for m in group):
+                continue  # "President Madison"; "Dhaka South city corporation", "Perth Scorchers"
+            placed = sum(_said_to_be_a_place(article, m, known, places) for m in group)
+            if 2 * placed < len(group):
+                continue
+            for m in group:
+                m.label, m.sure = "GPE", True
+            known.add(key)

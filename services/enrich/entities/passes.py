@@ -214,6 +214,15 @@ def places_by_gazetteer(state: State) -> None:
     )
 
 
+def places_in_their_context(state: State) -> None:
+    """A "person" or "organisation" named as a city or region the gazetteer knows,
+    that the text places at most of its mentions ("near Ravenna", "Rio Verde,
+    Goias", "ROTTERDAM, Oct 9 -"), is that place."""
+    kinds.places_in_their_context(
+        state.article, state.groups, state.display, state.places, state.place_words
+    )
+
+
 def join_people(state: State) -> None:
     """A surname or first name alone joins the full name of the one person it
     can belong to ("Trump" -> "Donald Trump")."""
@@ -271,6 +280,7 @@ PASSES: tuple[Pass, ...] = (
     Pass("missed_surnames", "groups", missed_surnames),
     Pass("propagate_names", "groups", propagate_names),
     Pass("places_by_gazetteer", "groups", places_by_gazetteer),
+    Pass("places_in_their_context", "groups", places_in_their_context),
     Pass("countries_are_places", "entities", countries_are_places),
 )
 PASS_NAMES: tuple[str, ...] = tuple(p.name for p in PASSES)

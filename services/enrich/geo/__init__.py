@@ -190,7 +190,13 @@ def _km(a: Place, b: Place) -> float:
     """Great-circle distance between two places with coordinates."""
     if a.latitude is None or a.longitude is None or b.latitude is None or b.longitude is None:
         return math.inf
-    lat1, lon1, lat2, lon2 = map(math.radians, (a.latitude, a.longitude, b.latitude, b.longitude))
+    return _great_circle_km(a.latitude, a.longitude, b.latitude, b.longitude)
+
+
+# Every city of an article is weighed against every other, twice: the same pairs recur.
+@functools.lru_cache(maxsize=1 << 14)
+def _great_circle_km(*degrees: float) -> float:
+    lat1, lon1, lat2, lon2 = map(math.radians, degrees)
     h = math.sin((lat2 - lat1) / 2) ** 2
     h += math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
     return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(h)))
@@ -342,6 +348,16 @@ class _Resolution:
         self.top: dict[int, list[tuple[Place, float]]] = {}
         self.organisations = [fold(e.name) for e in entities if e.type == "ORG"]
         self.held: dict[int, list[Place]] = {}  # the containers of each entity
+        self._phrases: dict[str, bool] = {}
+
+    def _kind_phrases(self, field_name: str) -> bool:
+        """Whether a field holds "the <Nationality> city" anywhere: most hold none,
+        and then no mention in it needs the look ahead of ``kind_phrase``."""
+        found = self._phrases.get(field_name)
+        if found is None:
+            text = self.fields.get(field_name, "")
+            found = self._phrases[field_name] = _uses.has_kind_phrase(text)
+        return found
 
     def run(self) -> list[Entity]:
         options: dict[int, list[tuple[Place, bool]]] = {}
@@ -437,12 +453,15 @@ class _Resolution:
             attached = _uses.attached_name(text, mention.end)
             if attached:
                 mentioned.attached.append(attached)
-            nationality = _uses.kind_phrase(text, mention.end)
+            nationality = (
+                _uses.kind_phrase(text, mention.end) if self._kind_phrases(mention.field) else None
+            )
             code = self.gazetteer.demonym_country(nationality) if nationality else None
             if code:
                 mentioned.countries.add(code)
             mentioned.neighbourhood |= _uses.is_neighbourhood(text, mention.start, mention.end)
-            mentioned.located |= (
+            # Once one mention locates the name, the others need not be read for it.
+            mentioned.located = mentioned.located or (
                 mentioned.neighbourhood
                 or bool(attached)
                 or (mention.field == "body" and mention.start == 0)
@@ -701,6 +720,7 @@ class _Resolution:
         return _locate(entity, place)
 
 
+@functools.lru_cache(maxsize=1 << 12)
 def _spelling_of(name: str, own: str) -> bool:
     """``name`` is another spelling of ``own`` ("Dharamshala", "Dharamsala"), not a
     different name the place also has ("Haaland" for Sola)."""

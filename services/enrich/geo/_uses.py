@@ -92,6 +92,25 @@ _PLAYER_STATS = re.compile(
     r"\b\d+ (?:points|rebounds|assists|goals|runs|wickets|saves|tackles|yards|touchdowns)\b"
 )
 _RESULT_BEFORE_FIXTURE = re.compile(r"[A-Z][\w'’.-]*\s+(?:v|vs\.?)\s+$")
+# The words those two patterns end with, checked before either is searched.
+_VERSUS = ("v", "vs", "vs.")
+_RESULT_WORDS = (
+    *_VERSUS,
+    *[
+        "beat",
+        "beating",
+        "beats",
+        "against",
+        "defeated",
+        "thrashed",
+        "edged",
+        "hammered",
+        "routed",
+        "stunned",
+        "to",
+        "with",
+    ],
+)
 # "Denver Nuggets 108": a side's nickname, then its points.
 _NICKNAME_SCORE_AFTER = re.compile(r" ([A-Z][a-z]+)(?: [A-Z][a-z]+)? \d{1,3}\b")
 
@@ -126,9 +145,36 @@ def _sentence(text: str, start: int, end: int) -> str:
     return text[left : after.start() if after else right]
 
 
+def _last_words_at(window: str, count: int) -> int:
+    """Where the last ``count`` words of ``window`` start (0 when it has fewer).
+
+    A pattern that must end at the end of ``window`` ("... in\\s+$") can only match
+    in its last few words: searching from here instead of from 0 finds the same
+    match (``search(window, pos)`` still sees the characters before ``pos`` for
+    ``\\b``) without trying every earlier position."""
+    head = window.rstrip()
+    parts = head.rsplit(None, count)
+    if len(parts) <= count:
+        return 0
+    return window.find(parts[1], len(parts[0]))
+
+
+def _ends_with_word(window: str, words: tuple[str, ...]) -> bool:
+    """Whether ``window`` ends with white space after one of ``words``: what a
+    pattern "(?:word|...)\\s+$" needs before it can match."""
+    return window[-1:].isspace() and window.rstrip().endswith(words)
+
+
 def _is_sentence_start(text: str, index: int) -> bool:
-    before = text[:index].rstrip(" \t\"“‘'(")
-    return not before or before[-1] in ".!?:;\n" or before.endswith("--")
+    # Read back from ``index`` rather than strip a copy of everything before it:
+    # this runs for every place mention, and a copy costs the article's length.
+    while index > 0 and text[index - 1] in " \t\"“‘'(":
+        index -= 1
+    return (
+        index == 0
+        or text[index - 1] in ".!?:;\n"
+        or (index >= 2 and text.startswith("--", index - 2))
+    )
 
 
 def in_title_quote(text: str, start: int, end: int) -> bool:
@@ -186,7 +232,8 @@ def non_place_use(
         following = word_after.group(1)
         if following[0].isupper() and not is_place(f"{name} {following}"):
             return "name"
-    word_before = _WORD_BEFORE.search(before[-30:])
+    window = before[-30:]
+    word_before = _WORD_BEFORE.search(window, _last_words_at(window, 1))
     if word_before and not title_case:
         previous = word_before.group(1)
         opening = _is_sentence_start(text, start - len(previous) - 1)
@@ -202,7 +249,10 @@ def non_place_use(
     opens_line = not before.rstrip(" \t") or before.rstrip(" \t")[-1] in ".!?:;\n-–—|"
     if _SIDE_SCORE_AFTER.match(after) and opens_line:
         return "team"
-    if _FIXTURE_AFTER.match(after) or _RESULT_BEFORE_FIXTURE.search(before[-25:]):
+    near = before[-25:]
+    if _FIXTURE_AFTER.match(after) or (
+        _ends_with_word(near, _VERSUS) and _RESULT_BEFORE_FIXTURE.search(near)
+    ):
         return "team"
     nickname = _NICKNAME_SCORE_AFTER.match(after)
     if (
@@ -214,7 +264,10 @@ def non_place_use(
     # The rest needs the sentence: look at it only when the words next to the
     # mention could be a side's ("for Denver", "Liverpool beat", "Australia were").
     for_side = before.endswith("for ")
-    result = bool(_RESULT_AFTER.match(after) or _RESULT_BEFORE.search(before[-25:]))
+    result = bool(
+        _RESULT_AFTER.match(after)
+        or (_ends_with_word(near, _RESULT_WORDS) and _RESULT_BEFORE.search(near))
+    )
     sport_verb = bool(_SPORT_VERB_AFTER.match(after))
     if not (for_side or result or sport_verb):
         return None
@@ -257,14 +310,24 @@ _CALENDAR = _words(
 )
 
 
+# The same words without the word boundaries: a match of ``_KIND_PHRASE`` in any part
+# of a text is a match of this in the whole text.
+_ANY_KIND_PHRASE = re.compile(_KIND_PHRASE.pattern.replace(r"\b", ""))
+
+
+def has_kind_phrase(text: str) -> bool:
+    """Whether ``kind_phrase`` can find anything anywhere in ``text``."""
+    return _ANY_KIND_PHRASE.search(text) is not None
+
+
 def kind_phrase(text: str, end: int) -> str | None:
     """The nationality of "the <Nationality> city" in the rest of the mention's
     sentence or the next one ("... in London. Officials in the Canadian city ...");
     not "the Canadian city of Toronto", which names another."""
     window = text[end : end + 200]
-    stops = [m.end() for m in _SENTENCE_END.finditer(window)]
-    if len(stops) > 1:
-        window = window[: stops[1]]
+    stops = _SENTENCE_END.finditer(window)
+    if next(stops, None) is not None and (second := next(stops, None)) is not None:
+        window = window[: second.end()]
     found = _KIND_PHRASE.search(window)
     if found is None or window[found.end() :].startswith(" of "):
         return None
@@ -318,8 +381,9 @@ _PLACE_WORD = re.compile(
 def is_located(text: str, start: int, end: int) -> bool:
     """The mention says where something is: "in Kibera", "Fulton County"."""
     before = text[max(0, start - 60) : start]
+    near = before[-25:]
     return bool(
-        _LOCATED_BEFORE.search(before[-25:])
+        (near[-1:].isspace() and _LOCATED_BEFORE.search(near, _last_words_at(near, 3)))
         or (before.endswith(" and ") and _LOCATED_PAIR_BEFORE.search(before))
         or _PLACE_WORD.search(text[start:end])
         or _LOCATED_AFTER.match(text, end)
