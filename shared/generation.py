@@ -28,6 +28,7 @@ nothing is refused as a duplicate).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 from collections.abc import Callable
@@ -204,12 +205,16 @@ def parse_incidents(entries: Any) -> list[Incident]:
     return found
 
 
-async def watch_forever(watch: GenerationWatch, interval_s: float) -> None:
-    """Check every ``interval_s`` until cancelled; Redis being away is not a loss."""
-    while True:
+async def watch_forever(watch: GenerationWatch, interval_s: float, stop: asyncio.Event) -> None:
+    """Check every ``interval_s`` until ``stop`` is set; Redis being away is not a loss.
+
+    Stopped by an event, not by cancelling: redis-py can swallow a cancellation that
+    lands in a command, and the loop would then go on for ever."""
+    while not stop.is_set():
         try:
             await watch.check()
         except (RedisError, OSError) as exc:
             # Away or restarting: the next check that reaches it decides.
             log.debug("generation check skipped: %s", exc)
-        await asyncio.sleep(interval_s)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval_s)

@@ -116,6 +116,7 @@ def build_api(settings: Settings, redis_url: str) -> Any:
         client, names, accepted=lambda: ingestor.accepted_total, on_incident=on_incident
     )
     watching: list[asyncio.Task[None]] = []
+    stop_watching = asyncio.Event()
 
     def group_lost() -> None:
         # The inbox's group is gone: Redis lost its data. Record the loss before this
@@ -147,7 +148,8 @@ def build_api(settings: Settings, redis_url: str) -> Any:
         await watch.start()
         watching.append(
             asyncio.create_task(
-                watch_forever(watch, settings.generation_check_s), name="generation-watch"
+                watch_forever(watch, settings.generation_check_s, stop_watching),
+                name="generation-watch",
             )
         )
         await broker.start()
@@ -168,10 +170,14 @@ def build_api(settings: Settings, redis_url: str) -> Any:
             # Stop whatever start-up reached: a cancelled start-up may still have
             # finished (the broker's start can swallow the cancellation), and a reader
             # left running would go on sweeping a stream nobody serves.
+            # Ended by an event (a cancellation can be lost inside a Redis command),
+            # and cancelled only if it does not end in time.
+            stop_watching.set()
+            if watching:
+                await asyncio.wait(watching, timeout=10)
             for task in watching:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                if not task.done():
+                    task.cancel()
             await inbox.stop()
             await broker.stop()
             await client.aclose()
