@@ -91,7 +91,9 @@ class Deliverer:
             _, late = await asyncio.wait(tasks, timeout=self.settings.graceful_timeout)
             for task in late:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            if late:
+                # Bounded: redis-py can swallow a cancellation inside a command.
+                await asyncio.wait(late, timeout=5)
         self.tasks.clear()
         self.endpoints.clear()
         await self.http.aclose()
