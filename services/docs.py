@@ -36,7 +36,7 @@ DEFAULT_PREFIX = "newsflow:"
 # Consumer names are per process (service-host-pid); the document shows the pattern.
 CONSUMER = "{service}-<hostname>-<pid>"
 # The writers that are newsflow services (scrapers write the inbox from outside).
-SERVICES = ("ingest", "enrich", "sink")
+SERVICES = ("ingest", "enrich", "sink", "deliver")
 
 ENTRY_NOTE = (
     f"Each stream entry carries one message as JSON in its `{JSON_FIELD}` field "

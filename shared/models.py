@@ -264,6 +264,21 @@ class DeadLetter(BaseModel):
     failed_at: UtcDatetime
 
 
+class WebhookDelivery(BaseModel):
+    """One attempt to deliver to a webhook (``webhooks:{id}:deliveries``)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    at: str  # ISO 8601, UTC
+    entry_id: str  # the stream entry (the first of a batch)
+    articles: int
+    webhook_id: str  # the webhook-id header: the same on every retry
+    attempt: int
+    status: int | None = None  # the HTTP status, or None when there was no answer
+    error: str | None = None
+    latency_ms: float
+
+
 class DataLossIncident(BaseModel):
     """Redis lost its data (``incidents``): found by the ingest service's generation
     marker (``shared.generation``), with how many accepted articles went with it."""

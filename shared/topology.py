@@ -19,6 +19,7 @@ Trimming rules (``Trim``):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import Enum
 
@@ -31,8 +32,13 @@ from shared.models import (
     DeadLetter,
     EnrichedArticle,
     StoredEvent,
+    WebhookDelivery,
 )
 from shared.streams import GROUP_ENRICH, GROUP_INGEST, GROUP_SINK, StreamNames
+
+DLQ_CAP = 100_000
+WEBHOOK_DELIVERIES_CAP = 1_000
+_PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
 
 
 class Trim(Enum):
@@ -67,16 +73,16 @@ class StreamSpec:
 
     def glob(self, names: StreamNames) -> str:
         """A SCAN pattern for a family's streams (the key itself for one stream)."""
-        head, _, tail = self.key.partition("{")
-        return f"{names.prefix}{head}*" if tail else self.address(names)
+        return names.prefix + _PLACEHOLDER.sub("*", self.key)
 
     def owns(self, names: StreamNames, stream: str) -> bool:
-        """Whether ``stream`` is this stream or one of this family's."""
+        """Whether ``stream`` is this stream or one of this family's (a placeholder
+        stands for one non-empty part without ``:``)."""
         if not self.is_family:
             return stream == self.address(names)
-        head = self.glob(names)[:-1]
-        rest = stream[len(head) :]
-        return stream.startswith(head) and bool(rest) and ":" not in rest
+        parts = _PLACEHOLDER.split(self.key)
+        pattern = "[^:]+".join(re.escape(part) for part in parts)
+        return re.fullmatch(re.escape(names.prefix) + pattern, stream) is not None
 
 
 INBOX = StreamSpec(
@@ -133,7 +139,7 @@ DLQ = StreamSpec(
     writers=("ingest", "enrich", "sink"),
     groups=(),
     trim=Trim.CAPPED,
-    cap=100_000,
+    cap=DLQ_CAP,
     description="Entries that could not be processed, with the error and the original "
     "payload; replay with `newsflow dlq replay`.",
 )
@@ -159,6 +165,27 @@ INCIDENTS = StreamSpec(
     "(DataLossIncident: the articles lost with it); `newsflow stats` shows them.",
 )
 
+WEBHOOK_DELIVERIES = StreamSpec(
+    key="webhooks:{id}:deliveries",
+    model=WebhookDelivery,
+    writers=("deliver",),
+    groups=(),
+    trim=Trim.CAPPED,
+    cap=WEBHOOK_DELIVERIES_CAP,
+    description="Every delivery attempt of one webhook (status or error, latency), the "
+    "newest about 1,000; `GET /v1/webhooks/{id}/deliveries` reads it.",
+)
+WEBHOOK_DLQ = StreamSpec(
+    key="webhooks:{id}:dlq",
+    model=EnrichedArticle,
+    writers=("deliver",),
+    groups=(),
+    trim=Trim.CAPPED,
+    cap=DLQ_CAP,
+    description="Articles one webhook could not deliver within NEWSFLOW_WEBHOOK_MAX_RETRY_S "
+    "(the entry's JSON, with entry_id, stream, webhook_id, error and attempts beside it).",
+)
+
 STREAMS: tuple[StreamSpec, ...] = (
     INBOX,
     RAW,
@@ -168,6 +195,8 @@ STREAMS: tuple[StreamSpec, ...] = (
     DLQ,
     STORED,
     INCIDENTS,
+    WEBHOOK_DELIVERIES,
+    WEBHOOK_DLQ,
 )
 
 

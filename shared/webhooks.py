@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from redis.exceptions import ResponseError
 
 from shared.streams import StreamNames
+from shared.topology import WEBHOOK_DELIVERIES
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ SECRET_PREFIX = "whsec_"
 # Standard Webhooks: a secret is 24 to 64 random bytes, base64 after "whsec_".
 SECRET_BYTES = (24, 64)
 MAX_URL = 2048
-DELIVERIES_MAXLEN = 1000
+DELIVERIES_MAXLEN = WEBHOOK_DELIVERIES.cap
 Status = Literal["active", "failing", "disabled"]
 
 

@@ -24,13 +24,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-import orjson
 from redis.exceptions import RedisError, ResponseError
 
 from services.deliver.lease import Lease
 from services.deliver.sender import Attempt, backoff, message_id, post, signed_headers
 from shared import webhooks
 from shared.codec import entry_json
+from shared.models import WebhookDelivery
 from shared.redis import DLQ_MAXLEN, StreamEntry
 from shared.settings import Settings
 from shared.streams import JSON_FIELD, StreamNames
@@ -208,19 +208,19 @@ class Endpoint:
     async def _record(
         self, outcome: Attempt, entry_id: str, count: int, msg_id: str, number: int
     ) -> None:
-        record = {
-            "at": datetime.now(UTC).isoformat(),
-            "entry_id": entry_id,
-            "articles": count,
-            "webhook_id": msg_id,
-            "attempt": number,
-            "status": outcome.status,
-            "error": outcome.error,
-            "latency_ms": outcome.latency_ms,
-        }
+        record = WebhookDelivery(
+            at=datetime.now(UTC).isoformat(),
+            entry_id=entry_id,
+            articles=count,
+            webhook_id=msg_id,
+            attempt=number,
+            status=outcome.status,
+            error=outcome.error,
+            latency_ms=outcome.latency_ms,
+        )
         await self.client.xadd(
             webhooks.deliveries_key(self.names, self.webhook.id),
-            {JSON_FIELD: orjson.dumps(record)},
+            {JSON_FIELD: record.model_dump_json()},
             maxlen=webhooks.DELIVERIES_MAXLEN,
             approximate=True,
         )

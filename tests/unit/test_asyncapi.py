@@ -42,6 +42,8 @@ def test_document_names_every_stream_and_its_messages() -> None:
         "newsflow:dlq",
         "newsflow:events:stored",
         "newsflow:incidents",
+        "newsflow:webhooks:{id}:deliveries",
+        "newsflow:webhooks:{id}:dlq",
     }
     groups = {
         (c["address"], c["bindings"]["redis"]["groupName"])
@@ -69,6 +71,7 @@ def test_document_names_every_stream_and_its_messages() -> None:
         "DeadLetter",
         "StoredEvent",
         "DataLossIncident",
+        "WebhookDelivery",
     }
     # No host- or process-specific values (the document is compared byte for byte).
     assert "<hostname>-<pid>" in json.dumps(document)

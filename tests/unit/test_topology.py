@@ -46,3 +46,12 @@ def test_only_streams_no_group_works_through_are_capped() -> None:
         assert not (capped and spec.groups), f"{spec.key}: a capped stream loses a group's work"
         if spec.trim is topology.Trim.LIMITS:
             assert spec.is_family and spec.glob(NAMES).endswith(":*")
+
+
+def test_webhook_streams_are_declared_families() -> None:
+    deliveries = f"{NAMES.prefix}webhooks:wh_12ab:deliveries"
+    assert topology.spec_of(NAMES, deliveries) is topology.WEBHOOK_DELIVERIES
+    assert topology.spec_of(NAMES, f"{NAMES.prefix}webhooks:wh_12ab:dlq") is topology.WEBHOOK_DLQ
+    assert topology.WEBHOOK_DELIVERIES.glob(NAMES) == f"{NAMES.prefix}webhooks:*:deliveries"
+    with pytest.raises(KeyError):
+        topology.spec_of(NAMES, f"{NAMES.prefix}webhooks:a:b:deliveries")  # one part only
