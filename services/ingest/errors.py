@@ -10,21 +10,25 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.api_errors import RETRY_AFTER, ApiError
-from services.ingest.core import describe, field_errors
+from services.ingest.bodies import read_body
+from services.ingest.core import decode_json, describe, field_errors
 from shared.errors import InvalidMessage, RetryableError
 
 log = logging.getLogger(__name__)
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 # The error codes Redis puts first in an error reply ("WRONGTYPE Operation against...").
 _REDIS_ERROR_CODE_RE = re.compile(
@@ -121,3 +125,23 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ResponseError, _redis_refused)
     app.add_exception_handler(RedisConnectionError, _redis_down)
     app.add_exception_handler(RedisTimeoutError, _redis_down)
+
+
+async def read_model(
+    request: Request, model: type[ModelT], *, limit: int, what: str, code: str
+) -> ModelT:
+    """The request body as ``model`` (a saved filter, a webhook): 413 over ``limit``
+    bytes ("a ``what`` is at most ..."), 400 when it is no JSON, 422 ``code`` naming
+    each bad field."""
+    try:
+        body = await read_body(request, limit)
+    except ApiError as exc:
+        raise ApiError(413, "too_large", f"a {what} is at most {limit} bytes") from exc
+    try:
+        data = decode_json(body, "request body")
+    except InvalidMessage as exc:
+        raise invalid_json(exc) from exc
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise invalid_model(code, exc, root=what, unknown="unknown field") from exc

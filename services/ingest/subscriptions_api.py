@@ -14,15 +14,11 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Path, Request, Response
-from pydantic import ValidationError
 
 from services.api_errors import ApiError
-from services.ingest.bodies import read_body
-from services.ingest.core import decode_json
 from services.ingest.deps import NamesDep, RedisDep, SettingsDep
-from services.ingest.errors import invalid_json, invalid_model
+from services.ingest.errors import read_model
 from services.topic_names import UnknownTopicError, topic_names
-from shared.errors import InvalidMessage
 from shared.settings import Settings
 from shared.subscriptions import NAME_PATTERN, SavedFilter, delete, get, key, list_all, save
 
@@ -56,20 +52,9 @@ async def create_subscription(
     client: RedisDep,
     replace: bool = False,
 ) -> Response:
-    try:
-        body = await read_body(request, _MAX_BODY)
-    except ApiError as exc:
-        raise ApiError(413, "too_large", f"a subscription is at most {_MAX_BODY} bytes") from exc
-    try:
-        data = decode_json(body, "request body")
-    except InvalidMessage as exc:
-        raise invalid_json(exc) from exc
-    try:
-        sub = SavedFilter.model_validate(data)
-    except ValidationError as exc:
-        raise invalid_model(
-            "invalid_subscription", exc, root="subscription", unknown="unknown field"
-        ) from exc
+    sub = await read_model(
+        request, SavedFilter, limit=_MAX_BODY, what="subscription", code="invalid_subscription"
+    )
     unknown = unknown_topics(sub.topics, settings)
     if unknown:
         fields = [{"field": f"topics.{i}", "message": m} for i, m in unknown]

@@ -14,15 +14,11 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Path, Query, Request, Response
-from pydantic import ValidationError
 
 from services.api_errors import ApiError
-from services.ingest.bodies import read_body
-from services.ingest.core import decode_json
 from services.ingest.deps import NamesDep, RedisDep, SettingsDep
-from services.ingest.errors import invalid_json, invalid_model
+from services.ingest.errors import read_model
 from shared import webhooks
-from shared.errors import InvalidMessage
 from shared.streams import StreamNames
 from shared.webhooks import WebhookIn, WebhookRejected
 
@@ -52,20 +48,9 @@ async def _found(client: Any, names: StreamNames, webhook_id: str) -> webhooks.W
 async def create_webhook(
     request: Request, settings: SettingsDep, names: NamesDep, client: RedisDep
 ) -> Response:
-    try:
-        body = await read_body(request, _MAX_BODY)
-    except ApiError as exc:
-        raise ApiError(413, "too_large", f"a webhook is at most {_MAX_BODY} bytes") from exc
-    try:
-        data = decode_json(body, "request body")
-    except InvalidMessage as exc:
-        raise invalid_json(exc) from exc
-    try:
-        spec = WebhookIn.model_validate(data)
-    except ValidationError as exc:
-        raise invalid_model(
-            "invalid_webhook", exc, root="webhook", unknown="unknown field"
-        ) from exc
+    spec = await read_model(
+        request, WebhookIn, limit=_MAX_BODY, what="webhook", code="invalid_webhook"
+    )
     try:
         webhook = await webhooks.create(
             client,
