@@ -181,6 +181,8 @@ class FilterIndex:
 
     def matching(self, doc: EnrichedArticle) -> list[str]:
         """The names of the filters ``doc`` matches, in name order."""
+        if not self._filters:
+            return []  # most installs save none: no features to compute per article
         features = DocFeatures.of(doc)
         by = self._by
         candidates = set(self._always)
